@@ -1,0 +1,21 @@
+// Assembles the edge Worker: middleware order and routes, nothing else.
+
+import { Hono } from 'hono';
+import { errorResponse, NotFound } from '../protocol/errors.ts';
+import type { ModelRegistry } from './registry.ts';
+import { v2Routes } from './routes/v2.ts';
+import type { InferenceRuntime } from './wasm-runtime.ts';
+
+export interface EdgeDeps {
+  registry: ModelRegistry;
+  runtime: InferenceRuntime;
+  log: (line: string) => void;
+}
+
+export function createApp(deps: EdgeDeps): Hono {
+  const app = new Hono();
+  app.route('/v2', v2Routes(deps));
+  app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError((err) => errorResponse(err, (unexpected) => deps.log(`unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`)));
+  return app;
+}

@@ -1,0 +1,7 @@
+// A model as the Worker bundle carries it: its manifest as parsed JSON (checked with zod when the
+// registry is built) and each version's weights as a Data module.
+
+export interface BundledModel {
+  manifest: unknown;
+  weights: Record<string, ArrayBuffer>;
+}

@@ -1,0 +1,9 @@
+// Module types for the files wrangler.toml's rules turn into Worker modules.
+declare module '*.wasm' {
+  const module: WebAssembly.Module;
+  export default module;
+}
+declare module '*.onnx' {
+  const bytes: ArrayBuffer;
+  export default bytes;
+}

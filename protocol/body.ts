@@ -1,0 +1,63 @@
+// Reads a request body with a byte limit that holds whether or not the caller sent a truthful
+// Content-Length: the header is checked first (cheap refusal), then the stream is counted as it
+// arrives and abandoned as soon as it passes the limit, so no oversized body is ever buffered.
+
+import { InvalidInput, PayloadTooLarge, UnsupportedMediaType } from './errors.ts';
+
+function tooLarge(maxBytes: number): PayloadTooLarge {
+  return new PayloadTooLarge(`request body exceeds this model's limit of ${maxBytes} bytes`);
+}
+
+export async function readBodyWithLimit(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return new Uint8Array(0);
+
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(received);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The media type of a Content-Type header, lower-cased and without parameters such as charset. */
+export function mediaType(contentType: string | null | undefined): string | undefined {
+  const type = contentType?.split(';', 1)[0]?.trim().toLowerCase();
+  return type || undefined;
+}
+
+export function requireMediaType(contentType: string | null | undefined, accepted: readonly string[]): string {
+  const type = mediaType(contentType);
+  if (!type || !accepted.includes(type)) throw new UnsupportedMediaType(type, accepted);
+  return type;
+}
+
+export function parseJson(body: Uint8Array): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new InvalidInput('request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInput(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,168 @@
+// Open Inference Protocol v2 tensor datatypes: their typed-array storage, byte width, and the range of
+// values each accepts from JSON. FP16 is held as its IEEE 754 binary16 bit patterns (Uint16Array),
+// which is what onnxruntime (web and node) expects for float16 tensors.
+
+import { z } from 'zod';
+
+export const datatypes = ['BOOL', 'UINT8', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64'] as const;
+export const Datatype = z.enum(datatypes);
+export type Datatype = z.infer<typeof Datatype>;
+
+export type TensorData =
+  | Uint8Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint16Array
+  | Float32Array
+  | Float64Array;
+
+interface DatatypeInfo {
+  bytesPerElement: number;
+  /** onnxruntime's name for the element type, shared by onnxruntime-web and onnxruntime-node. */
+  ortType: 'bool' | 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64';
+  allocate(length: number): TensorData;
+  /** Stores one JSON value at `index`, or returns false when the value does not fit the datatype. */
+  store(target: TensorData, index: number, value: unknown): boolean;
+  /** Reads element `index` back as a JSON value. */
+  load(source: TensorData, index: number): number | boolean;
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT16_MAX = 65504;
+
+function integerType(
+  bytesPerElement: number,
+  ortType: DatatypeInfo['ortType'],
+  Ctor: new (length: number) => Uint8Array | Int8Array | Int16Array | Int32Array,
+  min: number,
+  max: number,
+): DatatypeInfo {
+  return {
+    bytesPerElement,
+    ortType,
+    allocate: (length) => new Ctor(length),
+    store(target, index, value) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) return false;
+      (target as Int32Array)[index] = value;
+      return true;
+    },
+    load: (source, index) => (source as Int32Array)[index]!,
+  };
+}
+
+const datatypeInfo: Record<Datatype, DatatypeInfo> = {
+  BOOL: {
+    bytesPerElement: 1,
+    ortType: 'bool',
+    allocate: (length) => new Uint8Array(length),
+    store(target, index, value) {
+      if (typeof value !== 'boolean') return false;
+      (target as Uint8Array)[index] = value ? 1 : 0;
+      return true;
+    },
+    load: (source, index) => (source as Uint8Array)[index] !== 0,
+  },
+  UINT8: integerType(1, 'uint8', Uint8Array, 0, 255),
+  INT8: integerType(1, 'int8', Int8Array, -128, 127),
+  INT16: integerType(2, 'int16', Int16Array, -32768, 32767),
+  INT32: integerType(4, 'int32', Int32Array, -2147483648, 2147483647),
+  INT64: {
+    bytesPerElement: 8,
+    ortType: 'int64',
+    allocate: (length) => new BigInt64Array(length),
+    // JSON numbers are doubles: past 2^53 an integer has already lost its value in transit, so
+    // accepting it would compute on a number the caller did not send.
+    store(target, index, value) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) return false;
+      (target as BigInt64Array)[index] = BigInt(value);
+      return true;
+    },
+    load: (source, index) => Number((source as BigInt64Array)[index]!),
+  },
+  FP16: {
+    bytesPerElement: 2,
+    ortType: 'float16',
+    allocate: (length) => new Uint16Array(length),
+    store(target, index, value) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > FLOAT16_MAX) return false;
+      (target as Uint16Array)[index] = float16Bits(value);
+      return true;
+    },
+    load: (source, index) => float16Value((source as Uint16Array)[index]!),
+  },
+  FP32: {
+    bytesPerElement: 4,
+    ortType: 'float32',
+    allocate: (length) => new Float32Array(length),
+    store(target, index, value) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) return false;
+      (target as Float32Array)[index] = value;
+      return true;
+    },
+    load: (source, index) => (source as Float32Array)[index]!,
+  },
+  FP64: {
+    bytesPerElement: 8,
+    ortType: 'float64',
+    allocate: (length) => new Float64Array(length),
+    store(target, index, value) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+      (target as Float64Array)[index] = value;
+      return true;
+    },
+    load: (source, index) => (source as Float64Array)[index]!,
+  },
+};
+
+export function datatypeOf(datatype: Datatype): DatatypeInfo {
+  return datatypeInfo[datatype];
+}
+
+const ortToDatatype = Object.fromEntries(
+  Object.entries(datatypeInfo).map(([datatype, info]) => [info.ortType, datatype as Datatype]),
+) as Record<string, Datatype>;
+
+/** The protocol datatype for an onnxruntime element type, or undefined for one the protocol lacks. */
+export function datatypeFromOrt(ortType: string): Datatype | undefined {
+  return ortToDatatype[ortType];
+}
+
+const scratch = new DataView(new ArrayBuffer(4));
+
+/** IEEE 754 binary32 → binary16 bits, rounding to nearest even, subnormals included. */
+export function float16Bits(value: number): number {
+  scratch.setFloat32(0, value);
+  const bits = scratch.getUint32(0);
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  let mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  let halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+  if (halfExponent <= 0) {
+    if (halfExponent < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - halfExponent;
+    let half = mantissa >>> shift;
+    const remainder = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (remainder > halfway || (remainder === halfway && (half & 1))) half++;
+    return sign | half;
+  }
+  let half = (halfExponent << 10) | (mantissa >>> 13);
+  const remainder = mantissa & 0x1fff;
+  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1))) half++;
+  return sign | half;
+}
+
+/** IEEE 754 binary16 bits → number. */
+export function float16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}

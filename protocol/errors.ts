@@ -1,0 +1,90 @@
+// The typed errors both tiers throw where a problem is found. Each carries its HTTP status; the one
+// place that turns them into `{"error": …}` is `errorResponse` below, used by every tier's onError.
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+export class InvalidInput extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+export class Unauthorized extends HttpError {
+  constructor(message: string, challenge = 'Bearer') {
+    super(401, message, { 'WWW-Authenticate': challenge });
+  }
+}
+
+export class Forbidden extends HttpError {
+  constructor(message: string) {
+    super(403, message);
+  }
+}
+
+export class NotFound extends HttpError {
+  constructor(message: string) {
+    super(404, message);
+  }
+}
+
+export class MethodNotAllowed extends HttpError {
+  constructor(method: string, allowed: readonly string[]) {
+    super(405, `method ${method} is not allowed here; use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') });
+  }
+}
+
+export class PayloadTooLarge extends HttpError {
+  constructor(message: string) {
+    super(413, message);
+  }
+}
+
+export class UnsupportedMediaType extends HttpError {
+  constructor(received: string | undefined, expected: readonly string[]) {
+    super(415, `content type ${received ? `'${received}'` : '(none)'} is not supported; send ${expected.join(' or ')}`);
+  }
+}
+
+export class TooManyRequests extends HttpError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(429, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
+/** The model exists but cannot serve (failed verification, failed to load). */
+export class ModelUnavailable extends HttpError {
+  constructor(message: string) {
+    super(503, message);
+  }
+}
+
+export class Overloaded extends HttpError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(503, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
+export interface ErrorBody {
+  error: string;
+}
+
+/**
+ * Turns anything thrown into the protocol's error response. Unknown errors become a 500 whose body
+ * names no internals: the caller learns that it was our fault, the log (via `onUnexpected`) learns why.
+ */
+export function errorResponse(err: unknown, onUnexpected: (err: unknown) => void = () => {}): Response {
+  if (err instanceof HttpError) {
+    return Response.json({ error: err.message } satisfies ErrorBody, { status: err.status, headers: err.headers });
+  }
+  onUnexpected(err);
+  return Response.json({ error: 'internal error' } satisfies ErrorBody, { status: 500 });
+}

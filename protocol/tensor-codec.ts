@@ -1,0 +1,95 @@
+// Turns JSON tensors from an infer request into typed arrays and back. Every size is checked before
+// anything is allocated: a caller controls `shape` and `data`, and neither may make a tier allocate
+// more than the model's element limit allows.
+
+import { type Datatype, datatypeOf, datatypes, type TensorData } from './datatypes.ts';
+import { InvalidInput, PayloadTooLarge } from './errors.ts';
+import type { RequestInput, ResponseOutput, TensorMetadata } from './schemas.ts';
+
+export interface Tensor {
+  name: string;
+  datatype: Datatype;
+  shape: number[];
+  data: TensorData;
+}
+
+/**
+ * Checks a requested shape against the model's declared one and returns its element count.
+ * Throws InvalidInput for a malformed shape and PayloadTooLarge past `maxElements`.
+ */
+export function checkShape(name: string, shape: readonly unknown[], declared: readonly number[], maxElements: number): number {
+  if (shape.length !== declared.length) {
+    throw new InvalidInput(`input '${name}' has rank ${shape.length}; the model expects rank ${declared.length} (shape [${declared.join(', ')}])`);
+  }
+  let elements = 1;
+  for (const [axis, size] of shape.entries()) {
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
+      throw new InvalidInput(`input '${name}' has an invalid size ${JSON.stringify(size)} at dimension ${axis}: sizes are non-negative integers`);
+    }
+    const expected = declared[axis]!;
+    if (expected !== -1 && size !== expected) {
+      throw new InvalidInput(`input '${name}' has size ${size} at dimension ${axis}; the model expects ${expected}`);
+    }
+    elements *= size;
+  }
+  // Checked after the loop: a zero anywhere makes the product 0 however large the other sizes are.
+  if (elements > maxElements) {
+    throw new PayloadTooLarge(`input '${name}' has ${elements} elements; this request may carry at most ${maxElements}`);
+  }
+  return elements;
+}
+
+/** Walks nested `data` without allocating and confirms that it has exactly `shape`'s structure. */
+function checkNesting(name: string, data: unknown[], shape: readonly number[], axis: number): void {
+  if (data.length !== shape[axis]) {
+    throw new InvalidInput(`input '${name}' data has ${data.length} entries at dimension ${axis}; its shape says ${shape[axis]}`);
+  }
+  if (axis === shape.length - 1) return;
+  for (const row of data) {
+    if (!Array.isArray(row)) throw new InvalidInput(`input '${name}' data mixes nested arrays and values`);
+    checkNesting(name, row, shape, axis + 1);
+  }
+}
+
+function flatten(data: unknown[], shape: readonly number[]): unknown[] {
+  return shape.length <= 1 ? data : (data as unknown[][]).flat(shape.length - 1);
+}
+
+/**
+ * Decodes one request input against the model's declaration of it. `data` may be flat (row-major) or
+ * nested to the tensor's rank, as the protocol allows.
+ */
+export function decodeTensor(input: RequestInput, declared: TensorMetadata, maxElements: number): Tensor {
+  const { name } = input;
+  if (!(datatypes as readonly string[]).includes(input.datatype)) {
+    throw new InvalidInput(`input '${name}' has unknown datatype '${input.datatype}'; known: ${datatypes.join(', ')}`);
+  }
+  if (input.datatype !== declared.datatype) {
+    throw new InvalidInput(`input '${name}' has datatype ${input.datatype}; the model expects ${declared.datatype}`);
+  }
+  const elements = checkShape(name, input.shape, declared.shape, maxElements);
+  const shape = input.shape as number[];
+  const nested = input.data.length > 0 && Array.isArray(input.data[0]);
+  if (nested) {
+    checkNesting(name, input.data, shape, 0);
+  } else if (input.data.length !== elements) {
+    throw new InvalidInput(`input '${name}' has ${input.data.length} data values; shape [${shape.join(', ')}] needs ${elements}`);
+  }
+  const values = nested ? flatten(input.data, shape) : input.data;
+  const info = datatypeOf(declared.datatype);
+  const data = info.allocate(elements);
+  for (let index = 0; index < elements; index++) {
+    if (!info.store(data, index, values[index])) {
+      throw new InvalidInput(`input '${name}' value ${JSON.stringify(values[index]) ?? 'undefined'} at index ${index} does not fit datatype ${declared.datatype}`);
+    }
+  }
+  return { name, datatype: declared.datatype, shape, data };
+}
+
+/** Encodes a tensor as a JSON response output (flat, row-major data). */
+export function encodeTensor(tensor: Tensor): ResponseOutput {
+  const info = datatypeOf(tensor.datatype);
+  const data = new Array<number | boolean>(tensor.data.length);
+  for (let index = 0; index < data.length; index++) data[index] = info.load(tensor.data, index);
+  return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, data };
+}

