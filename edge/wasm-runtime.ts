@@ -6,6 +6,7 @@ import { datatypeFromOrt, datatypeOf } from '../protocol/datatypes.ts';
 import { ModelUnavailable } from '../protocol/errors.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
 import { IntegrityError, verifyWeights } from '../models/integrity.ts';
+import { inputRejectedByModel } from '../models/run-error.ts';
 import type { EdgeModel } from './registry.ts';
 
 export interface InferenceRuntime {
@@ -29,6 +30,9 @@ const defaultSessionOptions: ort.InferenceSession.SessionOptions = {
   enableCpuMemArena: false,
   enableMemPattern: false,
 };
+
+// A failed run is the caller's bad input, answered as a 400; ORT would also log each one as an error.
+const runOptions: ort.InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 // Any bytes will do: a set `wasmBinary` only stops onnxruntime-web from fetching its .wasm by URL,
 // and the bytes themselves reach nothing but the `instantiate` below.
@@ -61,7 +65,7 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
   ort.env.wasm.numThreads = 1; // workerd has no threads for WebAssembly
   ort.env.wasm.proxy = false;
   ort.env.wasm.wasmBinary = wasmBinaryPlaceholder;
-  ort.env.logLevel = 'error';
+  ort.env.logLevel = 'fatal';
 
   async function createSession(model: EdgeModel): Promise<ort.InferenceSession> {
     const { manifest, version, weights } = model;
@@ -108,7 +112,12 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
       for (const input of inputs) {
         feeds[input.name] = new ort.Tensor(datatypeOf(input.datatype).ortType, input.data, input.shape);
       }
-      const results = await active.run(feeds, outputNames as string[]);
+      let results: ort.InferenceSession.ReturnType;
+      try {
+        results = await active.run(feeds, outputNames as string[], runOptions);
+      } catch (err) {
+        throw inputRejectedByModel(model.manifest, err);
+      }
       return outputNames.map((name) => {
         const output = results[name]!;
         const datatype = datatypeFromOrt(output.type);

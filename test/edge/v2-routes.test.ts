@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEdgeWorker, type RunningWorker } from '../support/edge-worker.ts';
+import { postJson, tensor } from '../support/infer.ts';
+
+let edge: RunningWorker;
+beforeAll(async () => {
+  edge = await startEdgeWorker();
+});
+afterAll(() => edge?.stop());
+
+const sileroInputs = [
+  tensor('input', 'FP32', [2, 576], new Float32Array(2 * 576)),
+  tensor('state', 'FP32', [2, 2, 128], new Float32Array(2 * 2 * 128)),
+  tensor('sr', 'INT64', [], [16000]),
+];
+
+describe('edge v2 routes', () => {
+  it('describes the server and the protocol extensions it speaks', async () => {
+    const res = await edge.fetch('/v2');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { name: string; version: string; extensions: string[] };
+    expect(body.name).toBe('edgeinfer-edge');
+    expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Array.isArray(body.extensions)).toBe(true);
+  });
+
+  it('reports live and ready', async () => {
+    expect((await edge.fetch('/v2/health/live')).status).toBe(200);
+    expect((await edge.fetch('/v2/health/ready')).status).toBe(200);
+  });
+
+  it('serves metadata for edge-tier models from their manifests', async () => {
+    const res = await edge.fetch('/v2/models/silero-vad');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      name: 'silero-vad',
+      versions: ['5'],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [-1, -1] },
+        { name: 'state', datatype: 'FP32', shape: [2, -1, 128] },
+        { name: 'sr', datatype: 'INT64', shape: [] },
+      ],
+      outputs: [
+        { name: 'output', datatype: 'FP32', shape: [-1, 1] },
+        { name: 'stateN', datatype: 'FP32', shape: [2, -1, 128] },
+      ],
+    });
+    expect((await edge.fetch('/v2/models/paddleocr-cls/versions/2.0')).status).toBe(200);
+  });
+
+  it('does not serve gpu-tier models', async () => {
+    const res = await edge.fetch('/v2/models/paddleocr-rec');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toContain('paddleocr-rec');
+  });
+
+  it('answers a model ready once its session exists', async () => {
+    const res = await edge.fetch('/v2/models/paddleocr-cls/ready');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ name: 'paddleocr-cls', version: '2.0', ready: true });
+  });
+
+  it('runs inference, echoing the id and naming the model and version that answered', async () => {
+    const res = await edge.fetch('/v2/models/silero-vad/infer', postJson({ id: 'req-42', inputs: sileroInputs }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-edgeinfer-tier')).toBe('edge');
+    const body = (await res.json()) as { model_name: string; model_version: string; id: string; outputs: { name: string; shape: number[]; datatype: string; data: number[] }[] };
+    expect(body).toMatchObject({ model_name: 'silero-vad', model_version: '5', id: 'req-42' });
+    expect(body.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([
+      ['output', 'FP32', [2, 1]],
+      ['stateN', 'FP32', [2, 2, 128]],
+    ]);
+    for (const p of body.outputs[0]!.data) expect(p).toBeGreaterThanOrEqual(0);
+  });
+
+  it('answers only the requested outputs, in the requested order', async () => {
+    const res = await edge.fetch('/v2/models/silero-vad/versions/5/infer', postJson({ inputs: sileroInputs, outputs: [{ name: 'stateN' }] }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id?: string; outputs: { name: string }[] };
+    expect(body.outputs.map((o) => o.name)).toEqual(['stateN']);
+    expect(body).not.toHaveProperty('id');
+  });
+
+  it('accepts tensor data nested to the tensor rank', async () => {
+    const nested = [Array(576).fill(0.01)];
+    const res = await edge.fetch('/v2/models/silero-vad/infer', postJson({
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [1, 576], data: nested },
+        tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
+        tensor('sr', 'INT64', [], [16000]),
+      ],
+    }));
+    expect(res.status).toBe(200);
+  });
+});
