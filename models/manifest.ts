@@ -46,6 +46,17 @@ export const Limits = z.object({
 });
 export type Limits = z.infer<typeof Limits>;
 
+/** Dynamic batching on the GPU backend; optional, with `defaultBatching` filling what a manifest omits. */
+export const Batching = z.object({
+  /** How long the oldest queued request may wait for others to join its batch while the model is idle. */
+  maxQueueDelayMs: z.number().nonnegative().max(1000),
+});
+export type Batching = z.infer<typeof Batching>;
+
+// Short enough to be invisible next to a model run, long enough for concurrent callers to meet; most
+// batching happens anyway while the previous batch runs, as in Triton's dynamic batcher.
+export const defaultBatching: Batching = { maxQueueDelayMs: 2 };
+
 export const Manifest = z
   .object({
     name: Slug,
@@ -56,6 +67,7 @@ export const Manifest = z
     inputs: z.array(TensorSpec).min(1),
     outputs: z.array(TensorSpec).min(1),
     limits: Limits,
+    batching: Batching.optional(),
   })
   .superRefine((manifest, ctx) => {
     const versions = manifest.versions.map((v) => v.version);

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { Datatype } from './datatypes.ts';
+import { InvalidInput } from './errors.ts';
 
 const Parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
@@ -73,3 +74,18 @@ export type InferResponse = z.infer<typeof InferResponse>;
 
 export const ErrorResponse = z.object({ error: z.string() });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+/** The first few zod issues as one line, each named by its path, e.g. `inputs.0.shape: expected array`. */
+export function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Checks a parsed JSON body against InferRequest, throwing InvalidInput that names each problem. */
+export function parseInferRequest(body: unknown): InferRequest {
+  const parsed = InferRequest.safeParse(body);
+  if (!parsed.success) throw new InvalidInput(`invalid infer request: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,21 @@
+// `node gpu-backend/main.ts`: the backend process. Configuration comes from the environment
+// (gpu-backend/config.ts); the server drains on SIGTERM (gpu-backend/shutdown.ts).
+
+import { ConfigError, parseConfig } from './config.ts';
+import { startBackend } from './server.ts';
+import { shutdownOnSignals } from './shutdown.ts';
+
+const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+
+let config;
+try {
+  config = parseConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}
+
+const backend = await startBackend(config, log);
+shutdownOnSignals(backend, { timeoutMs: config.shutdownTimeoutMs, log });
+await backend.loaded;

@@ -1,0 +1,107 @@
+// Open Inference Protocol v2 routes of the GPU backend: the same routes and bodies as the edge's.
+// Handlers only translate between HTTP and the registry, codec and inference service; every failure
+// is thrown as a typed error and mapped in app.onError.
+
+import { Hono, type MiddlewareHandler } from 'hono';
+import { parseJson, requireMediaType } from '../../protocol/body.ts';
+import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
+import { type InferResponse, parseInferRequest } from '../../protocol/schemas.ts';
+import { serverMetadata } from '../../protocol/server-info.ts';
+import { encodeTensor } from '../../protocol/tensor-codec.ts';
+import { decodeInferRequest } from '../../models/infer-request.ts';
+import { modelMetadata } from '../../models/metadata.ts';
+import type { BackendDeps } from '../app.ts';
+import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
+import { edgeSignature } from '../middleware/edge-signature.ts';
+import { requestMetrics } from '../middleware/request-metrics.ts';
+
+const jsonTypes = ['application/json'] as const;
+
+type ModelParams = { name: string; version?: string };
+
+function allowOnly(app: Hono<BackendEnv>, path: string, methods: readonly string[]): void {
+  app.all(path, (c) => {
+    throw new MethodNotAllowed(c.req.method, methods);
+  });
+}
+
+/** 503 until every model has been loaded and warmed up, and again once draining for shutdown. */
+export function readyHandler({ readiness }: Pick<BackendDeps, 'readiness'>) {
+  return (c: { json(body: unknown): Response }) => {
+    if (!readiness.ready) throw new HttpError(503, readiness.draining ? 'server is shutting down' : 'server is still loading its models');
+    return c.json({ ready: true });
+  };
+}
+
+/** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
+function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
+  const { registry, runtime, inference, metrics, signatureSecret } = deps;
+  const model = new Hono<BackendEnv>();
+  const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
+
+  const resolveModel: MiddlewareHandler<BackendEnv> = async (c, next) => {
+    const { name, version } = params(c);
+    c.set('model', registry.resolve(name, version));
+    await next();
+  };
+
+  model.get('/', (c) => {
+    const { name, version } = params(c);
+    return c.json(modelMetadata(registry.resolve(name, version).manifest));
+  });
+  allowOnly(model, '/', ['GET']);
+
+  model.get('/ready', (c) => {
+    const { name, version } = params(c);
+    const resolved = registry.resolve(name, version);
+    runtime.ensureReady(resolved);
+    return c.json({ name, version: resolved.version.version, ready: true });
+  });
+  allowOnly(model, '/ready', ['GET']);
+
+  model.post(
+    '/infer',
+    requestMetrics(metrics),
+    resolveModel,
+    bufferedBody({ maxBytes: (c) => c.get('model')!.manifest.limits.maxRequestBytes }),
+    edgeSignature({ secret: signatureSecret }),
+    async (c) => {
+      const resolved = c.get('model')!;
+      runtime.ensureReady(resolved);
+      requireMediaType(c.req.header('content-type'), jsonTypes);
+      const body = parseInferRequest(parseJson(c.get('body')));
+      const request = decodeInferRequest(body, resolved.manifest);
+
+      const startedMs = performance.now();
+      const outputs = await inference.infer(resolved, request);
+      const inferMs = performance.now() - startedMs;
+
+      const response: InferResponse = {
+        model_name: resolved.manifest.name,
+        model_version: resolved.version.version,
+        ...(body.id !== undefined && { id: body.id }),
+        outputs: outputs.map(encodeTensor),
+      };
+      c.header('x-edgeinfer-tier', 'gpu');
+      c.header('Server-Timing', `infer;dur=${inferMs.toFixed(3)}`);
+      return c.json(response);
+    },
+  );
+  allowOnly(model, '/infer', ['POST']);
+  return model;
+}
+
+export function v2Routes(deps: BackendDeps): Hono<BackendEnv> {
+  const v2 = new Hono<BackendEnv>();
+  v2.get('/', (c) => c.json(serverMetadata('gpu-backend')));
+  v2.get('/health/live', (c) => c.json({ live: true }));
+  v2.get('/health/ready', readyHandler(deps));
+  for (const path of ['/', '/health/live', '/health/ready']) allowOnly(v2, path, ['GET']);
+  v2.get('/models', (c) => c.json({ models: [...deps.registry.manifests.values()].map(modelMetadata) }));
+  allowOnly(v2, '/models', ['GET']);
+
+  const model = modelRoutes(deps);
+  v2.route('/models/:name/versions/:version', model);
+  v2.route('/models/:name', model);
+  return v2;
+}

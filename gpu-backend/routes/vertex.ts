@@ -1,0 +1,51 @@
+// Vertex AI's custom-container routes: AIP_HEALTH_ROUTE answers like /v2/health/ready, and
+// AIP_PREDICT_ROUTE maps instances to batch rows as documented in ../vertex.ts.
+
+import { Hono } from 'hono';
+import { parseJson, requireMediaType } from '../../protocol/body.ts';
+import { InvalidInput, MethodNotAllowed, PayloadTooLarge } from '../../protocol/errors.ts';
+import type { BackendDeps } from '../app.ts';
+import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
+import { edgeSignature } from '../middleware/edge-signature.ts';
+import { requestMetrics } from '../middleware/request-metrics.ts';
+import { decodeVertexRequest, encodePredictions, parseVertexRequest } from '../vertex.ts';
+import { readyHandler } from './v2.ts';
+
+export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
+  const { registry, runtime, inference, metrics, signatureSecret, vertex } = deps;
+  const app = new Hono<BackendEnv>();
+  // The model is not in the path, so the body limit is the largest any served model accepts.
+  const maxRequestBytes = Math.max(0, ...[...registry.manifests.values()].map((m) => m.limits.maxRequestBytes));
+
+  app.get(vertex.healthRoute, readyHandler(deps));
+  app.all(vertex.healthRoute, (c) => {
+    throw new MethodNotAllowed(c.req.method, ['GET']);
+  });
+
+  app.post(
+    vertex.predictRoute,
+    requestMetrics(metrics),
+    bufferedBody({ maxBytes: () => maxRequestBytes }),
+    edgeSignature({ secret: signatureSecret }),
+    async (c) => {
+      requireMediaType(c.req.header('content-type'), ['application/json']);
+      const request = parseVertexRequest(parseJson(c.get('body')));
+      const { model: name = vertex.model, version } = request.parameters ?? {};
+      if (typeof name !== 'string') throw new InvalidInput('parameters.model must name the model to run (the server has no VERTEX_MODEL)');
+      if (version !== undefined && typeof version !== 'string') throw new InvalidInput('parameters.version must be a string');
+      const resolved = registry.resolve(name, version);
+      c.set('model', resolved);
+      if (c.get('body').byteLength > resolved.manifest.limits.maxRequestBytes) {
+        throw new PayloadTooLarge(`request body exceeds model '${name}''s limit of ${resolved.manifest.limits.maxRequestBytes} bytes`);
+      }
+      runtime.ensureReady(resolved);
+      const outputs = await inference.infer(resolved, decodeVertexRequest(request, resolved.manifest));
+      c.header('x-edgeinfer-tier', 'gpu');
+      return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
+    },
+  );
+  app.all(vertex.predictRoute, (c) => {
+    throw new MethodNotAllowed(c.req.method, ['POST']);
+  });
+  return app;
+}

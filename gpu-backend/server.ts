@@ -1,0 +1,61 @@
+// Builds the backend from its configuration and serves it: listens first (so liveness answers while
+// models load), then verifies, loads and warms up every model, then reports ready.
+
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { loadModelFolders } from '../models/catalog-fs.ts';
+import { type BackendDeps, createApp } from './app.ts';
+import type { BackendConfig } from './config.ts';
+import { InferenceService } from './inference.ts';
+import { BackendMetrics } from './metrics.ts';
+import { Readiness } from './readiness.ts';
+import { ModelRegistry } from './registry.ts';
+import { OnnxRuntime } from './runtime.ts';
+
+export interface RunningBackend {
+  url: URL;
+  server: ServerType;
+  deps: BackendDeps;
+  /** Resolves once every model is loaded and warmed up, or known to be unavailable. */
+  loaded: Promise<void>;
+}
+
+export async function startBackend(config: BackendConfig, log: (line: string) => void): Promise<RunningBackend> {
+  const registry = new ModelRegistry(await loadModelFolders(config.modelsDir));
+  const runtime = new OnnxRuntime({ executionProviders: config.executionProviders, intraOpThreads: config.intraOpThreads, log });
+  const metrics = new BackendMetrics();
+  const readiness = new Readiness();
+  const inference = new InferenceService(registry.models, {
+    runtime,
+    metrics,
+    batching: config.batching,
+    requestTimeoutMs: config.requestTimeoutMs,
+  });
+  const deps: BackendDeps = {
+    registry,
+    runtime,
+    inference,
+    readiness,
+    metrics,
+    signatureSecret: config.signature.required ? config.signature.secret : undefined,
+    vertex: config.vertex,
+    log,
+  };
+  const app = createApp(deps);
+
+  const server = await new Promise<ServerType>((resolve) => {
+    const started: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(`http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
+  log(`gpu-backend listening on ${url.origin} (Vertex AI routes: ${config.vertex.healthRoute}, ${config.vertex.predictRoute})`);
+  if (!config.signature.required) log('WARNING: EDGE_SIGNATURE_REQUIRED=false: inference routes accept unsigned requests; for local development only');
+  if (!config.batching.enabled) log('dynamic batching is off (BATCHING=false): every request runs by itself');
+
+  const loaded = runtime.load(registry.models).then(() => {
+    readiness.modelsLoaded();
+    const served = registry.models.filter((model) => runtime.state(model).status === 'ready').map((model) => model.key);
+    log(`gpu-backend ready: serving ${served.join(', ') || 'no models'}`);
+  });
+  return { url, server, deps, loaded };
+}
