@@ -2,7 +2,7 @@
 // tiers so that the manifest's limits mean the same thing wherever a request lands.
 
 import { InvalidInput, PayloadTooLarge } from '../protocol/errors.ts';
-import type { InferRequest } from '../protocol/schemas.ts';
+import type { WireInferRequest } from '../protocol/binary.ts';
 import { decodeTensor, type Tensor } from '../protocol/tensor-codec.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -14,8 +14,9 @@ export interface DecodedInferRequest {
   batchSize: number;
 }
 
-export function decodeInferRequest(request: InferRequest, manifest: Manifest): DecodedInferRequest {
-  const sent = new Map<string, InferRequest['inputs'][number]>();
+/** Takes a JSON request or one read by `parseInferRequestBody` (binary inputs carry their bytes). */
+export function decodeInferRequest(request: WireInferRequest, manifest: Manifest): DecodedInferRequest {
+  const sent = new Map<string, WireInferRequest['inputs'][number]>();
   for (const input of request.inputs) {
     if (sent.has(input.name)) throw new InvalidInput(`input '${input.name}' is given more than once`);
     if (!manifest.inputs.some((spec) => spec.name === input.name)) {

@@ -1,6 +1,6 @@
-// Turns JSON tensors from an infer request into typed arrays and back. Every size is checked before
-// anything is allocated: a caller controls `shape` and `data`, and neither may make a tier allocate
-// more than the model's element limit allows.
+// Turns request tensors (JSON values, or raw bytes from the binary tensor data extension) into typed
+// arrays and back. Every size is checked before anything is allocated: a caller controls `shape` and
+// `data`, and neither may make a tier allocate more than the model's element limit allows.
 
 import { type Datatype, datatypeOf, datatypes, type TensorData } from './datatypes.ts';
 import { InvalidInput, PayloadTooLarge } from './errors.ts';
@@ -11,6 +11,20 @@ export interface Tensor {
   datatype: Datatype;
   shape: number[];
   data: TensorData;
+}
+
+/**
+ * A request input as the codec takes it: `data` holds JSON values, or, for an input sent with the
+ * binary tensor data extension (protocol/binary.ts), its little-endian row-major bytes.
+ */
+export type TensorInput = Omit<RequestInput, 'data'> & { data: unknown[] | Uint8Array };
+
+// The wire is little-endian; typed arrays use the platform's order, which is little-endian on every
+// platform the tiers run on (x86, ARM). A big-endian host still decodes correctly, by swapping.
+const platformIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function swapByteOrder(bytes: Uint8Array, width: number): void {
+  for (let start = 0; start < bytes.length; start += width) bytes.subarray(start, start + width).reverse();
 }
 
 /**
@@ -59,7 +73,7 @@ function flatten(data: unknown[], shape: readonly number[]): unknown[] {
  * Decodes one request input against the model's declaration of it. `data` may be flat (row-major) or
  * nested to the tensor's rank, as the protocol allows.
  */
-export function decodeTensor(input: RequestInput, declared: TensorMetadata, maxElements: number): Tensor {
+export function decodeTensor(input: TensorInput, declared: TensorMetadata, maxElements: number): Tensor {
   const { name } = input;
   if (!(datatypes as readonly string[]).includes(input.datatype)) {
     throw new InvalidInput(`input '${name}' has unknown datatype '${input.datatype}'; known: ${datatypes.join(', ')}`);
@@ -69,6 +83,9 @@ export function decodeTensor(input: RequestInput, declared: TensorMetadata, maxE
   }
   const elements = checkShape(name, input.shape, declared.shape, maxElements);
   const shape = input.shape as number[];
+  if (input.data instanceof Uint8Array) {
+    return { name, datatype: declared.datatype, shape, data: decodeBytes(name, declared.datatype, shape, elements, input.data) };
+  }
   const nested = input.data.length > 0 && Array.isArray(input.data[0]);
   if (nested) {
     checkNesting(name, input.data, shape, 0);
@@ -84,6 +101,36 @@ export function decodeTensor(input: RequestInput, declared: TensorMetadata, maxE
     }
   }
   return { name, datatype: declared.datatype, shape, data };
+}
+
+/** Copies an input's binary data into a new typed array, once its length matches the shape exactly. */
+function decodeBytes(name: string, datatype: Datatype, shape: readonly number[], elements: number, bytes: Uint8Array): TensorData {
+  const info = datatypeOf(datatype);
+  const needed = elements * info.bytesPerElement;
+  if (bytes.length !== needed) {
+    throw new InvalidInput(`input '${name}' has ${bytes.length} bytes of binary data; shape [${shape.join(', ')}] of ${datatype} needs ${needed}`);
+  }
+  const data = info.allocate(elements);
+  // Copied, not viewed: the bytes sit at an arbitrary offset of the body, and typed arrays need
+  // their element alignment.
+  const target = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  target.set(bytes);
+  if (!platformIsLittleEndian) swapByteOrder(target, info.bytesPerElement);
+  if (datatype === 'BOOL') {
+    const index = target.findIndex((byte) => byte > 1);
+    if (index !== -1) throw new InvalidInput(`input '${name}' byte ${target[index]} at index ${index} is not a BOOL: binary BOOL is 0 or 1`);
+  }
+  return data;
+}
+
+/** A tensor's data as the binary tensor data extension sends it: little-endian, row-major. */
+export function tensorBytes(tensor: Tensor): Uint8Array {
+  const { data } = tensor;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (platformIsLittleEndian) return bytes;
+  const swapped = bytes.slice();
+  swapByteOrder(swapped, datatypeOf(tensor.datatype).bytesPerElement);
+  return swapped;
 }
 
 /** Encodes a tensor as a JSON response output (flat, row-major data). */
