@@ -9,7 +9,8 @@ export type ExecutionProvider = (typeof executionProviders)[number];
 
 const repoModelsDir = fileURLToPath(new URL('../models', import.meta.url));
 
-const Port = z.coerce.number().int().min(1).max(65535);
+// 0 asks the OS for a free port (tests, benchmarks).
+const Port = z.coerce.number().int().min(0).max(65535);
 const Milliseconds = z.coerce.number().int().positive();
 const Route = z.string().regex(/^\/\S*$/, 'a path starting with /');
 const Flag = z.enum(['true', 'false'], { message: "expected 'true' or 'false'" }).transform((value) => value === 'true');

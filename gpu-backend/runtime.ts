@@ -25,10 +25,9 @@ export interface RuntimeOptions {
   log: (line: string) => void;
 }
 
-// onnxruntime's severity levels: 3 = error, 4 = fatal. A provider that is not installed logs an error
-// before we fall back, which we report ourselves in one line.
-const quietLogLevel = 4;
-const errorLogLevel = 3;
+// onnxruntime's severity levels: 3 = error, 4 = fatal. Sessions log only fatal errors: a failed run
+// is answered to its caller and a failed load is reported in our own log line, each exactly once.
+const sessionLogLevel = 4;
 
 export class OnnxRuntime {
   readonly #options: RuntimeOptions;
@@ -87,12 +86,11 @@ export class OnnxRuntime {
     const providers = this.#options.executionProviders;
     const failures: string[] = [];
     for (const [index, provider] of providers.entries()) {
-      const last = index === providers.length - 1;
       try {
         const session = await ort.InferenceSession.create(weights, {
           executionProviders: providers.slice(index),
           graphOptimizationLevel: 'all',
-          logSeverityLevel: last ? errorLogLevel : quietLogLevel,
+          logSeverityLevel: sessionLogLevel,
           ...(this.#options.intraOpThreads !== undefined && { intraOpNumThreads: this.#options.intraOpThreads }),
         });
         if (failures.length > 0) this.#options.log(`model ${model.key}: ${failures.join('; ')}; using ${provider}`);

@@ -18,6 +18,8 @@ export interface StartedBackend {
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** POSTs JSON signed with `testSigningSecret`, as the edge would. */
   signedPost(path: string, body: unknown, nowMs?: number): Promise<Response>;
+  /** POSTs these exact bytes, signed, with this content type. */
+  signedRaw(path: string, body: string | Uint8Array, contentType?: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,11 @@ export async function startTestBackend(env: Record<string, string> = {}): Promis
       const bytes = new TextEncoder().encode(JSON.stringify(body));
       const headers = await signRequest(testSigningSecret, 'POST', path, bytes, nowMs);
       return fetchPath(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: bytes });
+    },
+    async signedRaw(path, body, contentType = 'application/json') {
+      const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+      const headers = await signRequest(testSigningSecret, 'POST', path, bytes, Date.now());
+      return fetchPath(path, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body: bytes as Uint8Array<ArrayBuffer> });
     },
     async stop() {
       await shutdown(backend, { timeoutMs: 5_000, log });
