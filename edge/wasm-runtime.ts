@@ -69,6 +69,7 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
 
   async function createSession(model: EdgeModel): Promise<ort.InferenceSession> {
     const { manifest, version, weights } = model;
+    const startedMs = Date.now();
     try {
       await verifyWeights(manifest, version, weights);
     } catch (err) {
@@ -84,7 +85,7 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
     initialised ??= session.catch(() => undefined);
     try {
       const created = await session;
-      log(`session ready: ${manifest.name}@${version.version} (onnxruntime-web wasm, 1 thread)`);
+      log(`session ready: ${manifest.name}@${version.version} (onnxruntime-web wasm, 1 thread) in ${Date.now() - startedMs} ms`);
       return created;
     } catch (err) {
       log(`session failed: ${manifest.name}@${version.version}: ${(err as Error).message}`);

@@ -1,0 +1,173 @@
+// `npm run bench:edge`: the edge Worker measured against native onnxruntime, side by side in one run.
+//
+// Prints (1) the Worker bundle's size against Workers' script limit, (2) per model, the latency of
+// `infer` through the local Worker (workerd, onnxruntime-web WASM) beside onnxruntime-node (native,
+// one thread) on the same input, with their ratio, (3) cold start: a fresh isolate's first infer,
+// and (4) what a session costs in the edge runtime: WASM memory after creation, first-inference CPU.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { repoRoot, startEdgeWorker, type RunningWorker } from '../test/support/edge-worker.ts';
+import { postJson, sileroFrameInput, tensor, textLinePattern, type JsonTensor } from '../test/support/infer.ts';
+import { readPcm16Wav } from '../test/support/wav.ts';
+import { interleave, printTable, summarise, timeMs } from './lib/stats.ts';
+
+const scriptLimitBytes = 64 * 1024 * 1024;
+const quick = process.argv.includes('--quick');
+const schedule = quick ? { warmup: 20, rounds: 3, perRound: 20 } : { warmup: 100, rounds: 10, perRound: 60 };
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+
+interface Case {
+  model: string;
+  file: string;
+  inputs: JsonTensor[];
+}
+
+function cases(): Case[] {
+  const { samples } = readPcm16Wav(join(repoRoot, 'test/fixtures/speech-16k.wav'));
+  const speechFrame = sileroFrameInput(samples, 40); // 1.28 s in: inside the spoken sentence
+  return [
+    {
+      model: 'silero-vad',
+      file: 'silero_vad_v5.onnx',
+      inputs: [
+        tensor('input', 'FP32', [1, speechFrame.length], speechFrame),
+        tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
+        tensor('sr', 'INT64', [], [16000]),
+      ],
+    },
+    { model: 'paddleocr-cls', file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', inputs: [tensor('x', 'FP32', [1, 3, 48, 192], textLinePattern())] },
+  ];
+}
+
+type OrtModule = typeof ortNode | typeof ortWeb;
+function feeds(ort: OrtModule, inputs: JsonTensor[]) {
+  return Object.fromEntries(
+    inputs.map((t) => [
+      t.name,
+      t.datatype === 'INT64'
+        ? new ort.Tensor('int64', BigInt64Array.from(t.data as number[], BigInt), t.shape)
+        : new ort.Tensor('float32', Float32Array.from(t.data as number[]), t.shape),
+    ]),
+  );
+}
+
+function bundleSize(): void {
+  const outdir = mkdtempSync(join(tmpdir(), 'edgeinfer-bundle-'));
+  try {
+    // wrangler's own shebang would pick the system Node; run it on this one (Node 24 from the project).
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir], { cwd: repoRoot, stdio: 'pipe' });
+    const modules = readdirSync(outdir).filter((f) => !f.endsWith('.map') && f !== 'README.md');
+    const rows = modules.map((file) => {
+      const bytes = readFileSync(join(outdir, file));
+      return { file: file.replace(/^[0-9a-f]{40}-/, ''), raw: statSync(join(outdir, file)).size, gzip: gzipSync(bytes, { level: 9 }).length };
+    });
+    const raw = rows.reduce((sum, r) => sum + r.raw, 0);
+    const gzip = rows.reduce((sum, r) => sum + r.gzip, 0);
+    printTable('Worker bundle (wrangler deploy --dry-run)', ['module', 'raw', 'gzip'], [
+      ...rows.map((r) => [r.file, mib(r.raw), mib(r.gzip)]),
+      ['total', `${mib(raw)} (${((raw / scriptLimitBytes) * 100).toFixed(1)}% of 64 MiB)`, mib(gzip)],
+    ]);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Runs one infer through the Worker; returns the run time the Worker reported in Server-Timing. */
+async function inferOverHttp(edge: RunningWorker, c: Case): Promise<number> {
+  const res = await edge.fetch(`/v2/models/${c.model}/infer`, postJson({ inputs: c.inputs }));
+  if (res.status !== 200) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
+  return Number(/infer;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? Number.NaN);
+}
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+async function coldStart(c: Case): Promise<{ firstMs: number; secondMs: number }> {
+  const edge = await startEdgeWorker();
+  try {
+    await (await edge.fetch('/v2/health/live')).arrayBuffer(); // the isolate is up; the model is not
+    const firstMs = await timeMs(() => inferOverHttp(edge, c));
+    const secondMs = await timeMs(() => inferOverHttp(edge, c));
+    return { firstMs, secondMs };
+  } finally {
+    await edge.stop();
+  }
+}
+
+/** onnxruntime-web's own cost of a session, measured in Node on the same WASM binary the Worker runs. */
+async function sessionCost(c: Case, wasmMemory: () => number): Promise<{ memoryBytes: number; createCpuMs: number; firstRunCpuMs: number }> {
+  const before = wasmMemory();
+  let cpu = process.cpuUsage();
+  const session = await ortWeb.InferenceSession.create(readFileSync(join(repoRoot, 'models', c.model, c.file)), { graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false });
+  const createCpuMs = cpuMs(process.cpuUsage(cpu));
+  cpu = process.cpuUsage();
+  await session.run(feeds(ortWeb, c.inputs));
+  const firstRunCpuMs = cpuMs(process.cpuUsage(cpu));
+  return { memoryBytes: wasmMemory() - before, createCpuMs, firstRunCpuMs };
+}
+const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+
+async function main(): Promise<void> {
+  bundleSize();
+  ortWeb.env.wasm.numThreads = 1;
+  const edge = await startEdgeWorker();
+  const latencyRows: (string | number)[][] = [];
+  const coldRows: (string | number)[][] = [];
+  const costRows: (string | number)[][] = [];
+  try {
+    for (const c of cases()) {
+      process.stderr.write(`measuring ${c.model}…\n`);
+      const path = join(repoRoot, 'models', c.model, c.file);
+      const native = await ortNode.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+      const web = await ortWeb.InferenceSession.create(readFileSync(path), { graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false });
+      const nativeFeeds = feeds(ortNode, c.inputs);
+      const webFeeds = feeds(ortWeb, c.inputs);
+      const workerRunMs: number[] = [];
+      const results = await interleave(
+        {
+          edge: async () => workerRunMs.push(await inferOverHttp(edge, c)),
+          httpFloor: async () => (await edge.fetch('/v2/health/live')).arrayBuffer(),
+          native: () => native.run(nativeFeeds),
+          webInNode: () => web.run(webFeeds),
+        },
+        schedule,
+      );
+      const { edge: e, httpFloor: f, native: n, webInNode: w } = results as Record<string, ReturnType<typeof summarise>>;
+      const measuredRunMs = workerRunMs.slice(schedule.warmup);
+      latencyRows.push([
+        c.model, e!.p50, e!.p99, f!.p50, n!.p50, n!.p99, (e!.p50 / n!.p50).toFixed(2),
+        mean(measuredRunMs), n!.mean, (mean(measuredRunMs) / n!.mean).toFixed(2),
+        w!.p50, (w!.p50 / n!.p50).toFixed(2),
+      ]);
+    }
+    const wasmMemory = () => process.memoryUsage().arrayBuffers;
+    for (const c of cases()) {
+      const cold = await coldStart(c);
+      coldRows.push([c.model, cold.firstMs, cold.secondMs, cold.firstMs < 500 ? 'yes' : 'NO']);
+      const cost = await sessionCost(c, wasmMemory);
+      costRows.push([c.model, mib(cost.memoryBytes), cost.createCpuMs, cost.firstRunCpuMs]);
+    }
+  } finally {
+    await edge.stop();
+  }
+  printTable(`Latency of one infer, ms (${schedule.rounds}×${schedule.perRound} interleaved samples each)`, [
+    'model', 'edge p50', 'edge p99', 'local HTTP floor p50', 'native p50', 'native p99', 'edge/native',
+    'edge run mean', 'native run mean', 'edge run/native', 'ort-web in Node p50', 'ort-web/native',
+  ], latencyRows);
+  console.log([
+    'edge: POST /v2/models/{model}/infer through the local Worker (wrangler dev\'s workerd, onnxruntime-web WASM, 1 thread), JSON in and out.',
+    'local HTTP floor: GET /v2/health/live on the same local server, the cost of the local dev server\'s request path alone.',
+    'native: InferenceSession.run in onnxruntime-node, CPU, 1 thread, in-process.',
+    'edge run: session.run inside the Worker, from its Server-Timing header (workerd\'s clock ticks in whole ms: the mean over all samples is exact, single values are not).',
+    'ort-web in Node: the same WASM build as the Worker, in-process.',
+  ].join('\n'));
+  printTable('Cold start: a fresh isolate, first infer after it is up (ORT WASM instantiate + sha256 + session + run), ms', ['model', 'first infer', 'second infer', 'under 500 ms'], coldRows);
+  printTable('Edge session cost (onnxruntime-web, same WASM binary, measured in Node)', ['model', 'WASM memory after create', 'create CPU ms', 'first run CPU ms'], costRows);
+}
+
+await main();
