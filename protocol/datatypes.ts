@@ -129,32 +129,37 @@ export function datatypeFromOrt(ortType: string): Datatype | undefined {
   return ortToDatatype[ortType];
 }
 
-const scratch = new DataView(new ArrayBuffer(4));
+/** Rounds a non-negative number to the nearest integer, ties to even, as IEEE 754 does by default. */
+function roundHalfToEven(value: number): number {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  return fraction > 0.5 || (fraction === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+}
 
-/** IEEE 754 binary32 → binary16 bits, rounding to nearest even, subnormals included. */
+/**
+ * number → IEEE 754 binary16 bits, rounded once, to nearest even, from the double itself (going
+ * through binary32 first would round twice and miss by one unit near halfway points), subnormals
+ * included. Scaling by powers of two is exact, so each step below is exact but the one rounding.
+ */
 export function float16Bits(value: number): number {
-  scratch.setFloat32(0, value);
-  const bits = scratch.getUint32(0);
-  const sign = (bits >>> 16) & 0x8000;
-  const exponent = (bits >>> 23) & 0xff;
-  let mantissa = bits & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  let halfExponent = exponent - 127 + 15;
-  if (halfExponent >= 0x1f) return sign | 0x7c00;
-  if (halfExponent <= 0) {
-    if (halfExponent < -10) return sign;
-    mantissa |= 0x800000;
-    const shift = 14 - halfExponent;
-    let half = mantissa >>> shift;
-    const remainder = mantissa & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (remainder > halfway || (remainder === halfway && (half & 1))) half++;
-    return sign | half;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  if (Number.isNaN(value)) return 0x7e00;
+  const magnitude = Math.abs(value);
+  if (magnitude === Number.POSITIVE_INFINITY) return sign | 0x7c00;
+  // Below 2^-14 the grid is the subnormals' fixed step of 2^-24; a result of 1024 steps is 2^-14,
+  // whose bits (exponent 1, mantissa 0) are 1024 too.
+  if (magnitude < 2 ** -14) return sign | roundHalfToEven(magnitude * 2 ** 24);
+  let exponent = Math.floor(Math.log2(magnitude));
+  // log2 may be off by one next to a power of two; correct it exactly.
+  if (2 ** exponent > magnitude) exponent--;
+  else if (2 ** (exponent + 1) <= magnitude) exponent++;
+  let significand = roundHalfToEven(magnitude * 2 ** (10 - exponent));
+  if (significand === 2048) {
+    significand = 1024;
+    exponent++;
   }
-  let half = (halfExponent << 10) | (mantissa >>> 13);
-  const remainder = mantissa & 0x1fff;
-  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1))) half++;
-  return sign | half;
+  if (exponent > 15) return sign | 0x7c00;
+  return sign | ((exponent + 15) << 10) | (significand - 1024);
 }
 
 /** IEEE 754 binary16 bits → number. */
