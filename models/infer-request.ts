@@ -15,6 +15,14 @@ export interface DecodedInferRequest {
 }
 
 /** Takes a JSON request or one read by `parseInferRequestBody` (binary inputs carry their bytes). */
+/**
+ * How many JSON values an infer request for this model may hold: its elements, once more for arrays
+ * when data is nested to the last dimension, and room for names, shapes and parameters.
+ */
+export function maxJsonValues(manifest: Manifest): number {
+  return 2 * manifest.limits.maxElementsPerRequest + 4096;
+}
+
 export function decodeInferRequest(request: WireInferRequest, manifest: Manifest): DecodedInferRequest {
   const sent = new Map<string, WireInferRequest['inputs'][number]>();
   for (const input of request.inputs) {

@@ -48,7 +48,33 @@ export function requireMediaType(contentType: string | null | undefined, accepte
   return type;
 }
 
-export function parseJson(body: Uint8Array): unknown {
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+
+/**
+ * An upper bound on the number of values JSON.parse would create from `body`: every value but the
+ * first of a container follows a comma, and every container opens with a bracket. Commas inside
+ * strings only make the bound stricter.
+ */
+export function countJsonValues(body: Uint8Array): number {
+  let values = 1;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (byte === COMMA || byte === OPEN_BRACKET || byte === OPEN_BRACE) values++;
+  }
+  return values;
+}
+
+/**
+ * Parses a JSON body. With `maxValues`, a body that would create more values than that is refused
+ * before parsing: JSON.parse spends tens of bytes of heap on each value, so a body of a few MB made
+ * of `[],[],…` would otherwise cost far more memory than its size (and a Worker isolate has 128 MB).
+ */
+export function parseJson(body: Uint8Array, maxValues?: number): unknown {
+  if (maxValues !== undefined && countJsonValues(body) > maxValues) {
+    throw new PayloadTooLarge(`request body holds more JSON values than this model's limit of ${maxValues}`);
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);

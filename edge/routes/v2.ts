@@ -7,7 +7,7 @@ import { InvalidInput, MethodNotAllowed } from '../../protocol/errors.ts';
 import { InferRequest, type InferResponse } from '../../protocol/schemas.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { encodeTensor } from '../../protocol/tensor-codec.ts';
-import { decodeInferRequest } from '../../models/infer-request.ts';
+import { decodeInferRequest, maxJsonValues } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { InferenceRuntime } from '../wasm-runtime.ts';
@@ -55,7 +55,7 @@ function modelRoutes({ registry, runtime }: V2Deps): Hono {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
     requireMediaType(c.req.header('content-type'), jsonTypes);
-    const body = parseJson(await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes));
+    const body = parseJson(await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes), maxJsonValues(resolved.manifest));
     const parsed = InferRequest.safeParse(body);
     if (!parsed.success) throw new InvalidInput(`invalid infer request: ${describeIssues(parsed.error)}`);
     const request = decodeInferRequest(parsed.data, resolved.manifest);

@@ -98,6 +98,12 @@ describe('edge errors', () => {
     await expectError(await edge.fetch(infer, postJson({ inputs: [tensor('input', 'FP32', [65, 1], new Float32Array(65)), state, sr] })), 413, /batch of 65.*at most 64/);
   });
 
+  it('413 for a body under the byte limit that would parse into more values than the model allows', async () => {
+    const arrays = `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,1],"data":[${'[],'.repeat(200_000)}[]]}]}`;
+    expect(arrays.length).toBeLessThan(2 * 1024 * 1024);
+    await expectError(await edge.fetch(infer, { method: 'POST', headers: { 'content-type': 'application/json' }, body: arrays }), 413, /more JSON values/);
+  });
+
   it('415 for a content type other than JSON', async () => {
     await expectError(await edge.fetch(infer, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }), 415, /text\/plain/);
     await expectError(await edge.fetch(infer, { method: 'POST', body: new Uint8Array([1, 2]) }), 415, /content type/);
