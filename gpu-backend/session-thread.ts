@@ -1,0 +1,96 @@
+// One model's onnxruntime session on its own worker thread (see ./session-worker.ts for why), behind
+// an async `run`. Runs are answered in the order they were sent.
+
+import { Worker } from 'node:worker_threads';
+import type * as ort from 'onnxruntime-node';
+import { datatypeFromOrt, datatypeOf } from '../protocol/datatypes.ts';
+import type { Tensor } from '../protocol/tensor-codec.ts';
+import type { SessionRequest, SessionResponse } from './session-messages.ts';
+
+export class RunFailed extends Error {
+  override name = 'RunFailed';
+}
+
+interface Pending {
+  resolve(response: SessionResponse): void;
+  reject(err: Error): void;
+}
+
+export class SessionThread {
+  readonly #worker: Worker;
+  readonly #runs = new Map<number, Pending>();
+  #control: Pending | undefined;
+  #nextId = 0;
+  #exited: Error | undefined;
+
+  private constructor() {
+    this.#worker = new Worker(new URL('./session-worker.ts', import.meta.url));
+    this.#worker.on('message', (message: SessionResponse) => {
+      if (message.type === 'result' || message.type === 'run-failed') {
+        const pending = this.#runs.get(message.id);
+        this.#runs.delete(message.id);
+        pending?.resolve(message);
+      } else {
+        const control = this.#control;
+        this.#control = undefined;
+        control?.resolve(message);
+      }
+    });
+    const fail = (err: Error) => {
+      this.#exited = err;
+      for (const pending of [...this.#runs.values(), ...(this.#control ? [this.#control] : [])]) pending.reject(err);
+      this.#runs.clear();
+      this.#control = undefined;
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', (code) => fail(new Error(`session thread exited with code ${code}`)));
+  }
+
+  /** Starts a thread and creates the session on the first provider that loads. */
+  static async start(
+    weights: Uint8Array,
+    providers: readonly string[],
+    options: ort.InferenceSession.SessionOptions,
+  ): Promise<{ thread: SessionThread; provider: string; failures: string[] }> {
+    const thread = new SessionThread();
+    const response = await thread.#request({ type: 'load', weights, providers: [...providers], options });
+    if (response.type !== 'loaded') {
+      await thread.#worker.terminate();
+      const failures = response.type === 'load-failed' ? response.failures : [];
+      throw new Error(`no execution provider could load it: ${failures.join('; ')}`);
+    }
+    return { thread, provider: response.provider, failures: response.failures };
+  }
+
+  #request(message: SessionRequest): Promise<SessionResponse> {
+    if (this.#exited) return Promise.reject(this.#exited);
+    return new Promise((resolve, reject) => {
+      this.#control = { resolve, reject };
+      this.#worker.postMessage(message);
+    });
+  }
+
+  /** Runs the session; rejects with RunFailed when onnxruntime refuses the inputs. */
+  async run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+    if (this.#exited) throw this.#exited;
+    const id = this.#nextId++;
+    const response = await new Promise<SessionResponse>((resolve, reject) => {
+      this.#runs.set(id, { resolve, reject });
+      const wireInputs = inputs.map((t) => ({ name: t.name, ortType: datatypeOf(t.datatype).ortType, shape: t.shape, data: t.data }));
+      this.#worker.postMessage({ type: 'run', id, inputs: wireInputs, outputNames: [...outputNames] } satisfies SessionRequest);
+    });
+    if (response.type === 'run-failed') throw new RunFailed(response.message);
+    if (response.type !== 'result') throw new Error(`unexpected session thread reply ${response.type}`);
+    return response.outputs.map((output) => {
+      const datatype = datatypeFromOrt(output.ortType);
+      if (!datatype) throw new Error(`output '${output.name}' has type ${output.ortType}, which the protocol cannot carry`);
+      return { name: output.name, datatype, shape: output.shape, data: output.data };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    await this.#request({ type: 'release' }).catch(() => undefined);
+    await this.#worker.terminate();
+  }
+}
