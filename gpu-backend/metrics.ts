@@ -14,6 +14,12 @@ export class BackendMetrics {
     registers: [this.registry],
   });
 
+  readonly inFlight = new Gauge({
+    name: 'edgeinfer_backend_http_requests_in_flight',
+    help: 'HTTP requests being answered, on every route (a scrape counts itself)',
+    registers: [this.registry],
+  });
+
   readonly latency = new Histogram({
     name: 'edgeinfer_backend_request_duration_seconds',
     help: 'Time from receiving an inference request to answering it, by model',

@@ -7,6 +7,7 @@ import { loadModelFolders } from '../models/catalog-fs.ts';
 import { type BackendDeps, createApp } from './app.ts';
 import type { BackendConfig } from './config.ts';
 import { InferenceService } from './inference.ts';
+import { InFlightRequests } from './in-flight.ts';
 import { BackendMetrics } from './metrics.ts';
 import { Readiness } from './readiness.ts';
 import { ModelRegistry } from './registry.ts';
@@ -16,6 +17,7 @@ export interface RunningBackend {
   url: URL;
   server: ServerType;
   deps: BackendDeps;
+  inFlight: InFlightRequests;
   /** Resolves once every model is loaded and warmed up, or known to be unavailable. */
   loaded: Promise<void>;
 }
@@ -46,6 +48,8 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
   const server = await new Promise<ServerType>((resolve) => {
     const started: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(started));
   });
+  const inFlight = new InFlightRequests((count) => metrics.inFlight.set(count));
+  inFlight.track(server);
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
   log(`gpu-backend listening on ${url.origin} (Vertex AI routes: ${config.vertex.healthRoute}, ${config.vertex.predictRoute})`);
@@ -57,5 +61,5 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     const served = registry.models.filter((model) => runtime.state(model).status === 'ready').map((model) => model.key);
     log(`gpu-backend ready: serving ${served.join(', ') || 'no models'}`);
   });
-  return { url, server, deps, loaded };
+  return { url, server, deps, inFlight, loaded };
 }

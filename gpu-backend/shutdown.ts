@@ -1,5 +1,5 @@
 // Graceful shutdown for Cloud Run (SIGTERM, then SIGKILL 10 s later): report not ready, stop accepting
-// connections, answer everything in flight and queued, close, release the sessions. If that takes
+// connections, answer every request received (in flight and queued), close, release the sessions. If that takes
 // longer than the timeout, the connections are cut so the process still exits before SIGKILL.
 
 import type { RunningBackend } from './server.ts';
@@ -11,17 +11,25 @@ export interface ShutdownOptions {
 
 /** Drains and closes the backend; resolves true when everything finished within the timeout. */
 export async function shutdown(backend: RunningBackend, { timeoutMs, log }: ShutdownOptions): Promise<boolean> {
-  const { server, deps } = backend;
+  const { server, deps, inFlight } = backend;
   const started = performance.now();
   deps.readiness.startDraining();
   log('shutting down: not ready, accepting no new connections, draining queued and running requests');
 
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  let isClosed = false;
+  void closed.then(() => (isClosed = true));
   const finished = (async () => {
+    // The batchers stop waiting for company; the in-flight count also covers requests still reading
+    // their bodies, which no batcher has seen yet.
     await deps.inference.drain();
-    // Responses just resolved may still be writing; idle keep-alive connections would hold close() open.
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
-    await closed;
+    // Idle keep-alive connections would hold close() open until their clients hang up; a request
+    // that arrives on one meanwhile is answered before its connection is closed in turn.
+    while (!isClosed) {
+      await inFlight.idle();
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10))]);
+    }
   })();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
