@@ -21,6 +21,11 @@ export const binaryTensorDataExtension = 'binary_tensor_data';
 export const inferenceHeaderContentLength = 'inference-header-content-length';
 /** Content type of a body that carries binary tensor data. */
 export const binaryMediaType = 'application/octet-stream';
+/**
+ * Content types an infer request may have. Clients differ in what they send with binary data, so the
+ * `Inference-Header-Content-Length` header, not the content type, says whether binary data follows.
+ */
+export const inferRequestMediaTypes = ['application/json', binaryMediaType] as const;
 
 const binaryDataSize = 'binary_data_size';
 
@@ -105,9 +110,20 @@ function sliceBinaryData(kind: string, tensors: { name: string; parameters?: Par
  */
 export function parseInferRequestBody(body: Uint8Array, headerLength: string | null | undefined): WireInferRequest {
   const jsonLength = headerLengthOf(headerLength, body.length);
-  const parsed = WireRequest.safeParse(parseJson(body.subarray(0, jsonLength)));
+  let json: unknown;
+  try {
+    json = parseJson(body.subarray(0, jsonLength));
+  } catch (err) {
+    if (headerLength != null || !(err instanceof InvalidInput)) throw err;
+    throw new InvalidInput(`${err.message} (a body with binary tensor data needs the ${inferenceHeaderContentLength} header)`);
+  }
+  const parsed = WireRequest.safeParse(json);
   if (!parsed.success) throw new InvalidInput(`invalid infer request: ${describeIssues(parsed.error)}`);
   const request = parsed.data;
+  if (headerLength == null) {
+    const binary = request.inputs.find((input) => input.parameters?.[binaryDataSize] !== undefined);
+    if (binary) throw new InvalidInput(`input '${binary.name}' has ${binaryDataSize} but the request has no ${inferenceHeaderContentLength} header to say where its JSON ends`);
+  }
   const slices = sliceBinaryData('input', request.inputs, body, jsonLength);
   return { ...request, inputs: request.inputs.map((input, index) => ({ ...input, data: slices[index] ?? input.data! })) };
 }

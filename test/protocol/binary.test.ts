@@ -139,6 +139,13 @@ describe('binary request bodies', () => {
     expect(thrown(() => parseInferRequestBody(long.body, long.headerLength))).toBeInstanceOf(InvalidInput);
   });
 
+  it('rejects binary_data_size in a request without the header length, naming the header', () => {
+    const headerOnly = handBuilt(fp32Input([1], 4));
+    expect(thrown(() => parseInferRequestBody(headerOnly.body, null)).message).toMatch(/no inference-header-content-length header/);
+    const withData = handBuilt(fp32Input([1], 4), [0, 0, 0x80, 0xff]);
+    expect(thrown(() => parseInferRequestBody(withData.body, null)).message).toMatch(/needs the inference-header-content-length header/);
+  });
+
   it('rejects bytes after a JSON header that declares no binary input', () => {
     const { body, headerLength } = handBuilt({ inputs: [{ name: 'x', datatype: 'UINT8', shape: [1], data: [1] }] }, [9]);
     expect(thrown(() => parseInferRequestBody(body, headerLength))).toBeInstanceOf(InvalidInput);
