@@ -4,7 +4,6 @@
 
 import { z } from 'zod';
 import { Datatype } from './datatypes.ts';
-import { InvalidInput } from './errors.ts';
 
 const Parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
@@ -81,11 +80,4 @@ export function describeIssues(error: { issues: { path: PropertyKey[]; message: 
     .slice(0, 5)
     .map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
     .join('; ');
-}
-
-/** Checks a parsed JSON body against InferRequest, throwing InvalidInput that names each problem. */
-export function parseInferRequest(body: unknown): InferRequest {
-  const parsed = InferRequest.safeParse(body);
-  if (!parsed.success) throw new InvalidInput(`invalid infer request: ${describeIssues(parsed.error)}`);
-  return parsed.data;
 }

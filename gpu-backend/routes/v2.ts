@@ -3,11 +3,10 @@
 // is thrown as a typed error and mapped in app.onError.
 
 import { Hono, type MiddlewareHandler } from 'hono';
-import { parseJson, requireMediaType } from '../../protocol/body.ts';
+import { binaryMediaType, bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, parseInferRequestBody } from '../../protocol/binary.ts';
+import { requireMediaType } from '../../protocol/body.ts';
 import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
-import { type InferResponse, parseInferRequest } from '../../protocol/schemas.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
-import { encodeTensor } from '../../protocol/tensor-codec.ts';
 import { decodeInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { BackendDeps } from '../app.ts';
@@ -15,7 +14,8 @@ import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 
-const jsonTypes = ['application/json'] as const;
+// JSON, or the binary tensor data extension's JSON header followed by raw tensor bytes.
+const bodyTypes = ['application/json', binaryMediaType] as const;
 
 type ModelParams = { name: string; version?: string };
 
@@ -68,23 +68,21 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
     async (c) => {
       const resolved = c.get('model')!;
       runtime.ensureReady(resolved);
-      requireMediaType(c.req.header('content-type'), jsonTypes);
-      const body = parseInferRequest(parseJson(c.get('body')));
+      requireMediaType(c.req.header('content-type'), bodyTypes);
+      const body = parseInferRequestBody(c.get('body'), c.req.header(inferenceHeaderContentLength) ?? null);
       const request = decodeInferRequest(body, resolved.manifest);
 
       const startedMs = performance.now();
       const outputs = await inference.infer(resolved, request);
       const inferMs = performance.now() - startedMs;
 
-      const response: InferResponse = {
-        model_name: resolved.manifest.name,
-        model_version: resolved.version.version,
-        ...(body.id !== undefined && { id: body.id }),
-        outputs: outputs.map(encodeTensor),
-      };
-      c.header('x-edgeinfer-tier', 'gpu');
-      c.header('Server-Timing', `infer;dur=${inferMs.toFixed(3)}`);
-      return c.json(response);
+      const head = { model_name: resolved.manifest.name, model_version: resolved.version.version, id: body.id };
+      const encoded = encodeInferResponse(head, outputs, body);
+      return c.body(encoded.body as Uint8Array<ArrayBuffer>, 200, {
+        ...bodyHeaders(encoded),
+        'x-edgeinfer-tier': 'gpu',
+        'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
+      });
     },
   );
   allowOnly(model, '/infer', ['POST']);
