@@ -52,7 +52,7 @@ export function bodyHeaders(encoded: EncodedBody): Record<string, string> {
   return { 'content-type': binaryMediaType, [inferenceHeaderContentLength]: String(encoded.headerLength) };
 }
 
-/** Parses the `Inference-Header-Content-Length` value against the body; undefined when absent. */
+/** The JSON header's length from the `Inference-Header-Content-Length` value: the whole body when absent. */
 function headerLengthOf(value: string | null | undefined, bodyLength: number): number {
   if (value === null || value === undefined) return bodyLength;
   if (!/^\d{1,15}$/.test(value.trim())) {
@@ -141,7 +141,6 @@ export function wantsBinaryOutput(request: Pick<InferRequest, 'parameters' | 'ou
 /** JSON header followed by the binary parts, in order. */
 function assemble(header: unknown, parts: readonly Uint8Array[]): { body: Uint8Array; headerLength: number } {
   const json = new TextEncoder().encode(JSON.stringify(header));
-  if (parts.length === 0) return { body: json, headerLength: json.length };
   const body = new Uint8Array(json.length + parts.reduce((sum, part) => sum + part.length, 0));
   body.set(json, 0);
   let offset = json.length;
@@ -150,10 +149,6 @@ function assemble(header: unknown, parts: readonly Uint8Array[]): { body: Uint8A
     offset += part.length;
   }
   return { body, headerLength: json.length };
-}
-
-function withBinarySize(parameters: Parameters | undefined, size: number): Parameters {
-  return { ...parameters, [binaryDataSize]: size };
 }
 
 export interface InferResponseHead {
@@ -177,7 +172,7 @@ export function encodeInferResponse(
     if (!wantsBinaryOutput(request, tensor.name)) return encodeTensor(tensor);
     const bytes = tensorBytes(tensor);
     parts.push(bytes);
-    return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, parameters: withBinarySize(undefined, bytes.length) };
+    return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, parameters: { [binaryDataSize]: bytes.length } };
   });
   const encoded = assemble({ ...head, outputs: encodedOutputs }, parts);
   return parts.length === 0 ? { body: encoded.body, headerLength: undefined } : encoded;
@@ -204,7 +199,7 @@ export function encodeBinaryInferRequest(request: BinaryInferRequest): EncodedBo
       name: tensor.name,
       datatype: tensor.datatype,
       shape: tensor.shape,
-      parameters: withBinarySize(undefined, parts[index]!.length),
+      parameters: { [binaryDataSize]: parts[index]!.length },
     })),
     ...(request.outputs !== undefined && { outputs: request.outputs }),
   };
