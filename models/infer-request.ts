@@ -2,7 +2,7 @@
 // tiers so that the manifest's limits mean the same thing wherever a request lands.
 
 import { InvalidInput, PayloadTooLarge } from '../protocol/errors.ts';
-import type { WireInferRequest } from '../protocol/binary.ts';
+import { parseInferRequestBody, type WireInferRequest } from '../protocol/binary.ts';
 import { decodeTensor, type Tensor } from '../protocol/tensor-codec.ts';
 import type { Manifest } from './manifest.ts';
 
@@ -14,7 +14,6 @@ export interface DecodedInferRequest {
   batchSize: number;
 }
 
-/** Takes a JSON request or one read by `parseInferRequestBody` (binary inputs carry their bytes). */
 /**
  * How many JSON values an infer request for this model may hold: its elements, once more for arrays
  * when data is nested to the last dimension, and room for names, shapes and parameters.
@@ -23,6 +22,16 @@ export function maxJsonValues(manifest: Manifest): number {
   return 2 * manifest.limits.maxElementsPerRequest + 4096;
 }
 
+/**
+ * Reads an infer request body (JSON, or the binary tensor data extension when `headerLength`, the
+ * `Inference-Header-Content-Length` header, is set) and decodes it against the model's manifest.
+ */
+export function readInferRequest(body: Uint8Array, headerLength: string | null | undefined, manifest: Manifest): { wire: WireInferRequest; decoded: DecodedInferRequest } {
+  const wire = parseInferRequestBody(body, headerLength, maxJsonValues(manifest));
+  return { wire, decoded: decodeInferRequest(wire, manifest) };
+}
+
+/** Takes a JSON request or one read by `parseInferRequestBody` (binary inputs carry their bytes). */
 export function decodeInferRequest(request: WireInferRequest, manifest: Manifest): DecodedInferRequest {
   const sent = new Map<string, WireInferRequest['inputs'][number]>();
   for (const input of request.inputs) {

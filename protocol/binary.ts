@@ -107,12 +107,13 @@ function sliceBinaryData(kind: string, tensors: { name: string; parameters?: Par
  * Reads an infer request body, JSON or binary. `headerLength` is the request's
  * `Inference-Header-Content-Length` header (null when absent: then the body is all JSON). Binary
  * inputs come back with their bytes as `data`, ready for `decodeTensor` against the model.
+ * `maxJsonValues` bounds what the JSON part may parse into (see `parseJson`).
  */
-export function parseInferRequestBody(body: Uint8Array, headerLength: string | null | undefined): WireInferRequest {
+export function parseInferRequestBody(body: Uint8Array, headerLength: string | null | undefined, maxJsonValues?: number): WireInferRequest {
   const jsonLength = headerLengthOf(headerLength, body.length);
   let json: unknown;
   try {
-    json = parseJson(body.subarray(0, jsonLength));
+    json = parseJson(body.subarray(0, jsonLength), maxJsonValues);
   } catch (err) {
     if (headerLength != null || !(err instanceof InvalidInput)) throw err;
     throw new InvalidInput(`${err.message} (a body with binary tensor data needs the ${inferenceHeaderContentLength} header)`);

@@ -2,12 +2,11 @@
 // registry, codec and runtime; every failure is thrown as a typed error and mapped in app.onError.
 
 import { Hono } from 'hono';
-import { readBodyWithLimit, parseJson, requireMediaType } from '../../protocol/body.ts';
-import { InvalidInput, MethodNotAllowed } from '../../protocol/errors.ts';
-import { InferRequest, type InferResponse } from '../../protocol/schemas.ts';
+import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
+import { readBodyWithLimit, requireMediaType } from '../../protocol/body.ts';
+import { MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
-import { encodeTensor } from '../../protocol/tensor-codec.ts';
-import { decodeInferRequest, maxJsonValues } from '../../models/infer-request.ts';
+import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { InferenceRuntime } from '../wasm-runtime.ts';
@@ -18,15 +17,6 @@ export interface V2Deps {
 }
 
 type ModelParams = { name: string; version?: string };
-
-const jsonTypes = ['application/json'] as const;
-
-function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.map(String).join('.') || 'body'}: ${issue.message}`)
-    .join('; ');
-}
 
 /** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
 function modelRoutes({ registry, runtime }: V2Deps): Hono {
@@ -54,25 +44,21 @@ function modelRoutes({ registry, runtime }: V2Deps): Hono {
   model.post('/infer', async (c) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
-    requireMediaType(c.req.header('content-type'), jsonTypes);
-    const body = parseJson(await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes), maxJsonValues(resolved.manifest));
-    const parsed = InferRequest.safeParse(body);
-    if (!parsed.success) throw new InvalidInput(`invalid infer request: ${describeIssues(parsed.error)}`);
-    const request = decodeInferRequest(parsed.data, resolved.manifest);
+    requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
+    const body = await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes);
+    const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
 
     const startedMs = performance.now();
-    const outputs = await runtime.run(resolved, request.inputs, request.outputNames);
+    const outputs = await runtime.run(resolved, decoded.inputs, decoded.outputNames);
     const inferMs = performance.now() - startedMs;
 
-    const response: InferResponse = {
-      model_name: resolved.manifest.name,
-      model_version: resolved.version.version,
-      ...(parsed.data.id !== undefined && { id: parsed.data.id }),
-      outputs: outputs.map(encodeTensor),
-    };
-    c.header('x-edgeinfer-tier', 'edge');
-    c.header('Server-Timing', `infer;dur=${inferMs.toFixed(3)}`);
-    return c.json(response);
+    const head = { model_name: resolved.manifest.name, model_version: resolved.version.version, id: wire.id };
+    const encoded = encodeInferResponse(head, outputs, wire);
+    return c.body(encoded.body as Uint8Array<ArrayBuffer>, 200, {
+      ...bodyHeaders(encoded),
+      'x-edgeinfer-tier': 'edge',
+      'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
+    });
   });
   model.all('/infer', (c) => {
     throw new MethodNotAllowed(c.req.method, ['POST']);

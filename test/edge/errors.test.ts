@@ -62,6 +62,23 @@ describe('edge errors', () => {
     await expectError(await edge.fetch(infer, postJson({ inputs: [tensor('input', 'FP32', [2, 2], [0, 0, 0, 0]), state, sr] })), 400, /batch of 1 but an earlier input has 2/);
   });
 
+  it('400 for binary tensor data whose declared sizes lie', async () => {
+    const header = (size: number) => new TextEncoder().encode(JSON.stringify({ inputs: [
+      { name: 'input', datatype: 'FP32', shape: [1, 576], parameters: { binary_data_size: size } },
+      { name: 'state', datatype: 'FP32', shape: [2, 1, 128], data: Array(256).fill(0) },
+      { name: 'sr', datatype: 'INT64', shape: [], data: [16000] },
+    ] }));
+    const send = (json: Uint8Array, dataBytes: number, headerLength = json.length) => {
+      const body = new Uint8Array(json.length + dataBytes);
+      body.set(json);
+      return edge.fetch(infer, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerLength) }, body });
+    };
+    await expectError(await send(header(576 * 4), 576 * 4 - 4), 400, /declare 2304 bytes.*has 2300/);
+    await expectError(await send(header(576 * 4), 576 * 4 + 4), 400, /declare 2304 bytes.*has 2308/);
+    await expectError(await send(header(100), 100), 400, /input 'input'/);
+    await expectError(await send(header(576 * 4), 576 * 4, 1_000_000), 400, /only \d+ bytes/);
+  });
+
   it('404 for an unknown model, version or route', async () => {
     await expectError(await edge.fetch('/v2/models/whisper/infer', postJson({})), 404, /'whisper' is not served here/);
     await expectError(await edge.fetch('/v2/models/silero-vad/versions/4/infer', postJson({})), 404, /no version '4'/);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdgeWorker, type RunningWorker } from '../support/edge-worker.ts';
-import { postJson, tensor } from '../support/infer.ts';
+import { bodyHeaders, decodeInferResponseBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../../protocol/binary.ts';
+import type { Tensor } from '../../protocol/tensor-codec.ts';
+import { postJson, sileroFrameInput, tensor } from '../support/infer.ts';
 
 let edge: RunningWorker;
 beforeAll(async () => {
@@ -92,5 +94,26 @@ describe('edge v2 routes', () => {
       ],
     }));
     expect(res.status).toBe(200);
+  });
+
+  it('accepts binary tensor data and answers binary outputs that equal the JSON answer', async () => {
+    const frame = sileroFrameInput(Float32Array.from({ length: 2048 }, (_, i) => 0.4 * Math.sin(i / 4)), 2);
+    const inputs: Tensor[] = [
+      { name: 'input', datatype: 'FP32', shape: [1, frame.length], data: frame },
+      { name: 'state', datatype: 'FP32', shape: [2, 1, 128], data: new Float32Array(256) },
+      { name: 'sr', datatype: 'INT64', shape: [], data: BigInt64Array.from([16000n]) },
+    ];
+    const encoded = encodeBinaryInferRequest({ id: 'bin', inputs, binaryOutputs: true });
+    const res = await edge.fetch('/v2/models/silero-vad/infer', { method: 'POST', headers: bodyHeaders(encoded), body: encoded.body as Uint8Array<ArrayBuffer> });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/octet-stream');
+    const binary = decodeInferResponseBody(new Uint8Array(await res.arrayBuffer()), res.headers.get(inferenceHeaderContentLength));
+    expect(binary.header.id).toBe('bin');
+
+    const json = await edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: [tensor('input', 'FP32', [1, frame.length], frame), tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)), tensor('sr', 'INT64', [], [16000])] }));
+    const jsonBody = (await json.json()) as { outputs: { name: string; data: number[] }[] };
+    for (const output of binary.outputs) {
+      expect(Array.from(output.data as Float32Array)).toEqual(jsonBody.outputs.find((o) => o.name === output.name)!.data);
+    }
   });
 });
