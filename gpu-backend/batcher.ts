@@ -33,6 +33,7 @@ export interface BatcherOptions {
   model: string;
   inputs: readonly TensorSpec[];
   outputs: readonly TensorSpec[];
+  /** Rows one run joins from several requests; a single larger request still runs, alone. */
   maxBatch: number;
   maxQueueDelayMs: number;
   /** Requests that may wait at once; one more is refused with Overloaded. */

@@ -34,6 +34,7 @@ const Environment = z.object({
   INTRA_OP_THREADS: z.coerce.number().int().min(0).optional(),
   BATCHING: Flag.default(true),
   MAX_QUEUE_DELAY_MS: z.coerce.number().nonnegative().max(1000).optional(),
+  MAX_BATCH_SIZE: z.coerce.number().int().positive().optional(),
   MAX_QUEUE_SIZE: z.coerce.number().int().positive().default(256),
   REQUEST_TIMEOUT_MS: Milliseconds.default(30_000),
   SHUTDOWN_TIMEOUT_MS: Milliseconds.max(60_000).default(9_000),
@@ -59,6 +60,8 @@ export interface BackendConfig {
     enabled: boolean;
     /** Overrides every manifest's `batching.maxQueueDelayMs` when set. */
     maxQueueDelayMs: number | undefined;
+    /** Caps every model's rows per joined run (never above its `limits.maxBatch`) when set. */
+    maxBatchSize: number | undefined;
     /** Requests waiting per model beyond which new ones are refused with 503. */
     maxQueueSize: number;
   };
@@ -94,7 +97,7 @@ export function parseConfig(env: Record<string, string | undefined>): BackendCon
     modelsDir: e.MODELS_DIR,
     executionProviders: e.EXECUTION_PROVIDERS,
     intraOpThreads: e.INTRA_OP_THREADS,
-    batching: { enabled: e.BATCHING, maxQueueDelayMs: e.MAX_QUEUE_DELAY_MS, maxQueueSize: e.MAX_QUEUE_SIZE },
+    batching: { enabled: e.BATCHING, maxQueueDelayMs: e.MAX_QUEUE_DELAY_MS, maxBatchSize: e.MAX_BATCH_SIZE, maxQueueSize: e.MAX_QUEUE_SIZE },
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     signature: e.EDGE_SIGNATURE_REQUIRED

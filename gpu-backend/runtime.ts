@@ -4,6 +4,7 @@
 // unavailable, with its reason, while the others serve.
 
 import { readFile } from 'node:fs/promises';
+import type * as ort from 'onnxruntime-node';
 import { InvalidInput, ModelUnavailable } from '../protocol/errors.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
 import { IntegrityError, verifyWeights } from '../models/integrity.ts';
@@ -27,6 +28,18 @@ export interface RuntimeOptions {
 // onnxruntime's severity levels: 3 = error, 4 = fatal. Sessions log only fatal errors: a failed run
 // is answered to its caller and a failed load is reported in our own log line, each exactly once.
 const sessionLogLevel = 4;
+
+/** The session options every backend session is created with (the benchmark uses them in-process too). */
+export function sessionOptions(intraOpThreads: number | undefined): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: sessionLogLevel,
+    ...(intraOpThreads !== undefined && { intraOpNumThreads: intraOpThreads }),
+    // onnxruntime's pool threads spin after a run, waiting for the next; in a server that time belongs
+    // to the main thread (reading, encoding and writing bodies), which they would otherwise starve.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
 
 export class OnnxRuntime {
   readonly #options: RuntimeOptions;
@@ -81,11 +94,7 @@ export class OnnxRuntime {
   }
 
   async #createSession(model: BackendModel, weights: Uint8Array): Promise<{ thread: SessionThread; provider: ExecutionProvider }> {
-    const { thread, provider, failures } = await SessionThread.start(weights, this.#options.executionProviders, {
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: sessionLogLevel,
-      ...(this.#options.intraOpThreads !== undefined && { intraOpNumThreads: this.#options.intraOpThreads }),
-    });
+    const { thread, provider, failures } = await SessionThread.start(weights, this.#options.executionProviders, sessionOptions(this.#options.intraOpThreads));
     if (failures.length > 0) this.#options.log(`model ${model.key}: ${failures.join('; ')}; using ${provider}`);
     return { thread, provider: provider as ExecutionProvider };
   }

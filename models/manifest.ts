@@ -50,6 +50,12 @@ export type Limits = z.infer<typeof Limits>;
 export const Batching = z.object({
   /** How long the oldest queued request may wait for others to join its batch while the model is idle. */
   maxQueueDelayMs: z.number().nonnegative().max(1000),
+  /**
+   * Most rows one run joins from several requests; `limits.maxBatch` when absent. Lower it where
+   * bigger batches cost more per row (large images on CPU); one request alone may still bring up to
+   * `limits.maxBatch` rows.
+   */
+  maxBatchSize: z.number().int().positive().optional(),
 });
 export type Batching = z.infer<typeof Batching>;
 

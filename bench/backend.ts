@@ -1,0 +1,200 @@
+// `npm run bench:backend`: the GPU backend measured side by side in one run, on paddleocr-rec and
+// paddleocr-det. Prints (1) throughput and p50/p99 latency at 1, 8, 32 and 64 concurrent clients with
+// dynamic batching on and off, and their ratio; (2) JSON against binary tensor bodies for
+// paddleocr-det at 1×3×640×640; (3) the server's overhead against session.run called in-process at
+// the same batch size.
+//
+// Two backends run as child processes (`node gpu-backend/main.ts`, batching on and off), so that this
+// process's own client work does not share the servers' event loops; they share the machine's cores,
+// as clients and server do on a small box. EXECUTION_PROVIDERS is passed through (default cuda,cpu):
+// on a machine with an NVIDIA GPU and the CUDA build of onnxruntime-node, the same run measures CUDA.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { bodyHeaders, decodeInferResponseBody, type EncodedBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../protocol/binary.ts';
+import type { Tensor } from '../protocol/tensor-codec.ts';
+import { sessionOptions } from '../gpu-backend/runtime.ts';
+import { spawnBackend, type SpawnedBackend } from '../test/support/backend.ts';
+import { repoRoot } from '../test/support/edge-worker.ts';
+import { tensor } from '../test/support/infer.ts';
+import { interleave, printTable, summarise } from './lib/stats.ts';
+
+const providers = process.env.EXECUTION_PROVIDERS ?? 'cuda,cpu';
+const quick = process.argv.includes('--quick');
+const concurrencies = [1, 8, 32, 64];
+/** Requests per measurement: enough for every client to send a few, few enough for a 2-core box. */
+const requestsFor = (clients: number) => (quick ? Math.max(8, clients) : Math.max(24, clients * 3));
+
+interface Case {
+  model: string;
+  file: string;
+  input: Tensor;
+}
+
+function pattern(shape: number[]): Float32Array {
+  const length = shape.reduce((n, s) => n * s, 1);
+  return Float32Array.from({ length }, (_, i) => Math.fround(Math.sin(i * 0.013) * 0.8));
+}
+
+// A 160-pixel-wide text line for the recogniser; a 320×320 page tile for the detector (640×640 has its
+// own table below, where one request at a time keeps its run time modest).
+const cases: Case[] = [
+  { model: 'paddleocr-rec', file: 'ch_PP-OCRv4_rec_infer.onnx', input: { name: 'x', datatype: 'FP32', shape: [1, 3, 48, 160], data: pattern([1, 3, 48, 160]) } },
+  { model: 'paddleocr-det', file: 'ch_PP-OCRv4_det_infer.onnx', input: { name: 'x', datatype: 'FP32', shape: [1, 3, 320, 320], data: pattern([1, 3, 320, 320]) } },
+];
+
+function batchOf(input: Tensor, rows: number): Tensor {
+  const data = new Float32Array((input.data as Float32Array).length * rows);
+  for (let r = 0; r < rows; r++) data.set(input.data as Float32Array, r * (input.data as Float32Array).length);
+  return { ...input, shape: [rows, ...input.shape.slice(1)], data };
+}
+
+async function infer(backend: SpawnedBackend, model: string, body: EncodedBody): Promise<void> {
+  const res = await fetch(new URL(`/v2/models/${model}/infer`, backend.url), { method: 'POST', headers: bodyHeaders(body), body: body.body as Uint8Array<ArrayBuffer> });
+  if (res.status !== 200) throw new Error(`${model}: backend answered ${res.status}: ${await res.text()}`);
+  // The client's decoding is part of what a caller pays, JSON or binary.
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  decodeInferResponseBody(bytes, res.headers.get(inferenceHeaderContentLength));
+}
+
+/** `clients` callers each sending requests back to back until `total` have been answered. */
+async function closedLoop(total: number, clients: number, send: () => Promise<void>): Promise<{ throughput: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  let started = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (started < total) {
+        started++;
+        const t = performance.now();
+        await send();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const { p50, p99 } = summarise(latencies);
+  return { throughput: total / seconds, p50, p99 };
+}
+
+async function batchedBatchSizes(backend: SpawnedBackend, model: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(new URL('/metrics', backend.url))).text();
+  const read = (suffix: string) => Number(new RegExp(`edgeinfer_backend_batch_size_${suffix}\\{model="${model}"\\} (\\S+)`).exec(text)?.[1] ?? 0);
+  return { sum: read('sum'), count: read('count') };
+}
+
+async function concurrencySweep(on: SpawnedBackend, off: SpawnedBackend): Promise<(string | number)[][]> {
+  const rows: (string | number)[][] = [];
+  for (const c of cases) {
+    const body = encodeBinaryInferRequest({ inputs: [c.input], binaryOutputs: true });
+    for (const backend of [on, off]) for (let i = 0; i < 3; i++) await infer(backend, c.model, body); // warm both
+    for (const clients of concurrencies) {
+      process.stderr.write(`  ${c.model}: ${clients} clients…\n`);
+      const total = requestsFor(clients);
+      const before = await batchedBatchSizes(on, c.model);
+      // Alternating which goes first spreads any drift of the machine over both.
+      const first = clients % 2 === 0;
+      const a = await closedLoop(total, clients, () => infer(first ? on : off, c.model, body));
+      const b = await closedLoop(total, clients, () => infer(first ? off : on, c.model, body));
+      const [batched, unbatched] = first ? [a, b] : [b, a];
+      const after = await batchedBatchSizes(on, c.model);
+      const meanBatch = (after.sum - before.sum) / Math.max(1, after.count - before.count);
+      rows.push([
+        c.model, `1×${c.input.shape.slice(1).join('×')}`, String(clients), String(total),
+        batched.throughput.toFixed(1), unbatched.throughput.toFixed(1), (batched.throughput / unbatched.throughput).toFixed(2),
+        batched.p50.toFixed(0), batched.p99.toFixed(0), unbatched.p50.toFixed(0), unbatched.p99.toFixed(0), (batched.p99 / unbatched.p99).toFixed(2),
+        meanBatch.toFixed(1),
+      ]);
+    }
+  }
+  return rows;
+}
+
+async function jsonAgainstBinary(off: SpawnedBackend): Promise<(string | number)[][]> {
+  const input: Tensor = { name: 'x', datatype: 'FP32', shape: [1, 3, 640, 640], data: pattern([1, 3, 640, 640]) };
+  const json: EncodedBody = { body: new TextEncoder().encode(JSON.stringify({ inputs: [tensor('x', 'FP32', input.shape, input.data as Float32Array)] })), headerLength: undefined };
+  const binaryIn = encodeBinaryInferRequest({ inputs: [input] });
+  const binary = encodeBinaryInferRequest({ inputs: [input], binaryOutputs: true });
+  const results = await interleave(
+    {
+      json: () => infer(off, 'paddleocr-det', json),
+      binaryInJsonOut: () => infer(off, 'paddleocr-det', binaryIn),
+      binary: () => infer(off, 'paddleocr-det', binary),
+    },
+    quick ? { warmup: 1, rounds: 2, perRound: 2 } : { warmup: 1, rounds: 3, perRound: 3 },
+  );
+  const base = results.json!;
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+  return [
+    ['JSON in, JSON out', mib(json.body.length), base.p50.toFixed(1), base.p99.toFixed(1), '1.00'],
+    ['binary in, JSON out', mib(binaryIn.body.length), results.binaryInJsonOut!.p50.toFixed(1), results.binaryInJsonOut!.p99.toFixed(1), (base.p50 / results.binaryInJsonOut!.p50).toFixed(2)],
+    ['binary in, binary out', mib(binary.body.length), results.binary!.p50.toFixed(1), results.binary!.p99.toFixed(1), (base.p50 / results.binary!.p50).toFixed(2)],
+  ];
+}
+
+async function createSession(file: string): Promise<{ session: ort.InferenceSession; provider: string }> {
+  const weights = await readFile(join(repoRoot, 'models', file.startsWith('ch_PP-OCRv4_rec') ? 'paddleocr-rec' : 'paddleocr-det', file));
+  const list = providers.split(',').map((p) => p.trim());
+  for (const [i, provider] of list.entries()) {
+    try {
+      return { session: await ort.InferenceSession.create(weights, { ...sessionOptions(undefined), executionProviders: list.slice(i) }), provider };
+    } catch {
+      // next provider
+    }
+  }
+  throw new Error(`no execution provider in ${providers} could load ${file}`);
+}
+
+async function serverOverhead(off: SpawnedBackend): Promise<(string | number)[][]> {
+  const rows: (string | number)[][] = [];
+  for (const c of cases) {
+    const { session, provider } = await createSession(c.file);
+    for (const rows_ of [1, 8]) {
+      const input = batchOf(c.input, rows_);
+      const body = encodeBinaryInferRequest({ inputs: [input], binaryOutputs: true });
+      const feeds = { x: new ort.Tensor('float32', input.data as Float32Array, input.shape) };
+      const results = await interleave(
+        { server: () => infer(off, c.model, body), inProcess: () => session.run(feeds) },
+        quick ? { warmup: 2, rounds: 2, perRound: 3 } : { warmup: 3, rounds: 4, perRound: 5 },
+      );
+      const server = results.server!;
+      const inProcess = results.inProcess!;
+      rows.push([
+        c.model, `${rows_}×${c.input.shape.slice(1).join('×')}`, provider, inProcess.p50.toFixed(1), server.p50.toFixed(1), (server.p50 - inProcess.p50).toFixed(1),
+        `${(((server.p50 - inProcess.p50) / inProcess.p50) * 100).toFixed(1)}%`,
+      ]);
+    }
+    await session.release();
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const common = { EDGE_SIGNATURE_REQUIRED: 'false', EXECUTION_PROVIDERS: providers, MAX_QUEUE_SIZE: '1024' };
+  process.stderr.write('starting two backends (batching on, batching off)…\n');
+  const [on, off] = await Promise.all([spawnBackend(common), spawnBackend({ ...common, BATCHING: 'false' })]);
+  const active = on.output.filter((line) => / ready on /.test(line)).map((line) => line.replace(/^.*model /, '').replace(/ \(.*$/, ''));
+  try {
+    process.stderr.write('concurrency sweep…\n');
+    const sweep = await concurrencySweep(on, off);
+    process.stderr.write('JSON against binary…\n');
+    const bodies = await jsonAgainstBinary(off);
+    process.stderr.write('server overhead…\n');
+    const overhead = await serverOverhead(off);
+
+    console.log(`\nedgeinfer gpu-backend benchmark: ${active.join(', ')}; client and servers on one machine, binary tensor bodies unless stated`);
+    printTable(
+      'Dynamic batching on vs off: closed-loop clients, one request = one row (throughput in requests/s, latency in ms)',
+      ['model', 'row', 'clients', 'requests', 'on req/s', 'off req/s', 'on/off', 'on p50', 'on p99', 'off p50', 'off p99', 'p99 on/off', 'mean rows/run (on)'],
+      sweep,
+    );
+    printTable('paddleocr-det 1×3×640×640, one client, batching off: JSON against binary tensor data (ms; speed-up against JSON)', ['body', 'request size', 'p50', 'p99', 'speed-up'], bodies);
+    printTable('Server overhead: HTTP round trip (binary bodies, batching off) against session.run in-process, same batch (ms)', ['model', 'batch', 'in-process provider', 'session.run p50', 'server p50', 'overhead', 'overhead %'], overhead);
+  } finally {
+    for (const backend of [on, off]) backend.child.kill('SIGTERM');
+    await Promise.all([on.exited, off.exited]);
+  }
+}
+
+await main();
