@@ -1,7 +1,7 @@
 // onnxruntime-node sessions, one per served model version, each on its own thread: weights verified
 // by sha256 before a session exists, execution providers tried in order of preference (CUDA first
-// where it is installed), and one warm-up run before the model counts as ready. A model that fails any step is
-// unavailable, with its reason, while the others serve.
+// where it is installed), and one warm-up run before the model counts as ready. A model that fails
+// any step is unavailable, with its reason, while the others serve.
 
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
