@@ -1,12 +1,13 @@
-// `npm run bench:backend`: the GPU backend measured side by side in one run, on paddleocr-rec and
-// paddleocr-det. Prints (1) throughput and p50/p99 latency at 1, 8, 32 and 64 concurrent clients with
-// dynamic batching on and off, and their ratio; (2) JSON against binary tensor bodies for
-// paddleocr-det at 1×3×640×640; (3) the server's overhead against session.run called in-process at
-// the same batch size.
+// `npm run bench:backend` (`-- --quick` for a smoke run): the GPU backend measured side by side in one
+// run, on paddleocr-rec and paddleocr-det. Prints (1) throughput and p50/p99 latency at 1, 8, 32 and 64
+// concurrent clients with dynamic batching on and off, and their ratio; (2) session.run's cost per row
+// by batch size in-process, the most batching can gain on this device; (3) JSON against binary tensor
+// bodies for paddleocr-det at 1×3×640×640; (4) the server's overhead against session.run called
+// in-process at the same batch size.
 //
-// Two backends run as child processes (`node gpu-backend/main.ts`, batching on and off), so that this
-// process's own client work does not share the servers' event loops; they share the machine's cores,
-// as clients and server do on a small box. EXECUTION_PROVIDERS is passed through (default cuda,cpu):
+// The backends run as child processes (`node gpu-backend/main.ts`: batching on, off, and on with at
+// most 4 rows per run, the setting for a CPU), so that this process's own client work does not share
+// the servers' event loops; they share the machine's cores, as clients and server do on a small box. EXECUTION_PROVIDERS is passed through (default cuda,cpu):
 // on a machine with an NVIDIA GPU and the CUDA build of onnxruntime-node, the same run measures CUDA.
 
 import { readFile } from 'node:fs/promises';
@@ -84,20 +85,28 @@ async function batchedBatchSizes(backend: SpawnedBackend, model: string): Promis
   return { sum: read('sum'), count: read('count') };
 }
 
-async function concurrencySweep(on: SpawnedBackend, off: SpawnedBackend): Promise<(string | number)[][]> {
+interface Servers {
+  on: SpawnedBackend;
+  off: SpawnedBackend;
+  /** Batching on with MAX_BATCH_SIZE=`cappedBatch`: the setting for a CPU, where big batches cost more per row. */
+  capped: SpawnedBackend;
+}
+const cappedBatch = 4;
+
+async function concurrencySweep({ on, off, capped }: Servers): Promise<(string | number)[][]> {
   const rows: (string | number)[][] = [];
   for (const c of cases) {
     const body = encodeBinaryInferRequest({ inputs: [c.input], binaryOutputs: true });
-    for (const backend of [on, off]) for (let i = 0; i < 3; i++) await infer(backend, c.model, body); // warm both
-    for (const clients of concurrencies) {
+    for (const backend of [on, off, capped]) for (let i = 0; i < 3; i++) await infer(backend, c.model, body); // warm all
+    for (const [index, clients] of concurrencies.entries()) {
       process.stderr.write(`  ${c.model}: ${clients} clients…\n`);
       const total = requestsFor(clients);
       const before = await batchedBatchSizes(on, c.model);
-      // Alternating which goes first spreads any drift of the machine over both.
-      const first = clients % 2 === 0;
-      const a = await closedLoop(total, clients, () => infer(first ? on : off, c.model, body));
-      const b = await closedLoop(total, clients, () => infer(first ? off : on, c.model, body));
-      const [batched, unbatched] = first ? [a, b] : [b, a];
+      // Rotating which goes first spreads any drift of the machine over all three.
+      const order = [on, off, capped].map((_, i, all) => all[(i + index) % all.length]!);
+      const results = new Map<SpawnedBackend, Awaited<ReturnType<typeof closedLoop>>>();
+      for (const backend of order) results.set(backend, await closedLoop(total, clients, () => infer(backend, c.model, body)));
+      const [batched, unbatched, cappedRun] = [results.get(on)!, results.get(off)!, results.get(capped)!];
       const after = await batchedBatchSizes(on, c.model);
       const meanBatch = (after.sum - before.sum) / Math.max(1, after.count - before.count);
       rows.push([
@@ -105,6 +114,7 @@ async function concurrencySweep(on: SpawnedBackend, off: SpawnedBackend): Promis
         batched.throughput.toFixed(1), unbatched.throughput.toFixed(1), (batched.throughput / unbatched.throughput).toFixed(2),
         batched.p50.toFixed(0), batched.p99.toFixed(0), unbatched.p50.toFixed(0), unbatched.p99.toFixed(0), (batched.p99 / unbatched.p99).toFixed(2),
         meanBatch.toFixed(1),
+        cappedRun.throughput.toFixed(1), (cappedRun.throughput / unbatched.throughput).toFixed(2), cappedRun.p99.toFixed(0), (cappedRun.p99 / unbatched.p99).toFixed(2),
       ]);
     }
   }
@@ -170,30 +180,61 @@ async function serverOverhead(off: SpawnedBackend): Promise<(string | number)[][
   return rows;
 }
 
+/**
+ * What batching can gain on this device at most: session.run's time per row at growing batch sizes,
+ * in-process. Serving adds per-request costs that batching does not share (HTTP, bodies, copies).
+ */
+async function perRowCost(): Promise<(string | number)[][]> {
+  const rows: (string | number)[][] = [];
+  for (const c of cases) {
+    const { session, provider } = await createSession(c.file);
+    let singleMs = 0;
+    for (const batch of c.model === 'paddleocr-rec' ? [1, 4, 8, 16, 32] : [1, 2, 4, 8]) {
+      const input = batchOf(c.input, batch);
+      const feeds = { x: new ort.Tensor('float32', input.data as Float32Array, input.shape) };
+      const { p50 } = (await interleave({ run: () => session.run(feeds) }, { warmup: 1, rounds: 1, perRound: quick ? 3 : 5 })).run!;
+      if (batch === 1) singleMs = p50;
+      rows.push([c.model, String(batch), provider, p50.toFixed(1), (p50 / batch).toFixed(2), (singleMs / (p50 / batch)).toFixed(2)]);
+    }
+    await session.release();
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const common = { EDGE_SIGNATURE_REQUIRED: 'false', EXECUTION_PROVIDERS: providers, MAX_QUEUE_SIZE: '1024' };
-  process.stderr.write('starting two backends (batching on, batching off)…\n');
-  const [on, off] = await Promise.all([spawnBackend(common), spawnBackend({ ...common, BATCHING: 'false' })]);
+  process.stderr.write('starting three backends (batching on, off, on with MAX_BATCH_SIZE)…\n');
+  const [on, off, capped] = await Promise.all([
+    spawnBackend(common),
+    spawnBackend({ ...common, BATCHING: 'false' }),
+    spawnBackend({ ...common, MAX_BATCH_SIZE: String(cappedBatch) }),
+  ]);
   const active = on.output.filter((line) => / ready on /.test(line)).map((line) => line.replace(/^.*model /, '').replace(/ \(.*$/, ''));
   try {
     process.stderr.write('concurrency sweep…\n');
-    const sweep = await concurrencySweep(on, off);
+    const sweep = await concurrencySweep({ on, off, capped });
     process.stderr.write('JSON against binary…\n');
     const bodies = await jsonAgainstBinary(off);
     process.stderr.write('server overhead…\n');
     const overhead = await serverOverhead(off);
+    process.stderr.write('per-row cost by batch size…\n');
+    const ceiling = await perRowCost();
 
     console.log(`\nedgeinfer gpu-backend benchmark: ${active.join(', ')}; client and servers on one machine, binary tensor bodies unless stated`);
     printTable(
-      'Dynamic batching on vs off: closed-loop clients, one request = one row (throughput in requests/s, latency in ms)',
-      ['model', 'row', 'clients', 'requests', 'on req/s', 'off req/s', 'on/off', 'on p50', 'on p99', 'off p50', 'off p99', 'p99 on/off', 'mean rows/run (on)'],
+      `Dynamic batching on vs off: closed-loop clients, one request = one row (throughput in requests/s, latency in ms); ≤${cappedBatch}: batching on with MAX_BATCH_SIZE=${cappedBatch}`,
+      [
+        'model', 'row', 'clients', 'requests', 'on req/s', 'off req/s', 'on/off', 'on p50', 'on p99', 'off p50', 'off p99', 'p99 on/off', 'rows/run (on)',
+        `≤${cappedBatch} req/s`, `≤${cappedBatch}/off`, `≤${cappedBatch} p99`, `p99 ≤${cappedBatch}/off`,
+      ],
       sweep,
     );
+    printTable('What batching can gain here at most: session.run in-process, per row, by batch size (ms)', ['model', 'batch', 'provider', 'run p50', 'per row', 'rows/s vs batch 1'], ceiling);
     printTable('paddleocr-det 1×3×640×640, one client, batching off: JSON against binary tensor data (ms; speed-up against JSON)', ['body', 'request size', 'p50', 'p99', 'speed-up'], bodies);
     printTable('Server overhead: HTTP round trip (binary bodies, batching off) against session.run in-process, same batch (ms)', ['model', 'batch', 'in-process provider', 'session.run p50', 'server p50', 'overhead', 'overhead %'], overhead);
   } finally {
-    for (const backend of [on, off]) backend.child.kill('SIGTERM');
-    await Promise.all([on.exited, off.exited]);
+    for (const backend of [on, off, capped]) backend.child.kill('SIGTERM');
+    await Promise.all([on.exited, off.exited, capped.exited]);
   }
 }
 
