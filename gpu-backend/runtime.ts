@@ -108,6 +108,14 @@ export class OnnxRuntime {
     try {
       return await thread.run(inputs, outputNames);
     } catch (err) {
+      if (thread.stopped) {
+        // The session is gone (its thread crashed or ran out of memory): report it like a failed load.
+        const reason = `its session stopped (${thread.stopped.message})`;
+        if (this.state(model).status === 'ready') this.#options.log(`model ${model.key} unavailable: ${reason}`);
+        this.#states.set(model.key, { status: 'unavailable', reason });
+        this.#sessions.delete(model.key);
+        throw new ModelUnavailable(`model '${model.manifest.name}' version '${model.version.version}' is unavailable: ${reason}`);
+      }
       if (!(err instanceof RunFailed)) throw err;
       // Inputs reach here only after their names, datatypes, ranks and fixed sizes have been checked
       // against the manifest, so a failing run is a size the model cannot take (e.g. a PaddleOCR

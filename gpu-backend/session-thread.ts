@@ -46,6 +46,11 @@ export class SessionThread {
     this.#worker.on('exit', (code) => fail(new Error(`session thread exited with code ${code}`)));
   }
 
+  /** Why the thread stopped (crashed, or ran out of memory), or undefined while it runs. */
+  get stopped(): Error | undefined {
+    return this.#exited;
+  }
+
   /** Starts a thread and creates the session on the first provider that loads. */
   static async start(
     weights: Uint8Array,
