@@ -165,14 +165,19 @@ async function serverOverhead(off: SpawnedBackend): Promise<(string | number)[][
       const body = encodeBinaryInferRequest({ inputs: [input], binaryOutputs: true });
       const feeds = { x: new ort.Tensor('float32', input.data as Float32Array, input.shape) };
       const results = await interleave(
-        { server: () => infer(off, c.model, body), inProcess: () => session.run(feeds) },
+        {
+          server: () => infer(off, c.model, body),
+          inProcess: () => session.run(feeds),
+          httpFloor: async () => (await fetch(new URL('/v2/health/live', off.url))).arrayBuffer(),
+        },
         quick ? { warmup: 2, rounds: 2, perRound: 3 } : { warmup: 3, rounds: 4, perRound: 5 },
       );
       const server = results.server!;
       const inProcess = results.inProcess!;
+      const bodyMiB = body.body.length / 1024 / 1024;
       rows.push([
         c.model, `${rows_}×${c.input.shape.slice(1).join('×')}`, provider, inProcess.p50.toFixed(1), server.p50.toFixed(1), (server.p50 - inProcess.p50).toFixed(1),
-        `${(((server.p50 - inProcess.p50) / inProcess.p50) * 100).toFixed(1)}%`,
+        `${(((server.p50 - inProcess.p50) / inProcess.p50) * 100).toFixed(1)}%`, results.httpFloor!.p50.toFixed(1), bodyMiB.toFixed(2),
       ]);
     }
     await session.release();
@@ -231,7 +236,8 @@ async function main(): Promise<void> {
     );
     printTable('What batching can gain here at most: session.run in-process, per row, by batch size (ms)', ['model', 'batch', 'provider', 'run p50', 'per row', 'rows/s vs batch 1'], ceiling);
     printTable('paddleocr-det 1×3×640×640, one client, batching off: JSON against binary tensor data (ms; speed-up against JSON)', ['body', 'request size', 'p50', 'p99', 'speed-up'], bodies);
-    printTable('Server overhead: HTTP round trip (binary bodies, batching off) against session.run in-process, same batch (ms)', ['model', 'batch', 'in-process provider', 'session.run p50', 'server p50', 'overhead', 'overhead %'], overhead);
+    printTable('Server overhead: HTTP round trip (binary bodies, batching off) against session.run in-process, same batch (ms)', ['model', 'batch', 'in-process provider', 'session.run p50', 'server p50', 'overhead', 'overhead %', 'HTTP floor p50', 'request MiB'], overhead);
+    console.log('HTTP floor: GET /v2/health/live on the same server, the cost of a round trip that carries no tensor.');
   } finally {
     for (const backend of [on, off, capped]) backend.child.kill('SIGTERM');
     await Promise.all([on.exited, off.exited, capped.exited]);
