@@ -3,19 +3,16 @@
 // is thrown as a typed error and mapped in app.onError.
 
 import { Hono, type MiddlewareHandler } from 'hono';
-import { binaryMediaType, bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, parseInferRequestBody } from '../../protocol/binary.ts';
+import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { requireMediaType } from '../../protocol/body.ts';
 import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
-import { decodeInferRequest } from '../../models/infer-request.ts';
+import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { BackendDeps } from '../app.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
-
-// JSON, or the binary tensor data extension's JSON header followed by raw tensor bytes.
-const bodyTypes = ['application/json', binaryMediaType] as const;
 
 type ModelParams = { name: string; version?: string };
 
@@ -68,9 +65,9 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
     async (c) => {
       const resolved = c.get('model')!;
       runtime.ensureReady(resolved);
-      requireMediaType(c.req.header('content-type'), bodyTypes);
-      const body = parseInferRequestBody(c.get('body'), c.req.header(inferenceHeaderContentLength) ?? null);
-      const request = decodeInferRequest(body, resolved.manifest);
+      // JSON, or the binary tensor data extension's JSON header followed by raw tensor bytes.
+      requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
+      const { wire: body, decoded: request } = readInferRequest(c.get('body'), c.req.header(inferenceHeaderContentLength) ?? null, resolved.manifest);
 
       const startedMs = performance.now();
       const outputs = await inference.infer(resolved, request);

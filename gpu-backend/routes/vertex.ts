@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import { parseJson, requireMediaType } from '../../protocol/body.ts';
 import { InvalidInput, MethodNotAllowed, PayloadTooLarge } from '../../protocol/errors.ts';
+import { maxJsonValues } from '../../models/infer-request.ts';
 import type { BackendDeps } from '../app.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
@@ -14,8 +15,10 @@ import { readyHandler } from './v2.ts';
 export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
   const { registry, runtime, inference, metrics, signatureSecret, vertex } = deps;
   const app = new Hono<BackendEnv>();
-  // The model is not in the path, so the body limit is the largest any served model accepts.
-  const maxRequestBytes = Math.max(0, ...[...registry.manifests.values()].map((m) => m.limits.maxRequestBytes));
+  // The model is not in the path, so the body limits are the largest any served model accepts.
+  const manifests = [...registry.manifests.values()];
+  const maxRequestBytes = Math.max(0, ...manifests.map((m) => m.limits.maxRequestBytes));
+  const maxValues = Math.max(0, ...manifests.map(maxJsonValues));
 
   app.get(vertex.healthRoute, readyHandler(deps));
   app.all(vertex.healthRoute, (c) => {
@@ -29,7 +32,7 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
     edgeSignature({ secret: signatureSecret }),
     async (c) => {
       requireMediaType(c.req.header('content-type'), ['application/json']);
-      const request = parseVertexRequest(parseJson(c.get('body')));
+      const request = parseVertexRequest(parseJson(c.get('body'), maxValues));
       const { model: name = vertex.model, version } = request.parameters ?? {};
       if (typeof name !== 'string') throw new InvalidInput('parameters.model must name the model to run (the server has no VERTEX_MODEL)');
       if (version !== undefined && typeof version !== 'string') throw new InvalidInput('parameters.version must be a string');
