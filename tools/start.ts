@@ -17,7 +17,7 @@ interface Tier {
 }
 
 const tiers: Tier[] = [
-  { name: 'edge', script: 'start:edge', env: { ...process.env, BACKEND_URL: `http://127.0.0.1:${backendPort}` } },
+  { name: 'edge', script: 'start:edge', env: process.env },
   {
     name: 'backend',
     script: 'start:backend',
