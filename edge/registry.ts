@@ -1,7 +1,6 @@
 // The models this Worker serves, resolved by name and optional version.
 
-import { NotFound } from '../protocol/errors.ts';
-import { findVersion, type Manifest, type ModelVersion, parseManifest, servedBy } from '../models/manifest.ts';
+import { lookupModel, type Manifest, type ModelVersion, parseManifest, servedBy } from '../models/manifest.ts';
 import type { BundledModel } from './bundled-model.ts';
 
 export interface EdgeModel {
@@ -33,19 +32,9 @@ export class ModelRegistry {
     this.#weights = weights;
   }
 
-  manifest(name: string): Manifest {
-    const manifest = this.manifests.get(name);
-    if (!manifest) throw new NotFound(`model '${name}' is not served here; models: ${[...this.manifests.keys()].join(', ') || 'none'}`);
-    return manifest;
-  }
-
   /** The named version of a model, or its default version when `version` is undefined. */
   resolve(name: string, version?: string): EdgeModel {
-    const manifest = this.manifest(name);
-    const found = findVersion(manifest, version);
-    if (!found) {
-      throw new NotFound(`model '${name}' has no version '${version}'; versions: ${manifest.versions.map((v) => v.version).join(', ')}`);
-    }
-    return { manifest, version: found, weights: this.#weights.get(name)![found.version]! };
+    const found = lookupModel(this.manifests, name, version);
+    return { ...found, weights: this.#weights.get(name)![found.version.version]! };
   }
 }

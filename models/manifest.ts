@@ -2,6 +2,7 @@
 // hashes, tensor shapes and request limits. Both tiers and every tool parse manifests with it.
 
 import { z } from 'zod';
+import { NotFound } from '../protocol/errors.ts';
 import { TensorMetadata } from '../protocol/schemas.ts';
 
 export const tiers = ['edge', 'gpu', 'auto'] as const;
@@ -105,6 +106,20 @@ export function parseManifest(raw: unknown, origin: string): Manifest {
 export function findVersion(manifest: Manifest, version: string | undefined): ModelVersion | undefined {
   const wanted = version ?? manifest.defaultVersion;
   return manifest.versions.find((v) => v.version === wanted);
+}
+
+/**
+ * The served model named `name` at `version` (its default version when undefined), or NotFound naming
+ * what is served instead: the lookup behind every `/v2/models/{name}[/versions/{version}]` route.
+ */
+export function lookupModel(manifests: ReadonlyMap<string, Manifest>, name: string, version?: string): { manifest: Manifest; version: ModelVersion } {
+  const manifest = manifests.get(name);
+  if (!manifest) throw new NotFound(`model '${name}' is not served here; models: ${[...manifests.keys()].join(', ') || 'none'}`);
+  const found = findVersion(manifest, version);
+  if (!found) {
+    throw new NotFound(`model '${name}' has no version '${version}'; versions: ${manifest.versions.map((v) => v.version).join(', ')}`);
+  }
+  return { manifest, version: found };
 }
 
 /** True for models this tier serves: the edge serves `edge` and `auto`, the backend `gpu` and `auto`. */
