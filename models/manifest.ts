@@ -64,6 +64,21 @@ export type Batching = z.infer<typeof Batching>;
 // batching happens anyway while the previous batch runs, as in Triton's dynamic batcher.
 export const defaultBatching: Batching = { maxQueueDelayMs: 2 };
 
+/** Where the edge sends a request for this model, and how long it waits for the backend. */
+export const Routing = z.object({
+  /**
+   * Tier `auto` only: a request with fewer input elements than this runs at the edge, a larger one on
+   * the backend (where the edge's single WASM thread would be the slower place).
+   */
+  edgeThresholdElements: z.number().int().positive().optional(),
+  /**
+   * How long the edge waits for the backend's answer. Leave room for a backend scaling up from zero
+   * (container start, CUDA init, model warm-up): a slow answer that arrives counts as a success.
+   */
+  backendTimeoutMs: z.number().int().positive().optional(),
+});
+export type Routing = z.infer<typeof Routing>;
+
 export const Manifest = z
   .object({
     name: Slug,
@@ -75,6 +90,7 @@ export const Manifest = z
     outputs: z.array(TensorSpec).min(1),
     limits: Limits,
     batching: Batching.optional(),
+    routing: Routing.optional(),
   })
   .superRefine((manifest, ctx) => {
     const versions = manifest.versions.map((v) => v.version);
@@ -83,6 +99,9 @@ export const Manifest = z
     }
     if (!versions.includes(manifest.defaultVersion)) {
       ctx.addIssue({ code: 'custom', path: ['defaultVersion'], message: `'${manifest.defaultVersion}' is not one of the versions (${versions.join(', ')})` });
+    }
+    if (manifest.tier === 'auto' && manifest.routing?.edgeThresholdElements === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['routing', 'edgeThresholdElements'], message: "required for tier 'auto': the edge runs requests under it, the backend the rest" });
     }
     for (const key of ['inputs', 'outputs'] as const) {
       const names = manifest[key].map((t) => t.name);

@@ -73,6 +73,20 @@ export class Overloaded extends HttpError {
   }
 }
 
+/** The backend tier could not answer (down, overloaded, breaker open); the edge could not stand in. */
+export class BackendUnavailable extends HttpError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(503, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
+/** The backend answered something the edge cannot use (a malformed body, a refused signature). */
+export class BadGateway extends HttpError {
+  constructor(message: string) {
+    super(502, message);
+  }
+}
+
 export interface ErrorBody {
   error: string;
 }

@@ -1,0 +1,147 @@
+// Forwards an inference to the GPU backend in one signed hop: binary tensor data both ways, the
+// request id passed on, a per-model timeout, one retry with jitter when the backend could not be
+// reached or answered 503, and the circuit breaker consulted before and told after every call.
+
+import { bodyHeaders, decodeInferResponseBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../../protocol/binary.ts';
+import { BackendUnavailable, BadGateway, HttpError } from '../../protocol/errors.ts';
+import { signRequest } from '../../protocol/signature.ts';
+import type { Tensor } from '../../protocol/tensor-codec.ts';
+import type { Manifest } from '../../models/manifest.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+
+export interface BackendClientOptions {
+  baseUrl: string;
+  /** The secret the backend verifies; undefined only against a backend that does not require it. */
+  signingSecret: string | undefined;
+  /** Used when the manifest sets no `routing.backendTimeoutMs`. */
+  defaultTimeoutMs: number;
+  breaker: CircuitBreaker;
+  retryJitterMs: { min: number; max: number };
+  fetch?: typeof fetch;
+  now?: () => number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ForwardRequest {
+  manifest: Manifest;
+  version: string;
+  inputs: readonly Tensor[];
+  outputNames: readonly string[];
+  id?: string | undefined;
+  requestId: string;
+  traceparent?: string | undefined;
+}
+
+export interface ForwardResult {
+  outputs: Tensor[];
+  modelVersion: string;
+}
+
+/** A call that did not get an answer worth passing on: counted against the breaker, maybe retried. */
+class TransientFailure extends Error {}
+
+export class BackendClient {
+  readonly #options: Required<BackendClientOptions>;
+
+  constructor(options: BackendClientOptions) {
+    this.#options = {
+      fetch: (input, init) => fetch(input, init),
+      now: () => Date.now(),
+      random: Math.random,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ...options,
+    };
+  }
+
+  get breakerState() {
+    return this.#options.breaker.state;
+  }
+
+  async infer(request: ForwardRequest): Promise<ForwardResult> {
+    const { breaker, retryJitterMs, random, sleep } = this.#options;
+    const admission = breaker.admit();
+    if (!admission.allowed) {
+      throw new BackendUnavailable('the GPU backend is unavailable (circuit open after repeated failures)', admission.retryAfterMs / 1000);
+    }
+    // A probe gets no retry: its one answer decides whether the breaker closes.
+    const attempts = admission.probe ? 1 : 2;
+    let lastFailure: TransientFailure | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await sleep(retryJitterMs.min + random() * (retryJitterMs.max - retryJitterMs.min));
+      try {
+        const result = await this.#call(request);
+        breaker.recordSuccess();
+        return result;
+      } catch (err) {
+        if (!(err instanceof TransientFailure)) {
+          // The backend answered: it is up, whatever it thought of the request.
+          breaker.recordSuccess();
+          throw err;
+        }
+        lastFailure = err;
+        if (err.message.startsWith('timed out')) break; // a retry would only double the wait
+      }
+    }
+    breaker.recordFailure();
+    throw new BackendUnavailable(`the GPU backend is unavailable: ${lastFailure!.message}`, 5);
+  }
+
+  async #call(request: ForwardRequest): Promise<ForwardResult> {
+    const { manifest, version } = request;
+    const path = `/v2/models/${encodeURIComponent(manifest.name)}/versions/${encodeURIComponent(version)}/infer`;
+    const encoded = encodeBinaryInferRequest({
+      ...(request.id !== undefined && { id: request.id }),
+      inputs: request.inputs,
+      outputs: request.outputNames.map((name) => ({ name })),
+      binaryOutputs: true,
+    });
+    const headers: Record<string, string> = {
+      ...bodyHeaders(encoded),
+      'x-request-id': request.requestId,
+      ...(request.traceparent && { traceparent: request.traceparent }),
+      ...(this.#options.signingSecret !== undefined && (await signRequest(this.#options.signingSecret, 'POST', path, encoded.body, this.#options.now()))),
+    };
+    const timeoutMs = manifest.routing?.backendTimeoutMs ?? this.#options.defaultTimeoutMs;
+
+    let response: Response;
+    try {
+      response = await this.#options.fetch(new URL(path, this.#options.baseUrl), {
+        method: 'POST',
+        headers,
+        body: encoded.body as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const name = (err as Error).name;
+      throw new TransientFailure(name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs} ms` : `could not connect (${(err as Error).message})`);
+    }
+
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (response.status === 503 || response.status >= 500) {
+      throw new TransientFailure(`it answered ${response.status}`);
+    }
+    if (response.status === 401) {
+      throw new BadGateway('the GPU backend refused the edge\'s signature: EDGE_SIGNING_SECRET differs between the tiers');
+    }
+    if (response.status !== 200) {
+      // The caller's request, judged by the backend against the same manifest: pass its answer on.
+      throw new HttpError(response.status, errorMessage(body) ?? `the GPU backend answered ${response.status}`);
+    }
+    try {
+      const decoded = decodeInferResponseBody(body, response.headers.get(inferenceHeaderContentLength));
+      return { outputs: decoded.outputs, modelVersion: decoded.header.model_version ?? version };
+    } catch (err) {
+      throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
+    }
+  }
+}
+
+function errorMessage(body: Uint8Array): string | undefined {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as { error?: unknown };
+    return typeof parsed.error === 'string' ? parsed.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
