@@ -2,13 +2,13 @@
 
 import { Hono } from 'hono';
 import { errorResponse, NotFound } from '../protocol/errors.ts';
+import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import { v2Routes } from './routes/v2.ts';
-import type { InferenceRuntime } from './wasm-runtime.ts';
 
 export interface EdgeDeps {
   registry: ModelRegistry;
-  runtime: InferenceRuntime;
+  inference: EdgeInference;
   log: (line: string) => void;
 }
 

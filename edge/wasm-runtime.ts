@@ -69,6 +69,7 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
 
   async function createSession(model: EdgeModel): Promise<ort.InferenceSession> {
     const { manifest, version, weights } = model;
+    if (!weights) throw new ModelUnavailable(`model '${manifest.name}' runs on the GPU backend, not at the edge`);
     const startedMs = Date.now();
     try {
       await verifyWeights(manifest, version, weights);

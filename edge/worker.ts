@@ -1,19 +1,63 @@
 // Builds the edge Worker from a bundle of models: the registry, the onnxruntime-web runtime on the
-// module the Workers runtime compiled at upload, and the app. Called once per isolate.
+// module the Workers runtime compiled at upload, the backend client, and the app. Bindings exist only
+// once a request arrives, so the app is built on the first one and kept for the isolate's life.
 
-import type { Hono } from 'hono';
+import type { ExecutionContext, Hono } from 'hono';
 // wrangler's module rules resolve files by path, not through package exports.
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
+import { errorResponse } from '../protocol/errors.ts';
 import { createApp } from './app.ts';
+import { BackendClient } from './backend/client.ts';
+import { CircuitBreaker } from './backend/circuit-breaker.ts';
 import type { BundledModel } from './bundled-model.ts';
+import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
+import { EdgeInference } from './inference.ts';
 import { ModelRegistry } from './registry.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
 
-export function createEdgeWorker(bundledModels: readonly BundledModel[]): Hono {
-  const log = (line: string) => console.log(line);
+// One JSON-free line per event; the platform timestamps it.
+const log = (line: string) => console.log(line);
+
+// Retried once after 50–250 ms: long enough for a dropped connection to be re-established, short
+// next to a model run.
+const retryJitterMs = { min: 50, max: 250 };
+
+function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): Hono {
+  const backend = config.backend
+    ? new BackendClient({
+        baseUrl: config.backend.url,
+        signingSecret: config.backend.signingSecret,
+        defaultTimeoutMs: config.backend.timeoutMs,
+        breaker: new CircuitBreaker({ ...config.backend.breaker, now: () => Date.now() }),
+        retryJitterMs,
+      })
+    : undefined;
+  if (!config.backend) log('BACKEND_URL is not set: gpu-tier models answer 503, auto-tier models run at the edge');
+  else if (!config.backend.signingSecret) log('EDGE_SIGNING_SECRET is not set: forwarding unsigned, which only a backend with EDGE_SIGNATURE_REQUIRED=false accepts');
   return createApp({
     registry: new ModelRegistry(bundledModels),
-    runtime: createWasmRuntime({ wasmModule: ortWasm, log }),
+    inference: new EdgeInference({ runtime: createWasmRuntime({ wasmModule: ortWasm, log }), backend, log }),
     log,
   });
+}
+
+/** The Worker's module export: what workerd calls for each request. */
+export interface EdgeWorker {
+  fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Response | Promise<Response>;
+}
+
+export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWorker {
+  let app: Hono | undefined;
+  return {
+    fetch(request, env, ctx) {
+      try {
+        app ??= buildApp(bundledModels, parseEdgeConfig(env));
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        log(err.message);
+        return errorResponse(new Error('the edge is misconfigured'), () => {});
+      }
+      return app.fetch(request, env, ctx);
+    },
+  };
 }

@@ -3,7 +3,7 @@
 // reached or answered 503, and the circuit breaker consulted before and told after every call.
 
 import { bodyHeaders, decodeInferResponseBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../../protocol/binary.ts';
-import { BackendUnavailable, BadGateway, HttpError } from '../../protocol/errors.ts';
+import { BackendUnavailable, BadGateway, HttpError, ModelUnavailable } from '../../protocol/errors.ts';
 import { signRequest } from '../../protocol/signature.ts';
 import type { Tensor } from '../../protocol/tensor-codec.ts';
 import type { Manifest } from '../../models/manifest.ts';
@@ -37,6 +37,8 @@ export interface ForwardResult {
   outputs: Tensor[];
   modelVersion: string;
 }
+
+const readyTimeoutMs = 5_000;
 
 /** A call that did not get an answer worth passing on: counted against the breaker, maybe retried. */
 class TransientFailure extends Error {}
@@ -85,6 +87,19 @@ export class BackendClient {
     }
     breaker.recordFailure();
     throw new BackendUnavailable(`the GPU backend is unavailable: ${lastFailure!.message}`, 5);
+  }
+
+  /** The backend's own readiness for one model version; its ready routes are open, so unsigned. */
+  async modelReady(name: string, version: string): Promise<void> {
+    const path = `/v2/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/ready`;
+    let response: Response;
+    try {
+      response = await this.#options.fetch(new URL(path, this.#options.baseUrl), { signal: AbortSignal.timeout(readyTimeoutMs) });
+    } catch (err) {
+      throw new BackendUnavailable(`the GPU backend did not answer its ready route: ${(err as Error).message}`, 5);
+    }
+    const body = new Uint8Array(await response.arrayBuffer());
+    if (!response.ok) throw new ModelUnavailable(`on the GPU backend: ${errorMessage(body) ?? `it answered ${response.status}`}`);
   }
 
   async #call(request: ForwardRequest): Promise<ForwardResult> {

@@ -8,18 +8,19 @@ import { MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
+import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
-import type { InferenceRuntime } from '../wasm-runtime.ts';
+import { requestTrace } from '../request-id.ts';
 
 export interface V2Deps {
   registry: ModelRegistry;
-  runtime: InferenceRuntime;
+  inference: EdgeInference;
 }
 
 type ModelParams = { name: string; version?: string };
 
 /** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
-function modelRoutes({ registry, runtime }: V2Deps): Hono {
+function modelRoutes({ registry, inference }: V2Deps): Hono {
   const model = new Hono();
   const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
 
@@ -34,7 +35,7 @@ function modelRoutes({ registry, runtime }: V2Deps): Hono {
   model.get('/ready', async (c) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
-    await runtime.ready(resolved);
+    await inference.ready(resolved);
     return c.json({ name, version: resolved.version.version, ready: true });
   });
   model.all('/ready', (c) => {
@@ -48,15 +49,17 @@ function modelRoutes({ registry, runtime }: V2Deps): Hono {
     const body = await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes);
     const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
 
+    const trace = requestTrace(c.req.raw.headers, wire.id);
     const startedMs = performance.now();
-    const outputs = await runtime.run(resolved, decoded.inputs, decoded.outputNames);
+    const outcome = await inference.infer(resolved, decoded, trace);
     const inferMs = performance.now() - startedMs;
 
-    const head = { model_name: resolved.manifest.name, model_version: resolved.version.version, id: wire.id };
-    const encoded = encodeInferResponse(head, outputs, wire);
+    const head = { model_name: resolved.manifest.name, model_version: outcome.modelVersion, id: wire.id };
+    const encoded = encodeInferResponse(head, outcome.outputs, wire);
     return c.body(encoded.body as Uint8Array<ArrayBuffer>, 200, {
       ...bodyHeaders(encoded),
-      'x-edgeinfer-tier': 'edge',
+      'x-edgeinfer-tier': outcome.tier,
+      'x-request-id': trace.requestId,
       'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
     });
   });

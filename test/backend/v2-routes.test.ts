@@ -37,7 +37,7 @@ describe('health and metadata routes', () => {
 
   it('lists only the models of tier gpu or auto', async () => {
     const { models } = (await (await server.fetch('/v2/models')).json()) as { models: ModelMetadata[] };
-    expect(models.map((m) => m.name).sort()).toEqual(['paddleocr-det', 'paddleocr-rec']);
+    expect(models.map((m) => m.name).sort()).toEqual(['paddleocr-cls', 'paddleocr-det', 'paddleocr-rec']);
   });
 
   it('answers model metadata from the manifest, with and without a version', async () => {

@@ -51,10 +51,12 @@ describe('edge v2 routes', () => {
     expect((await edge.fetch('/v2/models/paddleocr-cls/versions/2.0')).status).toBe(200);
   });
 
-  it('does not serve gpu-tier models', async () => {
-    const res = await edge.fetch('/v2/models/paddleocr-rec');
-    expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: string }).error).toContain('paddleocr-rec');
+  it('describes gpu-tier models too, and answers 503 with Retry-After while their backend is unreachable', async () => {
+    expect((await edge.fetch('/v2/models/paddleocr-rec')).status).toBe(200);
+    const res = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [tensor('x', 'FP32', [1, 3, 48, 32], new Float32Array(3 * 48 * 32))] }));
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await res.json()) as { error: string }).error).toMatch(/GPU backend is unavailable/);
   });
 
   it('answers a model ready once its session exists', async () => {

@@ -12,11 +12,19 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Starts the Worker of `wrangler.toml`, or the same config with another entry module. */
-export async function startEdgeWorker(options: { entrypoint?: string } = {}): Promise<RunningWorker> {
+// Nothing listens here: unless a test says where its backend is, forwarding fails fast.
+const closedPortUrl = 'http://127.0.0.1:9';
+
+/**
+ * Starts the Worker of `wrangler.toml`, or the same config with another entry module; `vars`
+ * override its `[vars]` (BACKEND_URL points at a closed port unless given).
+ */
+export async function startEdgeWorker(options: { entrypoint?: string; vars?: Record<string, string> } = {}): Promise<RunningWorker> {
+  const vars = { BACKEND_URL: closedPortUrl, ...options.vars };
   const worker = await unstable_startWorker({
     config: `${repoRoot}/wrangler.toml`,
     ...(options.entrypoint && { entrypoint: options.entrypoint }),
+    bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: 'plain_text', value }])),
     dev: {
       server: { hostname: '127.0.0.1', port: 0 },
       inspector: false,

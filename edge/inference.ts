@@ -1,0 +1,76 @@
+// Runs a decoded infer request where it belongs: here in WebAssembly, or on the GPU backend in one
+// signed hop. When the backend cannot answer and the model can run here, the edge stands in and says
+// so (`edge-fallback`); otherwise the caller gets 503 with Retry-After.
+
+import { BackendUnavailable } from '../protocol/errors.ts';
+import type { Tensor } from '../protocol/tensor-codec.ts';
+import type { DecodedInferRequest } from '../models/infer-request.ts';
+import type { BackendClient } from './backend/client.ts';
+import type { EdgeModel } from './registry.ts';
+import { placeRequest } from './routing.ts';
+import type { InferenceRuntime } from './wasm-runtime.ts';
+
+export type ServedTier = 'edge' | 'gpu' | 'edge-fallback';
+
+export interface InferenceOutcome {
+  outputs: Tensor[];
+  modelVersion: string;
+  tier: ServedTier;
+}
+
+export interface RequestTrace {
+  id: string | undefined;
+  requestId: string;
+  traceparent: string | undefined;
+}
+
+export interface EdgeInferenceDeps {
+  runtime: InferenceRuntime;
+  /** Undefined when no backend is configured (BACKEND_URL unset). */
+  backend: BackendClient | undefined;
+  log: (line: string) => void;
+}
+
+export class EdgeInference {
+  readonly #deps: EdgeInferenceDeps;
+
+  constructor(deps: EdgeInferenceDeps) {
+    this.#deps = deps;
+  }
+
+  async infer(model: EdgeModel, request: DecodedInferRequest, trace: RequestTrace): Promise<InferenceOutcome> {
+    const elements = request.inputs.reduce((sum, input) => sum + input.data.length, 0);
+    if (placeRequest(model.manifest, elements) === 'edge') return this.#runHere(model, request, 'edge');
+
+    const { backend, log } = this.#deps;
+    try {
+      if (!backend) throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
+      const forwarded = await backend.infer({
+        manifest: model.manifest,
+        version: model.version.version,
+        inputs: request.inputs,
+        outputNames: request.outputNames,
+        id: trace.id,
+        requestId: trace.requestId,
+        traceparent: trace.traceparent,
+      });
+      return { ...forwarded, tier: 'gpu' };
+    } catch (err) {
+      if (!(err instanceof BackendUnavailable) || !model.weights) throw err;
+      log(`request ${trace.requestId}: ${err.message}; running ${model.manifest.name} at the edge instead`);
+      return this.#runHere(model, request, 'edge-fallback');
+    }
+  }
+
+  /** Resolves when the model can answer: its session here, or the backend's readiness for it. */
+  async ready(model: EdgeModel): Promise<void> {
+    if (model.weights) return this.#deps.runtime.ready(model);
+    if (!this.#deps.backend) throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
+    await this.#deps.backend.modelReady(model.manifest.name, model.version.version);
+  }
+
+  async #runHere(model: EdgeModel, request: DecodedInferRequest, tier: ServedTier): Promise<InferenceOutcome> {
+    const outputs = await this.#deps.runtime.run(model, request.inputs, request.outputNames);
+    return { outputs, modelVersion: model.version.version, tier };
+  }
+}
