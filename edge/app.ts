@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { errorResponse, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { v2Routes } from './routes/v2.ts';
 
 export interface EdgeDeps {
@@ -15,6 +16,7 @@ export interface EdgeDeps {
 export function createApp(deps: EdgeDeps): Hono {
   const app = new Hono();
   app.route('/v2', v2Routes(deps));
+  app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError((err) => errorResponse(err, (unexpected) => deps.log(`unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`)));
   return app;

@@ -36,7 +36,9 @@ export const RequestInput = z.object({
   shape: z.array(z.number()),
   datatype: z.string(),
   parameters: Parameters.optional(),
-  data: z.custom<unknown[]>((value) => Array.isArray(value), { message: 'data must be an array' }),
+  data: z
+    .custom<unknown[]>((value) => Array.isArray(value), { message: 'data must be an array' })
+    .meta({ type: 'array', items: {}, description: 'the values in row-major order, flat or nested to the rank of shape' }),
 });
 export type RequestInput = z.infer<typeof RequestInput>;
 

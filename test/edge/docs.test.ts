@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEdgeWorker, type RunningWorker } from '../support/edge-worker.ts';
+
+let edge: RunningWorker;
+beforeAll(async () => {
+  edge = await startEdgeWorker();
+});
+afterAll(() => edge?.stop());
+
+type OpenApi = {
+  openapi: string;
+  paths: Record<string, Record<string, { parameters?: { name: string; schema: { enum?: string[] } }[]; responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, { required?: string[]; properties?: Record<string, { type?: string }> }> };
+};
+
+describe('API description', () => {
+  it('serves an OpenAPI 3.1 document of every v2 route, generated from the request schemas', async () => {
+    const res = await edge.fetch('/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as OpenApi;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
+      '/v2', '/v2/health/live', '/v2/health/ready', '/v2/models/{name}', '/v2/models/{name}/infer', '/v2/models/{name}/versions/{version}/infer',
+    ]));
+    const infer = doc.paths['/v2/models/{name}/infer']!.post!;
+    expect(infer.parameters![0]!.schema.enum).toEqual(expect.arrayContaining(['silero-vad', 'paddleocr-cls', 'paddleocr-det', 'paddleocr-rec']));
+    expect(Object.keys(infer.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '413', '415', '503']));
+    const request = doc.components.schemas.InferRequest!;
+    expect(request.required).toContain('inputs');
+    expect(request.properties!.inputs!.type).toBe('array');
+  });
+
+  it('serves a reference page with no scripts or outside resources, under a CSP that allows none', async () => {
+    const res = await edge.fetch('/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const page = await res.text();
+    expect(page).toContain('/v2/models/{name}/infer');
+    expect(page).toContain('silero-vad');
+    expect(page).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
+  });
+});
