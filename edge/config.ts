@@ -13,9 +13,16 @@ const Environment = z.object({
   BACKEND_TIMEOUT_MS: Milliseconds.default(30_000),
   BACKEND_FAILURE_THRESHOLD: z.coerce.number().int().positive().default(5),
   BACKEND_COOL_DOWN_MS: Milliseconds.default(10_000),
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ message: 'a comma-separated list of origins such as https://app.example.com' }).refine((origin) => origin !== '*', 'no wildcard')))
+    .default([]),
 });
 
 export interface EdgeConfig {
+  /** Origins whose browsers may call the API (CORS); none when empty. */
+  corsAllowedOrigins: string[];
   backend:
     | {
         url: string;
@@ -40,6 +47,7 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   }
   const e = parsed.data;
   return {
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
     backend: e.BACKEND_URL
       ? {
           url: e.BACKEND_URL,

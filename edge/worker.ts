@@ -35,6 +35,7 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
   if (!config.backend) log('BACKEND_URL is not set: gpu-tier models answer 503, auto-tier models run at the edge');
   else if (!config.backend.signingSecret) log('EDGE_SIGNING_SECRET is not set: forwarding unsigned, which only a backend with EDGE_SIGNATURE_REQUIRED=false accepts');
   return createApp({
+    corsAllowedOrigins: config.corsAllowedOrigins,
     registry: new ModelRegistry(bundledModels),
     inference: new EdgeInference({ runtime: createWasmRuntime({ wasmModule: ortWasm, log }), backend, log }),
     log,
