@@ -2,8 +2,15 @@
 
 import { Hono } from 'hono';
 import { errorResponse, NotFound } from '../protocol/errors.ts';
+
+function describeFault(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
+import type { EdgeEnv } from './context.ts';
+import { requestId } from './middleware/request-id.ts';
+import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { v2Routes } from './routes/v2.ts';
@@ -15,13 +22,16 @@ export interface EdgeDeps {
   log: (line: string) => void;
 }
 
-export function createApp(deps: EdgeDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+  app.use(requestId());
+  app.use(requestLog(deps.log));
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
   app.route('/v2', v2Routes(deps));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
-  app.onError((err) => errorResponse(err, (unexpected) => deps.log(`unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`)));
+  // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.
+  app.onError((err) => errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) }))));
   return app;
 }

@@ -19,7 +19,6 @@ export interface InferenceOutcome {
 }
 
 export interface RequestTrace {
-  id: string | undefined;
   requestId: string;
   traceparent: string | undefined;
 }
@@ -38,7 +37,8 @@ export class EdgeInference {
     this.#deps = deps;
   }
 
-  async infer(model: EdgeModel, request: DecodedInferRequest, trace: RequestTrace): Promise<InferenceOutcome> {
+  /** `id` is the caller's infer request id, echoed by the backend as by the edge. */
+  async infer(model: EdgeModel, request: DecodedInferRequest, trace: RequestTrace, id: string | undefined): Promise<InferenceOutcome> {
     const elements = request.inputs.reduce((sum, input) => sum + input.data.length, 0);
     if (placeRequest(model.manifest, elements) === 'edge') return this.#runHere(model, request, 'edge');
 
@@ -50,7 +50,7 @@ export class EdgeInference {
         version: model.version.version,
         inputs: request.inputs,
         outputNames: request.outputNames,
-        id: trace.id,
+        id,
         requestId: trace.requestId,
         traceparent: trace.traceparent,
       });

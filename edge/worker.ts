@@ -7,6 +7,7 @@ import type { ExecutionContext, Hono } from 'hono';
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import { errorResponse } from '../protocol/errors.ts';
 import { createApp } from './app.ts';
+import type { EdgeEnv } from './context.ts';
 import { BackendClient } from './backend/client.ts';
 import { CircuitBreaker } from './backend/circuit-breaker.ts';
 import type { BundledModel } from './bundled-model.ts';
@@ -22,7 +23,7 @@ const log = (line: string) => console.log(line);
 // next to a model run.
 const retryJitterMs = { min: 50, max: 250 };
 
-function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): Hono {
+function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): Hono<EdgeEnv> {
   const backend = config.backend
     ? new BackendClient({
         baseUrl: config.backend.url,
@@ -48,7 +49,7 @@ export interface EdgeWorker {
 }
 
 export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWorker {
-  let app: Hono | undefined;
+  let app: Hono<EdgeEnv> | undefined;
   return {
     fetch(request, env, ctx) {
       try {

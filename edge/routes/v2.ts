@@ -10,7 +10,7 @@ import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
-import { requestTrace } from '../request-id.ts';
+import type { EdgeEnv } from '../context.ts';
 
 export interface V2Deps {
   registry: ModelRegistry;
@@ -20,8 +20,8 @@ export interface V2Deps {
 type ModelParams = { name: string; version?: string };
 
 /** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
-function modelRoutes({ registry, inference }: V2Deps): Hono {
-  const model = new Hono();
+function modelRoutes({ registry, inference }: V2Deps): Hono<EdgeEnv> {
+  const model = new Hono<EdgeEnv>();
   const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
 
   model.get('/', (c) => {
@@ -49,9 +49,8 @@ function modelRoutes({ registry, inference }: V2Deps): Hono {
     const body = await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes);
     const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
 
-    const trace = requestTrace(c.req.raw.headers, wire.id);
     const startedMs = performance.now();
-    const outcome = await inference.infer(resolved, decoded, trace);
+    const outcome = await inference.infer(resolved, decoded, c.get('trace'), wire.id);
     const inferMs = performance.now() - startedMs;
 
     const head = { model_name: resolved.manifest.name, model_version: outcome.modelVersion, id: wire.id };
@@ -59,7 +58,6 @@ function modelRoutes({ registry, inference }: V2Deps): Hono {
     return c.body(encoded.body as Uint8Array<ArrayBuffer>, 200, {
       ...bodyHeaders(encoded),
       'x-edgeinfer-tier': outcome.tier,
-      'x-request-id': trace.requestId,
       'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
     });
   });
@@ -69,8 +67,8 @@ function modelRoutes({ registry, inference }: V2Deps): Hono {
   return model;
 }
 
-export function v2Routes(deps: V2Deps): Hono {
-  const v2 = new Hono();
+export function v2Routes(deps: V2Deps): Hono<EdgeEnv> {
+  const v2 = new Hono<EdgeEnv>();
   v2.get('/', (c) => c.json(serverMetadata('edge')));
   v2.get('/health/live', (c) => c.json({ live: true }));
   // Ready as soon as the bundle's manifests parsed: sessions are created on first use, and a model

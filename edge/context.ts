@@ -1,0 +1,10 @@
+// What middleware puts on a request's context for the handlers and middleware after it.
+
+import type { RequestTrace } from './inference.ts';
+
+export type EdgeEnv = {
+  Variables: {
+    /** Set first, by the request-id middleware: how this request is known in logs and to the backend. */
+    trace: RequestTrace;
+  };
+};
