@@ -12,6 +12,11 @@ export class HttpError extends Error {
   }
 }
 
+/** `Retry-After` in whole seconds, at least one: a caller told 0 would retry at once. */
+function retryAfter(seconds: number): Record<string, string> {
+  return { 'Retry-After': String(Math.max(1, Math.ceil(seconds))) };
+}
+
 export class InvalidInput extends HttpError {
   constructor(message: string) {
     super(400, message);
@@ -56,7 +61,7 @@ export class UnsupportedMediaType extends HttpError {
 
 export class TooManyRequests extends HttpError {
   constructor(message: string, retryAfterSeconds: number) {
-    super(429, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+    super(429, message, retryAfter(retryAfterSeconds));
   }
 }
 
@@ -69,14 +74,14 @@ export class ModelUnavailable extends HttpError {
 
 export class Overloaded extends HttpError {
   constructor(message: string, retryAfterSeconds: number) {
-    super(503, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+    super(503, message, retryAfter(retryAfterSeconds));
   }
 }
 
 /** The backend tier could not answer (down, overloaded, breaker open); the edge could not stand in. */
 export class BackendUnavailable extends HttpError {
   constructor(message: string, retryAfterSeconds: number) {
-    super(503, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+    super(503, message, retryAfter(retryAfterSeconds));
   }
 }
 

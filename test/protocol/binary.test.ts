@@ -13,6 +13,7 @@ import { type Datatype, datatypes, float16Bits } from '../../protocol/datatypes.
 import { HttpError, InvalidInput, PayloadTooLarge } from '../../protocol/errors.ts';
 import { protocolExtensions } from '../../protocol/server-info.ts';
 import { decodeTensor, type Tensor, tensorBytes } from '../../protocol/tensor-codec.ts';
+import { thrownHttpError } from '../support/errors.ts';
 
 const encoder = new TextEncoder();
 
@@ -55,15 +56,7 @@ function decodeAll(body: Uint8Array, headerLength: string | null, maxElements = 
   return parseInferRequestBody(body, headerLength).inputs.map((input) => decodeTensor(input, anySizeSpec(input as Tensor), maxElements));
 }
 
-function thrown(action: () => unknown): HttpError {
-  try {
-    action();
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    return err as HttpError;
-  }
-  throw new Error('expected an error');
-}
+const thrown = thrownHttpError;
 
 describe('binary request bodies', () => {
   it('round-trips every datatype through encodeBinaryInferRequest and decodeTensor', () => {

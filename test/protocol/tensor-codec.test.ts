@@ -4,6 +4,7 @@ import { type Datatype, datatypes } from '../../protocol/datatypes.ts';
 import { HttpError, InvalidInput, PayloadTooLarge } from '../../protocol/errors.ts';
 import type { RequestInput, TensorMetadata } from '../../protocol/schemas.ts';
 import { checkShape, decodeTensor, encodeTensor } from '../../protocol/tensor-codec.ts';
+import { thrownHttpError } from '../support/errors.ts';
 
 function input(datatype: string, shape: unknown[], data: unknown[]): RequestInput {
   return { name: 'x', datatype, shape: shape as number[], data };
@@ -13,15 +14,7 @@ function spec(datatype: Datatype, shape: number[]): TensorMetadata {
   return { name: 'x', datatype, shape };
 }
 
-function rejection(action: () => unknown): HttpError {
-  try {
-    action();
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    return err as HttpError;
-  }
-  throw new Error('expected an error');
-}
+const rejection = thrownHttpError;
 
 describe('checkShape', () => {
   it('returns the element count of a shape that matches the declaration', () => {
