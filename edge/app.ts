@@ -1,6 +1,7 @@
 // Assembles the edge Worker: middleware order and routes, nothing else.
 
 import { Hono } from 'hono';
+import { every } from 'hono/combine';
 import { errorResponse, NotFound } from '../protocol/errors.ts';
 
 function describeFault(err: unknown): string {
@@ -9,6 +10,7 @@ function describeFault(err: unknown): string {
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
+import { authenticate, type AuthOptions, requireModelAccess } from './auth/middleware.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
@@ -19,6 +21,7 @@ export interface EdgeDeps {
   corsAllowedOrigins: readonly string[];
   registry: ModelRegistry;
   inference: EdgeInference;
+  auth: AuthOptions;
   log: (line: string) => void;
 }
 
@@ -28,7 +31,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use(requestLog(deps.log));
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
-  app.route('/v2', v2Routes(deps));
+  app.route('/v2', v2Routes({ ...deps, inferGuard: every(authenticate(deps.auth), requireModelAccess()) }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.

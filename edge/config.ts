@@ -3,8 +3,14 @@
 // the typed `EdgeConfig` or the part of it it needs.
 
 import { z } from 'zod';
+import type { JwtConfig } from './auth/jwt.ts';
+import type { KvReader } from './auth/key-store.ts';
 
 const Milliseconds = z.coerce.number().int().positive();
+
+// `none` is never among them; HMAC algorithms only with a secret, public-key ones only with a JWKS.
+const jwtAlgorithms = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
+const isHmac = (alg: string) => alg.startsWith('HS');
 
 // Keys are the binding names, so an issue's path names the variable the operator has to fix.
 const Environment = z.object({
@@ -18,7 +24,21 @@ const Environment = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.url({ message: 'a comma-separated list of origins such as https://app.example.com' }).refine((origin) => origin !== '*', 'no wildcard')))
     .default([]),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(10_000),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }).optional(),
+  JWT_ALGORITHMS: z
+    .string()
+    .transform((value) => value.split(',').map((alg) => alg.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(jwtAlgorithms, { message: `one of ${jwtAlgorithms.join(', ')}` })).min(1))
+    .optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
 });
+
+function isKvNamespace(binding: unknown): binding is KvReader {
+  return typeof binding === 'object' && binding !== null && typeof (binding as KvReader).get === 'function';
+}
 
 export interface EdgeConfig {
   /** Origins whose browsers may call the API (CORS); none when empty. */
@@ -32,6 +52,13 @@ export interface EdgeConfig {
         breaker: { failureThreshold: number; coolDownMs: number };
       }
     | undefined;
+  auth: {
+    /** The KV namespace bound as API_KEYS: key records by hash (see protocol/api-keys.ts). */
+    apiKeys: KvReader;
+    apiKeyCacheTtlMs: number;
+    /** Absent: bearer JWTs are refused, API keys only. */
+    jwt: JwtConfig | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -41,10 +68,10 @@ export class ConfigError extends Error {
 export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === 'string' && value !== ''));
   const parsed = Environment.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
-    throw new ConfigError(`invalid edge configuration:\n${lines.join('\n')}`);
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
+  if (!isKvNamespace(env.API_KEYS)) problems.push('  API_KEYS: must be a KV namespace binding ([[kv_namespaces]] in wrangler.toml)');
+  const jwt = parsed.success ? jwtConfig(parsed.data, problems) : undefined;
+  if (!parsed.success || problems.length > 0) throw new ConfigError(`invalid edge configuration:\n${problems.join('\n')}`);
   const e = parsed.data;
   return {
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
@@ -56,5 +83,24 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
           breaker: { failureThreshold: e.BACKEND_FAILURE_THRESHOLD, coolDownMs: e.BACKEND_COOL_DOWN_MS },
         }
       : undefined,
+    auth: { apiKeys: env.API_KEYS as KvReader, apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS, jwt },
+  };
+}
+
+/** JWTs are accepted once a secret or a JWKS URL is set, and then only with an issuer and audience to check. */
+function jwtConfig(e: z.infer<typeof Environment>, problems: string[]): JwtConfig | undefined {
+  if (!e.JWT_SECRET && !e.JWT_JWKS_URL) return undefined;
+  if (e.JWT_SECRET && e.JWT_JWKS_URL) problems.push('  JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
+  if (!e.JWT_ISSUER) problems.push('  JWT_ISSUER: required when JWTs are accepted (the `iss` every token must carry)');
+  if (!e.JWT_AUDIENCE) problems.push('  JWT_AUDIENCE: required when JWTs are accepted (the `aud` every token must carry)');
+  const secret = e.JWT_SECRET;
+  const algorithms = e.JWT_ALGORITHMS ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
+  const mismatched = algorithms.filter((alg) => isHmac(alg) !== Boolean(secret));
+  if (mismatched.length > 0) problems.push(`  JWT_ALGORITHMS: ${mismatched.join(', ')} cannot be verified with ${secret ? 'JWT_SECRET' : 'JWT_JWKS_URL'}`);
+  return {
+    key: secret ? { kind: 'secret', secret } : { kind: 'jwks', url: e.JWT_JWKS_URL! },
+    algorithms,
+    issuer: e.JWT_ISSUER ?? '',
+    audience: e.JWT_AUDIENCE ?? '',
   };
 }

@@ -1,10 +1,13 @@
 // What middleware puts on a request's context for the handlers and middleware after it.
 
+import type { Principal } from './auth/principal.ts';
 import type { RequestTrace } from './inference.ts';
 
 export type EdgeEnv = {
   Variables: {
     /** Set first, by the request-id middleware: how this request is known in logs and to the backend. */
     trace: RequestTrace;
+    /** Set by the auth middleware on the routes that require a credential: who is calling. */
+    principal: Principal;
   };
 };

@@ -7,6 +7,8 @@ import type { ExecutionContext, Hono } from 'hono';
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import { errorResponse } from '../protocol/errors.ts';
 import { createApp } from './app.ts';
+import { createJwtVerifier } from './auth/jwt.ts';
+import { ApiKeyStore } from './auth/key-store.ts';
 import type { EdgeEnv } from './context.ts';
 import { BackendClient } from './backend/client.ts';
 import { CircuitBreaker } from './backend/circuit-breaker.ts';
@@ -18,6 +20,7 @@ import { createWasmRuntime } from './wasm-runtime.ts';
 
 // One JSON-free line per event; the platform timestamps it.
 const log = (line: string) => console.log(line);
+const now = () => Date.now();
 
 // Retried once after 50–250 ms: long enough for a dropped connection to be re-established, short
 // next to a model run.
@@ -29,7 +32,7 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
         baseUrl: config.backend.url,
         signingSecret: config.backend.signingSecret,
         defaultTimeoutMs: config.backend.timeoutMs,
-        breaker: new CircuitBreaker({ ...config.backend.breaker, now: () => Date.now() }),
+        breaker: new CircuitBreaker({ ...config.backend.breaker, now }),
         retryJitterMs,
       })
     : undefined;
@@ -39,6 +42,10 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
     corsAllowedOrigins: config.corsAllowedOrigins,
     registry: new ModelRegistry(bundledModels),
     inference: new EdgeInference({ runtime: createWasmRuntime({ wasmModule: ortWasm, log }), backend, log }),
+    auth: {
+      keys: new ApiKeyStore({ kv: config.auth.apiKeys, cacheTtlMs: config.auth.apiKeyCacheTtlMs, now }),
+      jwt: config.auth.jwt && createJwtVerifier(config.auth.jwt, now),
+    },
     log,
   });
 }

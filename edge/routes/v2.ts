@@ -8,6 +8,7 @@ import { MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
+import type { MiddlewareHandler } from 'hono';
 import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { EdgeEnv } from '../context.ts';
@@ -15,12 +16,14 @@ import type { EdgeEnv } from '../context.ts';
 export interface V2Deps {
   registry: ModelRegistry;
   inference: EdgeInference;
+  /** Run before every infer handler: authentication and model access. Metadata routes stay public. */
+  inferGuard: MiddlewareHandler<EdgeEnv>;
 }
 
 type ModelParams = { name: string; version?: string };
 
 /** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
-function modelRoutes({ registry, inference }: V2Deps): Hono<EdgeEnv> {
+function modelRoutes({ registry, inference, inferGuard }: V2Deps): Hono<EdgeEnv> {
   const model = new Hono<EdgeEnv>();
   const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
 
@@ -42,7 +45,7 @@ function modelRoutes({ registry, inference }: V2Deps): Hono<EdgeEnv> {
     throw new MethodNotAllowed(c.req.method, ['GET']);
   });
 
-  model.post('/infer', async (c) => {
+  model.post('/infer', inferGuard, async (c) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
     requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
