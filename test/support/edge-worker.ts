@@ -1,7 +1,8 @@
 // Starts the real edge Worker in local workerd (wrangler's startWorker: the same bundling and runtime
 // as `wrangler dev`) on a free loopback port, for tests and benchmarks that call it over HTTP.
 //
-// Its API_KEYS namespace is the in-memory one wrangler gives the Worker (persist: false); the harness
+// Its API_KEYS namespace is the in-memory one wrangler gives the Worker (persist: false, unless a test
+// names a state directory, as `wrangler dev --persist-to` does); the harness
 // writes a key record into it through Miniflare, the runtime's own handle on that binding, so nothing
 // in the Worker exists only for tests. `fetch` sends that key; `fetchWithoutCredentials` sends none.
 
@@ -38,7 +39,7 @@ function withCredential(init: RequestInit | undefined, apiKey: string): RequestI
  * Starts the Worker of `wrangler.toml`, or the same config with another entry module; `vars`
  * override its `[vars]` (BACKEND_URL points at a closed port unless given).
  */
-export async function startEdgeWorker(options: { entrypoint?: string; vars?: Record<string, string> } = {}): Promise<RunningWorker> {
+export async function startEdgeWorker(options: { entrypoint?: string; vars?: Record<string, string>; persistTo?: string } = {}): Promise<RunningWorker> {
   const vars = { BACKEND_URL: closedPortUrl, ...options.vars };
   const logs: string[] = [];
   const worker = await unstable_startWorker({
@@ -48,7 +49,7 @@ export async function startEdgeWorker(options: { entrypoint?: string; vars?: Rec
     dev: {
       server: { hostname: '127.0.0.1', port: 0 },
       inspector: false,
-      persist: false,
+      persist: options.persistTo ?? false,
       watch: false,
       logLevel: 'warn',
       structuredLogsHandler: (log: { message: string }) => logs.push(log.message),
