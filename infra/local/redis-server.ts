@@ -54,6 +54,8 @@ async function startOnce(port: number, options: RedisServerOptions): Promise<Run
     '--dir', tmpdir(),
     '--loglevel', 'notice',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Failures to start are reported by waitUntilReady; later ones (a kill that fails) must not crash the caller.
+  child.on('error', () => {});
 
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -67,7 +69,6 @@ async function startOnce(port: number, options: RedisServerOptions): Promise<Run
     throw err;
   }
   // Its log is no longer needed; reading on keeps the pipes from filling up.
-  child.on('error', () => {});
   child.stdout?.resume();
   child.stderr?.resume();
 
