@@ -1,6 +1,7 @@
 // @upstash/redis, unmodified, against the local endpoint and a real redis-server: what the edge will do.
 
 import { Redis } from '@upstash/redis';
+import { Redis as WorkersRedis } from '@upstash/redis/cloudflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalUpstash, startLocalUpstash } from '../../../infra/local/local-upstash.ts';
 
@@ -179,6 +180,16 @@ describe('scripts', () => {
     const key = newKey();
     expect(await counter.exec([key], ['5'])).toBe(5);
     expect(await counter.exec([key], ['5'])).toBe(10);
+  });
+});
+
+describe('the Workers entry point', () => {
+  it('works against the endpoint as the Node one does (the edge uses @upstash/redis/cloudflare)', async () => {
+    const workersRedis = new WorkersRedis({ url: local.url, token: local.token, enableTelemetry: false });
+    const key = newKey();
+    expect(await workersRedis.set(key, 'é ✓')).toBe('OK');
+    expect(await workersRedis.get(key)).toBe('é ✓');
+    expect(await workersRedis.pipeline().incr(newKey()).ping().exec()).toEqual([1, 'PONG']);
   });
 });
 
