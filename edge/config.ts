@@ -34,6 +34,8 @@ const Environment = z.object({
     .optional(),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
+  UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }).optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
 });
 
 function isKvNamespace(binding: unknown): binding is KvReader {
@@ -41,6 +43,8 @@ function isKvNamespace(binding: unknown): binding is KvReader {
 }
 
 export interface EdgeConfig {
+  /** Upstash Redis (rate limits, usage metering); absent in local development without one. */
+  redis: { url: string; token: string } | undefined;
   /** Origins whose browsers may call the API (CORS); none when empty. */
   corsAllowedOrigins: string[];
   backend:
@@ -71,9 +75,13 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
   if (!isKvNamespace(env.API_KEYS)) problems.push('  API_KEYS: must be a KV namespace binding ([[kv_namespaces]] in wrangler.toml)');
   const jwt = parsed.success ? jwtConfig(parsed.data, problems) : undefined;
+  if (parsed.success && Boolean(parsed.data.UPSTASH_REDIS_REST_URL) !== Boolean(parsed.data.UPSTASH_REDIS_REST_TOKEN)) {
+    problems.push('  UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN: set both or neither');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(`invalid edge configuration:\n${problems.join('\n')}`);
   const e = parsed.data;
   return {
+    redis: e.UPSTASH_REDIS_REST_URL ? { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN! } : undefined,
     corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS.map((origin) => new URL(origin).origin),
     backend: e.BACKEND_URL
       ? {
