@@ -3,10 +3,6 @@
 import { Hono } from 'hono';
 import { every } from 'hono/combine';
 import { errorResponse, NotFound } from '../protocol/errors.ts';
-
-function describeFault(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
@@ -15,12 +11,19 @@ import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { usageRoutes } from './routes/usage.ts';
 import { v2Routes } from './routes/v2.ts';
+import type { UsageMeter } from './metering.ts';
+
+function describeFault(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
 
 export interface EdgeDeps {
   corsAllowedOrigins: readonly string[];
   registry: ModelRegistry;
   inference: EdgeInference;
+  meter: UsageMeter;
   auth: AuthOptions;
   log: (line: string) => void;
 }
@@ -32,6 +35,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
   app.route('/v2', v2Routes({ ...deps, inferGuard: every(authenticate(deps.auth), requireModelAccess()) }));
+  app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: authenticate(deps.auth) }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.

@@ -2,6 +2,7 @@
 // module the Workers runtime compiled at upload, the backend client, and the app. Bindings exist only
 // once a request arrives, so the app is built on the first one and kept for the isolate's life.
 
+import { Redis } from '@upstash/redis/cloudflare';
 import type { ExecutionContext, Hono } from 'hono';
 // wrangler's module rules resolve files by path, not through package exports.
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
@@ -15,6 +16,7 @@ import { CircuitBreaker } from './backend/circuit-breaker.ts';
 import type { BundledModel } from './bundled-model.ts';
 import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
+import { UsageMeter } from './metering.ts';
 import { ModelRegistry } from './registry.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
 
@@ -38,8 +40,11 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
     : undefined;
   if (!config.backend) log('BACKEND_URL is not set: gpu-tier models answer 503, auto-tier models run at the edge');
   else if (!config.backend.signingSecret) log('EDGE_SIGNING_SECRET is not set: forwarding unsigned, which only a backend with EDGE_SIGNATURE_REQUIRED=false accepts');
+  const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token });
+  if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
+    meter: new UsageMeter(redis, log),
     registry: new ModelRegistry(bundledModels),
     inference: new EdgeInference({ runtime: createWasmRuntime({ wasmModule: ortWasm, log }), backend, log }),
     auth: {

@@ -12,10 +12,12 @@ import type { MiddlewareHandler } from 'hono';
 import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { EdgeEnv } from '../context.ts';
+import type { UsageMeter } from '../metering.ts';
 
 export interface V2Deps {
   registry: ModelRegistry;
   inference: EdgeInference;
+  meter: UsageMeter;
   /** Run before every infer handler: authentication and model access. Metadata routes stay public. */
   inferGuard: MiddlewareHandler<EdgeEnv>;
 }
@@ -23,7 +25,7 @@ export interface V2Deps {
 type ModelParams = { name: string; version?: string };
 
 /** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
-function modelRoutes({ registry, inference, inferGuard }: V2Deps): Hono<EdgeEnv> {
+function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<EdgeEnv> {
   const model = new Hono<EdgeEnv>();
   const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
 
@@ -55,6 +57,16 @@ function modelRoutes({ registry, inference, inferGuard }: V2Deps): Hono<EdgeEnv>
     const startedMs = performance.now();
     const outcome = await inference.infer(resolved, decoded, c.get('trace'), wire.id);
     const inferMs = performance.now() - startedMs;
+    // Billing data is written after the answer, off its path.
+    c.executionCtx.waitUntil(
+      meter.record({
+        keyId: c.get('principal').id,
+        atMs: Date.now(),
+        inputElements: decoded.inputs.reduce((sum, input) => sum + input.data.length, 0),
+        computeMs: inferMs,
+        tier: outcome.tier,
+      }),
+    );
 
     const head = { model_name: resolved.manifest.name, model_version: outcome.modelVersion, id: wire.id };
     const encoded = encodeInferResponse(head, outcome.outputs, wire);

@@ -72,7 +72,7 @@ describe('edge authentication with API keys', () => {
   it('answers 401 invalid_token for a malformed key or a bearer value of no known shape', async () => {
     await expectRefusal(await inferSilero(bearer('ei_live_short')), 401, /malformed/, invalidToken);
     await expectRefusal(await inferSilero(bearer('not-a-key-nor-a-jwt')), 401, /neither an API key nor a JWT/, invalidToken);
-    await expectRefusal(await inferSilero({ 'x-api-key': 'abc' }), 401, /malformed/, invalidToken);
+    await expectRefusal(await inferSilero({ 'x-api-key': 'not-an-edgeinfer-key' }), 401, /malformed/, invalidToken);
   });
 
   it('answers 401 invalid_request for another scheme or two credentials at once', async () => {
