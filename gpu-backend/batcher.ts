@@ -18,7 +18,7 @@ export interface BatchRequest {
   batchSize: number;
 }
 
-/** Runs the model once; returns the outputs named, in that order. */
+/** Runs the model once; returns the outputs named, in that order. It may take (detach) its inputs' buffers. */
 export type RunModel = (inputs: Tensor[], outputNames: string[]) => Promise<Tensor[]>;
 
 export interface BatchObserver {
@@ -218,8 +218,10 @@ export class DynamicBatcher {
   #concatInputs(items: readonly Queued[]): Tensor[] {
     return this.#options.inputs.map((spec, i) => {
       const parts = items.map((item) => item.request.inputs[i]!);
-      // Inputs without a batch axis are equal across the batch (they are part of the key).
-      return spec.batchDimension === undefined ? parts[0]! : concatAlong(parts, spec.batchDimension);
+      // Inputs without a batch axis are equal across the batch (they are part of the key). The first
+      // caller's is copied: the run takes its inputs' buffers, and if it fails each caller runs alone.
+      if (spec.batchDimension === undefined) return { ...parts[0]!, data: parts[0]!.data.slice() as Tensor['data'] };
+      return concatAlong(parts, spec.batchDimension);
     });
   }
 

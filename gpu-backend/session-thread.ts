@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { datatypeFromOrt, datatypeOf } from '../protocol/datatypes.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
-import type { SessionRequest, SessionResponse } from './session-messages.ts';
+import { movableTensors, type SessionRequest, type SessionResponse } from './session-messages.ts';
 
 export class RunFailed extends Error {
   override name = 'RunFailed';
@@ -75,14 +75,17 @@ export class SessionThread {
     });
   }
 
-  /** Runs the session; rejects with RunFailed when onnxruntime refuses the inputs. */
+  /**
+   * Runs the session; rejects with RunFailed when onnxruntime refuses the inputs. The inputs' buffers
+   * are transferred to the session thread (see `movable`): a caller must not read them afterwards.
+   */
   async run(inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
     if (this.#exited) throw this.#exited;
     const id = this.#nextId++;
     const response = await new Promise<SessionResponse>((resolve, reject) => {
       this.#runs.set(id, { resolve, reject });
-      const wireInputs = inputs.map((t) => ({ name: t.name, ortType: datatypeOf(t.datatype).ortType, shape: t.shape, data: t.data }));
-      this.#worker.postMessage({ type: 'run', id, inputs: wireInputs, outputNames: [...outputNames] } satisfies SessionRequest);
+      const { tensors, transfer } = movableTensors(inputs.map((t) => ({ name: t.name, ortType: datatypeOf(t.datatype).ortType, shape: t.shape, data: t.data })));
+      this.#worker.postMessage({ type: 'run', id, inputs: tensors, outputNames: [...outputNames] } satisfies SessionRequest, transfer);
     });
     if (response.type === 'run-failed') throw new RunFailed(response.message);
     if (response.type !== 'result') throw new Error(`unexpected session thread reply ${response.type}`);

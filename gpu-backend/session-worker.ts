@@ -5,12 +5,15 @@
 
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import type { SessionRequest, SessionResponse, WireTensor } from './session-messages.ts';
+import { movableTensors, type SessionRequest, type SessionResponse, type WireTensor } from './session-messages.ts';
 
 let session: ort.InferenceSession | undefined;
 
 function reply(message: SessionResponse): void {
-  parentPort!.postMessage(message);
+  if (message.type !== 'result') return parentPort!.postMessage(message);
+  // Outputs are onnxruntime's fresh arrays, owned by nobody else here: moved, not copied.
+  const { tensors, transfer } = movableTensors(message.outputs);
+  parentPort!.postMessage({ ...message, outputs: tensors }, transfer);
 }
 
 async function load(weights: Uint8Array, providers: string[], options: ort.InferenceSession.SessionOptions): Promise<SessionResponse> {

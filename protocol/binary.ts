@@ -47,7 +47,7 @@ type WireResponse = z.infer<typeof WireResponse>;
 type Parameters = Record<string, string | number | boolean>;
 
 /** The HTTP headers that go with an encoded body. */
-export function bodyHeaders(encoded: EncodedBody): Record<string, string> {
+export function bodyHeaders(encoded: Pick<EncodedBody, 'headerLength'> & Partial<EncodedBody>): Record<string, string> {
   if (encoded.headerLength === undefined) return { 'content-type': 'application/json' };
   return { 'content-type': binaryMediaType, [inferenceHeaderContentLength]: String(encoded.headerLength) };
 }
@@ -159,6 +159,38 @@ export interface InferResponseHead {
   parameters?: Parameters | undefined;
 }
 
+/** A body as consecutive parts, to be written one after another without joining them first. */
+export interface EncodedParts {
+  /** The JSON header (or the whole JSON body), then each binary output's bytes, viewing the tensor's own data. */
+  parts: Uint8Array[];
+  /** Length of the JSON header when binary data follows it; undefined for a plain JSON body. */
+  headerLength: number | undefined;
+  /** The body's length: the sum of the parts' lengths. */
+  byteLength: number;
+}
+
+/**
+ * `encodeInferResponse` without the final join: a server that can write several chunks (Node) saves
+ * copying megabytes of outputs into one buffer. The parts view the outputs' data; do not change it
+ * until they are written.
+ */
+export function encodeInferResponseParts(
+  head: InferResponseHead,
+  outputs: readonly Tensor[],
+  request: Pick<InferRequest, 'parameters' | 'outputs'> = {},
+): EncodedParts {
+  const binary: Uint8Array[] = [];
+  const encodedOutputs = outputs.map((tensor) => {
+    if (!wantsBinaryOutput(request, tensor.name)) return encodeTensor(tensor);
+    const bytes = tensorBytes(tensor);
+    binary.push(bytes);
+    return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, parameters: { [binaryDataSize]: bytes.length } };
+  });
+  const json = new TextEncoder().encode(JSON.stringify({ ...head, outputs: encodedOutputs }));
+  const parts = [json, ...binary];
+  return { parts, headerLength: binary.length === 0 ? undefined : json.length, byteLength: parts.reduce((sum, part) => sum + part.length, 0) };
+}
+
 /**
  * Encodes a response: outputs the request asked for as binary (see `wantsBinaryOutput`) go after the
  * JSON header with `binary_data_size` and no `data`; the rest are JSON. Send `bodyHeaders(result)`.
@@ -168,15 +200,15 @@ export function encodeInferResponse(
   outputs: readonly Tensor[],
   request: Pick<InferRequest, 'parameters' | 'outputs'> = {},
 ): EncodedBody {
-  const parts: Uint8Array[] = [];
-  const encodedOutputs = outputs.map((tensor) => {
-    if (!wantsBinaryOutput(request, tensor.name)) return encodeTensor(tensor);
-    const bytes = tensorBytes(tensor);
-    parts.push(bytes);
-    return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, parameters: { [binaryDataSize]: bytes.length } };
-  });
-  const encoded = assemble({ ...head, outputs: encodedOutputs }, parts);
-  return parts.length === 0 ? { body: encoded.body, headerLength: undefined } : encoded;
+  const { parts, headerLength, byteLength } = encodeInferResponseParts(head, outputs, request);
+  if (parts.length === 1) return { body: parts[0]!, headerLength };
+  const body = new Uint8Array(byteLength);
+  let offset = 0;
+  for (const part of parts) {
+    body.set(part, offset);
+    offset += part.length;
+  }
+  return { body, headerLength };
 }
 
 export interface BinaryInferRequest {

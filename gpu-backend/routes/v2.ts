@@ -3,7 +3,7 @@
 // is thrown as a typed error and mapped in app.onError.
 
 import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
+import { bodyHeaders, encodeInferResponseParts, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { requireMediaType } from '../../protocol/body.ts';
 import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
@@ -74,9 +74,18 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
       const inferMs = performance.now() - startedMs;
 
       const head = { model_name: resolved.manifest.name, model_version: resolved.version.version, id: body.id };
-      const encoded = encodeInferResponse(head, outputs, body);
-      return c.body(encoded.body as Uint8Array<ArrayBuffer>, 200, {
+      // The JSON header and each binary output are written as they are: joining them into one buffer
+      // would copy every output's megabytes once more (see bench/backend.ts, server overhead).
+      const encoded = encodeInferResponseParts(head, outputs, body);
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const part of encoded.parts) controller.enqueue(part);
+          controller.close();
+        },
+      });
+      return c.body(stream, 200, {
         ...bodyHeaders(encoded),
+        'content-length': String(encoded.byteLength),
         'x-edgeinfer-tier': 'gpu',
         'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
       });
