@@ -19,6 +19,8 @@ export function requestLog(log: (line: string) => void): MiddlewareHandler<EdgeE
         method: c.req.method,
         path,
         model: modelInPath.exec(path)?.[1],
+        // Set by the auth middleware on authenticated routes: the key's id (or `jwt:<sub>`), never the credential.
+        keyId: c.get('principal')?.id,
         tier: c.res.headers.get('x-edgeinfer-tier') ?? undefined,
         status: c.res.status,
         latencyMs: Date.now() - startedMs,

@@ -182,5 +182,10 @@ describe('edge credential hygiene', () => {
     await vi.waitFor(() => expect(edge.logs.join('\n')).toContain(requestIds.at(-1)), { timeout: 5_000, interval: 25 });
     expect(edge.logs.length).toBeGreaterThan(cases.length);
     for (const line of edge.logs) for (const credential of sentCredentials) expect(line).not.toContain(credential);
+    // What the log does say is who called: the key's id, or the token's subject.
+    const logged = (requestId: string) => JSON.parse(edge.logs.find((line) => line.includes(`"requestId":"${requestId}"`))!);
+    expect(logged('hygiene-0')).toMatchObject({ keyId: edge.key.record.id, status: 200 });
+    expect(logged('hygiene-2')).toMatchObject({ keyId: 'jwt:hygiene', status: 200 });
+    expect(logged('hygiene-4')).toMatchObject({ status: 401 });
   });
 });

@@ -12,6 +12,10 @@ function app(lines: string[]) {
   const a = new Hono<EdgeEnv>();
   a.use(requestId());
   a.use(requestLog((line) => lines.push(line)));
+  a.post('/v2/models/:name/infer', async (c, next) => {
+    c.set('principal', { kind: 'api-key', id: 'key_abcdefgh12345678', owner: 'acme', plan: 'free', models: '*' });
+    await next();
+  });
   a.post('/v2/models/:name/infer', (c) => c.json({ ok: true }, 200, { 'x-edgeinfer-tier': 'edge', 'ratelimit-remaining': '41' }));
   a.get('/v2/models/:name', () => {
     throw new NotFound('no such model');
@@ -21,14 +25,14 @@ function app(lines: string[]) {
 }
 
 describe('request id and log', () => {
-  it('logs one JSON line per request with request id, model, tier, status, latency and limit left', async () => {
+  it('logs one JSON line per request with request id, key id, model, tier, status, latency and limit left', async () => {
     const lines: string[] = [];
     const res = await app(lines).request('/v2/models/silero-vad/infer', { method: 'POST', headers: { 'x-request-id': 'abc-123' } });
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({
       event: 'request', requestId: 'abc-123', method: 'POST', path: '/v2/models/silero-vad/infer',
-      model: 'silero-vad', tier: 'edge', status: 200, rateLimitRemaining: 41, latencyMs: expect.any(Number),
+      keyId: 'key_abcdefgh12345678', model: 'silero-vad', tier: 'edge', status: 200, rateLimitRemaining: 41, latencyMs: expect.any(Number),
     });
   });
 
