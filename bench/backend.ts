@@ -71,16 +71,23 @@ function post(url: URL, headers: Record<string, string>, body: Uint8Array): Prom
         resolve({ status: res.statusCode!, headers: res.headers, body: new Uint8Array(joined.buffer, joined.byteOffset, joined.length) });
       });
     });
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed for idleness just as it was reused: send again on a
+      // fresh one, as Node's documentation advises (`request.reusedSocket`).
+      if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) post(url, headers, body).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }
 
-async function infer(backend: SpawnedBackend, model: string, body: EncodedBody): Promise<void> {
+/** Sends one request; returns the server's own time in its inference service (its Server-Timing `infer`). */
+async function infer(backend: SpawnedBackend, model: string, body: EncodedBody): Promise<number> {
   const res = await post(new URL(`/v2/models/${model}/infer`, backend.url), bodyHeaders(body), body.body);
   if (res.status !== 200) throw new Error(`${model}: backend answered ${res.status}: ${new TextDecoder().decode(res.body)}`);
   // The client's decoding is part of what a caller pays, JSON or binary.
   decodeInferResponseBody(res.body, res.headers[inferenceHeaderContentLength] as string | undefined);
+  return Number(/infer;dur=([\d.]+)/.exec(String(res.headers['server-timing']))?.[1] ?? Number.NaN);
 }
 
 /** The same request through fetch (undici), for the overhead table's client column. */
@@ -138,7 +145,7 @@ async function concurrencySweep({ on, off, capped }: Servers, perRow: PerRowMs):
       // Rotating which goes first spreads any drift of the machine over all three.
       const order = [on, off, capped].map((_, i, all) => all[(i + index) % all.length]!);
       const results = new Map<SpawnedBackend, Awaited<ReturnType<typeof closedLoop>>>();
-      for (const backend of order) results.set(backend, await closedLoop(total, clients, () => infer(backend, c.model, body)));
+      for (const backend of order) results.set(backend, await closedLoop(total, clients, async () => void (await infer(backend, c.model, body))));
       const [batched, unbatched, cappedRun] = [results.get(on)!, results.get(off)!, results.get(capped)!];
       const after = await batchedBatchSizes(on, c.model);
       const meanBatch = (after.sum - before.sum) / Math.max(1, after.count - before.count);
@@ -226,9 +233,10 @@ async function serverOverhead(off: SpawnedBackend): Promise<(string | number)[][
       const body = encodeBinaryInferRequest({ inputs: [input], binaryOutputs: true });
       const feeds = { x: new ort.Tensor('float32', input.data as Float32Array, input.shape) };
       const responseBytes = (await post(new URL(`/v2/models/${c.model}/infer`, off.url), bodyHeaders(body), body.body)).body.length;
+      const inferMs: number[] = [];
       const results = await interleave(
         {
-          server: () => infer(off, c.model, body),
+          server: async () => inferMs.push(await infer(off, c.model, body)),
           serverViaFetch: () => inferWithFetch(off, c.model, body),
           inProcess: () => session.run(feeds),
           httpFloor: () => new Promise((resolve, reject) => http.get(new URL('/v2/health/live', off.url), { agent }, (res) => res.resume().on('end', resolve)).on('error', reject)),
@@ -240,7 +248,7 @@ async function serverOverhead(off: SpawnedBackend): Promise<(string | number)[][
       const inProcess = results.inProcess!;
       const bodyMiB = body.body.length / 1024 / 1024;
       rows.push([
-        c.model, `${rows_}×${c.input.shape.slice(1).join('×')}`, provider, inProcess.p50.toFixed(1), server.p50.toFixed(1), (server.p50 - inProcess.p50).toFixed(1),
+        c.model, `${rows_}×${c.input.shape.slice(1).join('×')}`, provider, inProcess.p50.toFixed(1), server.p50.toFixed(1), summarise(inferMs).p50.toFixed(1), (server.p50 - inProcess.p50).toFixed(1),
         `${(((server.p50 - inProcess.p50) / inProcess.p50) * 100).toFixed(1)}%`, results.httpFloor!.p50.toFixed(1),
         `${bodyMiB.toFixed(2)} / ${(responseBytes / 1024 / 1024).toFixed(2)}`, results.bareHttp!.p50.toFixed(1),
         (server.p50 - inProcess.p50 - results.bareHttp!.p50).toFixed(1), results.serverViaFetch!.p50.toFixed(1),
@@ -329,9 +337,10 @@ async function main(): Promise<void> {
     printTable('What batching can gain here at most: session.run in-process, per row, by batch size (ms)', ['model', 'batch', 'provider', 'run p50', 'per row', 'rows/s vs batch 1'], ceiling.table);
     printTable('paddleocr-det 1×3×640×640, one client, batching off: JSON against binary tensor data (ms; speed-up against JSON)', ['body', 'request size', 'p50', 'p99', 'speed-up'], bodies);
     printTable('Server overhead: HTTP round trip (binary bodies, batching off) against session.run in-process, same batch (ms)', [
-        'model', 'batch', 'in-process provider', 'session.run p50', 'server p50', 'overhead', 'overhead %', 'HTTP floor p50', 'MiB in / out',
+        'model', 'batch', 'in-process provider', 'session.run p50', 'server p50', 'of which infer', 'overhead', 'overhead %', 'HTTP floor p50', 'MiB in / out',
         'bare HTTP, same bytes', 'overhead past bare HTTP', 'server p50, fetch client',
       ], overhead);
+    console.log("of which infer: the server's own Server-Timing for its inference service (queue, handoff to the session thread, session.run, back).");
     console.log('HTTP floor: GET /v2/health/live on the same server, the cost of a round trip that carries no tensor.');
     console.log('bare HTTP, same bytes: a do-nothing node:http server in its own process that reads the same request and answers as many bytes: moving the bytes alone.');
     console.log('Clients are node:http with keep-alive; the last column is the same request from fetch (undici), whose own cost the figures leave out.');

@@ -31,7 +31,11 @@ export function concatAlong(parts: readonly Tensor[], axis: number): Tensor {
   return { name: first.name, datatype: first.datatype, shape, data };
 }
 
-/** Splits a tensor along `axis` into consecutive pieces of the given sizes, each a copy. */
+/**
+ * Splits a tensor along `axis` into consecutive pieces of the given sizes. Along the outermost axis
+ * (the usual batch axis) each piece is one contiguous run of the data and is returned as a view of it,
+ * saving a copy of the whole batch's outputs; along an inner axis each piece is gathered into a copy.
+ */
 export function splitAlong(tensor: Tensor, axis: number, sizes: readonly number[]): Tensor[] {
   if (sizes.length === 1) return [tensor];
   const outer = product(tensor.shape.slice(0, axis));
@@ -41,14 +45,19 @@ export function splitAlong(tensor: Tensor, axis: number, sizes: readonly number[
   let start = 0;
   return sizes.map((size) => {
     const block = size * inner;
+    const shape = [...tensor.shape];
+    shape[axis] = size;
+    if (outer === 1) {
+      const data = (tensor.data as Float32Array).subarray(start * inner, start * inner + block) as Tensor['data'];
+      start += size;
+      return { name: tensor.name, datatype: tensor.datatype, shape, data };
+    }
     const data = info.allocate(outer * block);
     for (let o = 0; o < outer; o++) {
       const from = o * whole + start * inner;
       (data as Float32Array).set((tensor.data as Float32Array).subarray(from, from + block), o * block);
     }
     start += size;
-    const shape = [...tensor.shape];
-    shape[axis] = size;
     return { name: tensor.name, datatype: tensor.datatype, shape, data };
   });
 }
