@@ -51,6 +51,7 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
             'JSON, or the binary tensor data extension (application/octet-stream with Inference-Header-Content-Length). ' +
             'The answer says where it ran in x-edgeinfer-tier (edge, gpu or edge-fallback) and carries x-request-id.',
           parameters,
+          security: [{ bearer: [] }, { apiKey: [] }],
           requestBody: {
             required: true,
             content: {
@@ -61,6 +62,8 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
           responses: {
             200: json(ref('InferResponse'), 'the outputs asked for, in the order asked'),
             400: error('malformed JSON or tensor, or an input the model cannot run on'),
+            401: error('no credential, or one that is malformed, unknown, revoked or expired (with WWW-Authenticate)'),
+            403: error('a valid credential that may not run this model'),
             404: error('unknown model or version'),
             413: error("body, values, elements or batch over the model's limits"),
             415: error('content type other than JSON or octet-stream'),
@@ -93,6 +96,10 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
       '/v2/models/{name}/versions/{version}/infer': versioned.infer,
     },
     components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'an API key (ei_live_…) or a JWT from the configured issuer' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'an API key (ei_live_…)' },
+      },
       schemas: {
         ServerMetadata: component(ServerMetadata),
         ModelMetadata: component(ModelMetadata),

@@ -10,7 +10,7 @@ afterAll(() => edge?.stop());
 type OpenApi = {
   openapi: string;
   paths: Record<string, Record<string, { parameters?: { name: string; schema: { enum?: string[] } }[]; responses: Record<string, unknown> }>>;
-  components: { schemas: Record<string, { required?: string[]; properties?: Record<string, { type?: string }> }> };
+  components: { schemas: Record<string, { required?: string[]; properties?: Record<string, { type?: string }> }>; securitySchemes: Record<string, { type: string }> };
 };
 
 describe('API description', () => {
@@ -24,7 +24,10 @@ describe('API description', () => {
     ]));
     const infer = doc.paths['/v2/models/{name}/infer']!.post!;
     expect(infer.parameters![0]!.schema.enum).toEqual(expect.arrayContaining(['silero-vad', 'paddleocr-cls', 'paddleocr-det', 'paddleocr-rec']));
-    expect(Object.keys(infer.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '413', '415', '503']));
+    expect(Object.keys(infer.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '413', '415', '503']));
+    expect((infer as { security?: unknown }).security).toEqual([{ bearer: [] }, { apiKey: [] }]);
+    expect(doc.components.securitySchemes).toMatchObject({ bearer: { type: 'http' }, apiKey: { type: 'apiKey' } });
+    expect((doc.paths['/v2/models/{name}']!.get as { security?: unknown }).security).toBeUndefined();
     const request = doc.components.schemas.InferRequest!;
     expect(request.required).toContain('inputs');
     expect(request.properties!.inputs!.type).toBe('array');
