@@ -23,7 +23,8 @@ export function readIncomingWithLimit(incoming: IncomingMessage, maxBytes: numbe
   // Node's parser holds a body to its Content-Length, so a declared length is the length that arrives;
   // the buffer is not zeroed first (megabytes of memset), since every byte of it is written or cut off.
   const preallocated = declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? unfilled(declared) : undefined;
-  if (preallocated?.length === 0 || incoming.readableEnded) return Promise.resolve(preallocated ?? new Uint8Array(0));
+  if (preallocated?.length === 0) return Promise.resolve(preallocated);
+  if (incoming.readableEnded) return Promise.reject(new Error('the request body was already read'));
 
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
