@@ -1,12 +1,14 @@
 // Assembles the edge Worker: middleware order and routes, nothing else.
 
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { errorResponse, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
 import { authenticate, type AuthOptions, requireModelAccess } from './auth/middleware.ts';
+import { unauthenticatedLocalBenchmark } from './middleware/local-benchmark.ts';
+import { limitByPlan, limitFailedAuthByIp, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
@@ -25,6 +27,9 @@ export interface EdgeDeps {
   inference: EdgeInference;
   meter: UsageMeter;
   auth: AuthOptions;
+  rateLimit: RateLimitOptions;
+  /** False only for a local benchmark's baseline (see edge/config.ts): no authentication, no limits. */
+  gatewayChecks: boolean;
   log: (line: string) => void;
 }
 
@@ -34,8 +39,14 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use(requestLog(deps.log));
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
-  app.route('/v2', v2Routes({ ...deps, inferGuard: every(authenticate(deps.auth), requireModelAccess()) }));
-  app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: authenticate(deps.auth) }));
+  // Failed authentications count against the client IP, and past its limit it is refused before its
+  // credential is looked up; an authenticated caller counts against its plan.
+  const failedAuthByIp = limitFailedAuthByIp(deps.rateLimit);
+  const byPlan = limitByPlan(deps.rateLimit);
+  const guard = (...after: MiddlewareHandler<EdgeEnv>[]) =>
+    deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth), byPlan, ...after) : unauthenticatedLocalBenchmark();
+  app.route('/v2', v2Routes({ ...deps, inferGuard: guard(requireModelAccess()) }));
+  app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: guard() }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.

@@ -5,8 +5,12 @@
 import { z } from 'zod';
 import type { JwtConfig } from './auth/jwt.ts';
 import type { KvReader } from './auth/key-store.ts';
+import type { RateLimitFailureMode } from './middleware/rate-limit.ts';
+import type { RateLimitPlans } from './ratelimit/plans.ts';
 
 const Milliseconds = z.coerce.number().int().positive();
+const Count = z.coerce.number().int().positive();
+const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 // `none` is never among them; HMAC algorithms only with a secret, public-key ones only with a JWKS.
 const jwtAlgorithms = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
@@ -36,6 +40,15 @@ const Environment = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   UPSTASH_REDIS_REST_URL: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }).optional(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  RATE_LIMIT_WINDOW_MS: Milliseconds.default(60_000),
+  RATE_LIMIT_FREE: Count.default(60),
+  RATE_LIMIT_PRO: Count.default(600),
+  RATE_LIMIT_FAILED_AUTH_PER_IP: Count.default(20),
+  RATE_LIMIT_TIMEOUT_MS: Milliseconds.default(150),
+  // Open by default: see README "Rate limiting" and edge/middleware/rate-limit.ts.
+  RATE_LIMIT_FAILURE_MODE: z.enum(['open', 'closed'], { message: "'open' or 'closed'" }).default('open'),
+  RATE_LIMIT_ANALYTICS: z.enum(['true', 'false'], { message: "'true' or 'false'" }).default('false'),
+  UNSAFE_LOCAL_BENCHMARK_NO_AUTH: z.literal('true', { message: "'true' or unset" }).optional(),
 });
 
 function isKvNamespace(binding: unknown): binding is KvReader {
@@ -56,6 +69,17 @@ export interface EdgeConfig {
         breaker: { failureThreshold: number; coolDownMs: number };
       }
     | undefined;
+  rateLimit: {
+    plans: RateLimitPlans;
+    timeoutMs: number;
+    failureMode: RateLimitFailureMode;
+    analytics: boolean;
+  };
+  /**
+   * False only for `npm run bench:gateway`'s baseline: no authentication, no rate limits. Refused
+   * unless BACKEND_URL is a loopback address, which no deployed Worker can use.
+   */
+  gatewayChecks: boolean;
   auth: {
     /** The KV namespace bound as API_KEYS: key records by hash (see protocol/api-keys.ts). */
     apiKeys: KvReader;
@@ -78,6 +102,9 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   if (parsed.success && Boolean(parsed.data.UPSTASH_REDIS_REST_URL) !== Boolean(parsed.data.UPSTASH_REDIS_REST_TOKEN)) {
     problems.push('  UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN: set both or neither');
   }
+  if (parsed.success && parsed.data.UNSAFE_LOCAL_BENCHMARK_NO_AUTH && !isLoopback(parsed.data.BACKEND_URL)) {
+    problems.push('  UNSAFE_LOCAL_BENCHMARK_NO_AUTH: only for local benchmarks, with BACKEND_URL on 127.0.0.1, localhost or [::1]');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(`invalid edge configuration:\n${problems.join('\n')}`);
   const e = parsed.data;
   return {
@@ -91,8 +118,23 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
           breaker: { failureThreshold: e.BACKEND_FAILURE_THRESHOLD, coolDownMs: e.BACKEND_COOL_DOWN_MS },
         }
       : undefined,
+    rateLimit: {
+      plans: {
+        requestsPerPlan: { free: e.RATE_LIMIT_FREE, pro: e.RATE_LIMIT_PRO },
+        failedAuthPerIp: e.RATE_LIMIT_FAILED_AUTH_PER_IP,
+        windowMs: e.RATE_LIMIT_WINDOW_MS,
+      },
+      timeoutMs: e.RATE_LIMIT_TIMEOUT_MS,
+      failureMode: e.RATE_LIMIT_FAILURE_MODE,
+      analytics: e.RATE_LIMIT_ANALYTICS === 'true',
+    },
+    gatewayChecks: !e.UNSAFE_LOCAL_BENCHMARK_NO_AUTH,
     auth: { apiKeys: env.API_KEYS as KvReader, apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS, jwt },
   };
+}
+
+function isLoopback(url: string | undefined): boolean {
+  return url !== undefined && loopbackHosts.has(new URL(url).hostname);
 }
 
 /** JWTs are accepted once a secret or a JWKS URL is set, and then only with an issuer and audience to check. */

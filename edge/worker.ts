@@ -17,6 +17,7 @@ import type { BundledModel } from './bundled-model.ts';
 import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
 import { UsageMeter } from './metering.ts';
+import { rateLimitOptions } from './ratelimit/store.ts';
 import { ModelRegistry } from './registry.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
 
@@ -40,6 +41,7 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
     : undefined;
   if (!config.backend) log('BACKEND_URL is not set: gpu-tier models answer 503, auto-tier models run at the edge');
   else if (!config.backend.signingSecret) log('EDGE_SIGNING_SECRET is not set: forwarding unsigned, which only a backend with EDGE_SIGNATURE_REQUIRED=false accepts');
+  if (!config.gatewayChecks) log('UNSAFE_LOCAL_BENCHMARK_NO_AUTH=true: no authentication and no rate limits (local benchmark only)');
   const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token });
   if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
   return createApp({
@@ -51,6 +53,8 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
       keys: new ApiKeyStore({ kv: config.auth.apiKeys, cacheTtlMs: config.auth.apiKeyCacheTtlMs, now }),
       jwt: config.auth.jwt && createJwtVerifier(config.auth.jwt, now),
     },
+    rateLimit: rateLimitOptions(config, log, now),
+    gatewayChecks: config.gatewayChecks,
     log,
   });
 }
