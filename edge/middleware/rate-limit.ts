@@ -11,6 +11,9 @@ import type { EdgeEnv } from '../context.ts';
 import { type LimitResult, rateLimitHeaders, secondsUntilReset } from '../ratelimit/headers.ts';
 import type { Limiter } from '../ratelimit/limiter.ts';
 
+// `open` is the default (edge/config.ts): an outage of the limiter's store should not take the paid
+// API down with it. Authentication does not depend on Redis, so an outage lets known callers exceed
+// their plan, not strangers in; `closed` is for deployments where over-use costs more than downtime.
 export type RateLimitFailureMode = 'open' | 'closed';
 
 export interface RateLimitOptions {
