@@ -2,6 +2,7 @@
 // REST endpoint: the limit per plan and its reset, failed authentications throttled per IP, Redis
 // slow or down under each failure policy, and the in-memory fallback without Upstash.
 
+import { Redis } from '@upstash/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../../protocol/api-keys.ts';
 import { type LocalUpstash, startLocalUpstash } from '../../infra/local/local-upstash.ts';
@@ -106,6 +107,18 @@ describe('rate limits on Upstash (real redis-server)', () => {
     expect((await infer(edge, other.apiKey, ip)).status).toBe(200);
   });
 
+  it('puts the RateLimit headers on errors after authentication too: 403 for a model the key may not run, 400 for a bad body', async () => {
+    const ip = freshIp();
+    const narrow = await seedApiKey(edge.apiKeys, { plan: 'free', models: ['paddleocr-cls'] });
+    const forbidden = await infer(edge, narrow.apiKey, ip);
+    expect(forbidden.status).toBe(403);
+    expect(rateLimitHeaders(forbidden)).toMatchObject({ limit: '3', remaining: '2' });
+    const badBody = await edge.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson({ inputs: 'none' }, { authorization: `Bearer ${free.apiKey}`, 'cf-connecting-ip': ip }));
+    expect(badBody.status).toBe(400);
+    expect(badBody.headers.get('ratelimit-limit')).toBe('3');
+    expect(badBody.headers.get('ratelimit-remaining')).not.toBeNull();
+  });
+
   it('throttles guessed keys per IP: 401 until the limit, then 429 for every credential from that IP, valid ones included', async () => {
     const ip = freshIp();
     await atWindowStart();
@@ -201,6 +214,32 @@ describe.each([
       expect(line).toMatchObject({ limiter: 'plan', failureMode, action: failureMode === 'open' ? 'served without a limit' : 'refused with 503' });
       expect(JSON.stringify(line)).not.toContain(upstash.token);
     }
+  });
+});
+
+describe('rate-limit analytics', () => {
+  let upstash: LocalUpstash;
+  let edge: RunningWorker;
+  beforeAll(async () => {
+    upstash = await startLocalUpstash();
+    edge = await startEdgeWorker({ vars: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token, RATE_LIMIT_ANALYTICS: 'true' } });
+  });
+  afterAll(async () => {
+    await edge?.stop();
+    await upstash?.stop();
+  });
+
+  it('writes the limiter analytics in the background (waitUntil), where the Upstash dashboard reads them', async () => {
+    expect((await infer(edge, edge.key.apiKey, freshIp())).status).toBe(200);
+    const redis = new Redis({ url: upstash.url, token: upstash.token });
+    let events: string[] = [];
+    for (let attempt = 0; attempt < 100 && events.length === 0; attempt++) {
+      events = await redis.keys('ratelimit:plan:pro:events:*');
+      if (events.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(events).toHaveLength(1);
+    const members = await redis.zrange<string[]>(events[0]!, 0, -1);
+    expect(JSON.stringify(members)).toContain(edge.key.record.id);
   });
 });
 
