@@ -6,7 +6,7 @@ import { plans, type Plan } from '../../protocol/api-keys.ts';
 import type { EdgeConfig } from '../config.ts';
 import type { RateLimitOptions } from '../middleware/rate-limit.ts';
 import { type Limiter, memoryLimiter, upstashLimiter } from './limiter.ts';
-import { ruleForFailedAuth, ruleForPlan } from './plans.ts';
+import { type RateLimitRule, ruleForFailedAuth, ruleForPlan } from './plans.ts';
 
 export function rateLimitOptions(config: EdgeConfig, log: (line: string) => void, now: () => number): RateLimitOptions {
   const { plans: limits, timeoutMs, failureMode, analytics } = config.rateLimit;
@@ -14,7 +14,7 @@ export function rateLimitOptions(config: EdgeConfig, log: (line: string) => void
   // and the policy, not a retry loop, decides what an unanswered check means.
   const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token, retry: false, enableTelemetry: false });
   if (!redis) log('UPSTASH_REDIS_REST_URL is not set: rate limits are counted in memory, per isolate (local development only)');
-  const limiter = (prefix: string, rule: ReturnType<typeof ruleForPlan>): Limiter =>
+  const limiter = (prefix: string, rule: RateLimitRule): Limiter =>
     redis ? upstashLimiter({ redis, rule, prefix, timeoutMs, analytics }) : memoryLimiter(rule, now);
   return {
     perPlan: Object.fromEntries(plans.map((plan) => [plan, limiter(`ratelimit:plan:${plan}`, ruleForPlan(limits, plan))])) as Record<Plan, Limiter>,
