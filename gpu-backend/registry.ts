@@ -2,9 +2,8 @@
 // name and optional version.
 
 import { join } from 'node:path';
-import { NotFound } from '../protocol/errors.ts';
 import type { ModelFolder } from '../models/catalog-fs.ts';
-import { findVersion, type Manifest, type ModelVersion, servedBy } from '../models/manifest.ts';
+import { lookupModel, type Manifest, type ModelVersion, servedBy } from '../models/manifest.ts';
 
 export interface BackendModel {
   /** `name@version`, the key of its session, batcher and metrics. */
@@ -31,19 +30,9 @@ export class ModelRegistry {
     );
   }
 
-  manifest(name: string): Manifest {
-    const manifest = this.manifests.get(name);
-    if (!manifest) throw new NotFound(`model '${name}' is not served here; models: ${[...this.manifests.keys()].join(', ') || 'none'}`);
-    return manifest;
-  }
-
   /** The named version of a model, or its default version when `version` is undefined. */
   resolve(name: string, version?: string): BackendModel {
-    const manifest = this.manifest(name);
-    const found = findVersion(manifest, version);
-    if (!found) {
-      throw new NotFound(`model '${name}' has no version '${version}'; versions: ${manifest.versions.map((v) => v.version).join(', ')}`);
-    }
-    return this.models.find((model) => model.manifest === manifest && model.version === found)!;
+    const found = lookupModel(this.manifests, name, version);
+    return this.models.find((model) => model.manifest === found.manifest && model.version === found.version)!;
   }
 }

@@ -5,9 +5,10 @@
 
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
-import { InvalidInput, ModelUnavailable } from '../protocol/errors.ts';
+import { ModelUnavailable } from '../protocol/errors.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
 import { IntegrityError, verifyWeights } from '../models/integrity.ts';
+import { inputRejectedByModel } from '../models/run-error.ts';
 import type { ExecutionProvider } from './config.ts';
 import type { BackendModel } from './registry.ts';
 import { RunFailed, SessionThread } from './session-thread.ts';
@@ -119,8 +120,8 @@ export class OnnxRuntime {
       if (!(err instanceof RunFailed)) throw err;
       // Inputs reach here only after their names, datatypes, ranks and fixed sizes have been checked
       // against the manifest, so a failing run is a size the model cannot take (e.g. a PaddleOCR
-      // detector side that is not a multiple of 32): the caller's to fix.
-      throw new InvalidInput(`model '${model.manifest.name}' cannot run on this input: ${err.message}`);
+      // detector side that is not a multiple of 32): the caller's to fix, worded as on the edge.
+      throw inputRejectedByModel(model.manifest, err);
     }
   }
 
