@@ -28,7 +28,7 @@ const Environment = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.url({ message: 'a comma-separated list of origins such as https://app.example.com' }).refine((origin) => origin !== '*', 'no wildcard')))
     .default([]),
-  API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(10_000),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(1_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }).optional(),
   JWT_ALGORITHMS: z

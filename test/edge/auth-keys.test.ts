@@ -141,7 +141,7 @@ describe('edge auth configuration', () => {
   };
 
   it('accepts API keys only when no JWT key is configured', () => {
-    expect(parseEdgeConfig({ API_KEYS: kv }).auth).toMatchObject({ apiKeyCacheTtlMs: 10_000, jwt: undefined });
+    expect(parseEdgeConfig({ API_KEYS: kv }).auth).toMatchObject({ apiKeyCacheTtlMs: 1_000, jwt: undefined });
   });
 
   it('defaults the HS256 allowlist for a secret and names every missing or conflicting variable', () => {

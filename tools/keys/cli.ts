@@ -64,7 +64,7 @@ async function revoke(): Promise<void> {
   console.log(
     values.remote
       ? 'Isolates that have not cached it refuse it once KV carries the change (up to ~60 s); those that have, within API_KEY_CACHE_TTL_MS after that.'
-      : 'The local edge refuses it once its cache entry expires (API_KEY_CACHE_TTL_MS, 10 s by default).',
+      : 'The local edge refuses it once its cache entry expires (API_KEY_CACHE_TTL_MS, 1 s by default).',
   );
 }
 
