@@ -7,14 +7,10 @@
 # Optional: REPOSITORY (edgeinfer), IMAGE_NAME (edgeinfer-backend), TAG (git short hash, else a timestamp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=infra/script-lib.sh
+source infra/script-lib.sh
 
-for name in PROJECT_ID REGION; do
-  if [[ -z "${!name:-}" ]]; then
-    echo "build-image: $name is not set" >&2
-    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
-    exit 2
-  fi
-done
+require_vars PROJECT_ID REGION
 REPOSITORY="${REPOSITORY:-edgeinfer}"
 IMAGE_NAME="${IMAGE_NAME:-edgeinfer-backend}"
 TAG="${TAG:-$(git rev-parse --short HEAD 2>/dev/null || date +%Y%m%d%H%M%S)}"

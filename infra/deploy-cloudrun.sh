@@ -9,20 +9,10 @@
 #           ALLOW_PUBLIC (1: let the edge, which has no Google identity, invoke the service; 0 to skip)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=infra/script-lib.sh
+source infra/script-lib.sh
 
-# Prints this file's header comment: what it does and the variables it reads.
-usage() {
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
-  exit 2
-}
-step() { printf '\n==> %s\n' "$*" >&2; }
-
-for name in PROJECT_ID REGION; do
-  if [[ -z "${!name:-}" ]]; then
-    echo "deploy-cloudrun: $name is not set" >&2
-    usage
-  fi
-done
+require_vars PROJECT_ID REGION
 SERVICE="${SERVICE:-edgeinfer-backend}"
 MAX_INSTANCES="${MAX_INSTANCES:-3}"
 SIGNING_SECRET_NAME="${SIGNING_SECRET_NAME:-edgeinfer-edge-signing-secret}"

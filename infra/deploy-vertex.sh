@@ -13,21 +13,10 @@
 #           IMAGE (deploy this pushed image instead of building one with infra/build-image.sh), TAG
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=infra/script-lib.sh
+source infra/script-lib.sh
 
-# Prints this file's header comment: what it does and the variables it reads.
-usage() {
-  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
-  exit 2
-}
-step() { printf '\n==> %s\n' "$*" >&2; }
-fail() {
-  echo "deploy-vertex: $*" >&2
-  exit 2
-}
-
-for name in PROJECT_ID REGION; do
-  [[ -n "${!name:-}" ]] || { echo "deploy-vertex: $name is not set" >&2; usage; }
-done
+require_vars PROJECT_ID REGION
 ENDPOINT_NAME="${ENDPOINT_NAME:-edgeinfer-backend}"
 MODEL_NAME="${MODEL_NAME:-edgeinfer-backend}"
 MACHINE_TYPE="${MACHINE_TYPE:-g2-standard-8}"
