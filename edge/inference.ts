@@ -4,7 +4,7 @@
 
 import { BackendUnavailable } from '../protocol/errors.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
-import type { DecodedInferRequest } from '../models/infer-request.ts';
+import { type DecodedInferRequest, inputElements } from '../models/infer-request.ts';
 import type { BackendClient } from './backend/client.ts';
 import type { EdgeModel } from './registry.ts';
 import { placeRequest } from './routing.ts';
@@ -39,8 +39,7 @@ export class EdgeInference {
 
   /** `id` is the caller's infer request id, echoed by the backend as by the edge. */
   async infer(model: EdgeModel, request: DecodedInferRequest, trace: RequestTrace, id: string | undefined): Promise<InferenceOutcome> {
-    const elements = request.inputs.reduce((sum, input) => sum + input.data.length, 0);
-    if (placeRequest(model.manifest, elements) === 'edge') return this.#runHere(model, request, 'edge');
+    if (placeRequest(model.manifest, inputElements(request)) === 'edge') return this.#runHere(model, request, 'edge');
 
     const { backend, log } = this.#deps;
     try {

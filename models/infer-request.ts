@@ -14,6 +14,11 @@ export interface DecodedInferRequest {
   batchSize: number;
 }
 
+/** The elements of all of a request's inputs together: what routing and metering measure it by. */
+export function inputElements(request: Pick<DecodedInferRequest, 'inputs'>): number {
+  return request.inputs.reduce((sum, input) => sum + input.data.length, 0);
+}
+
 /**
  * How many JSON values an infer request for this model may hold: its elements, once more for arrays
  * when data is nested to the last dimension, and room for names, shapes and parameters.

@@ -6,7 +6,7 @@ import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRe
 import { readBodyWithLimit, requireMediaType } from '../../protocol/body.ts';
 import { MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
-import { readInferRequest } from '../../models/infer-request.ts';
+import { inputElements, readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { MiddlewareHandler } from 'hono';
 import type { EdgeInference } from '../inference.ts';
@@ -62,7 +62,7 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
       meter.record({
         keyId: c.get('principal').id,
         atMs: Date.now(),
-        inputElements: decoded.inputs.reduce((sum, input) => sum + input.data.length, 0),
+        inputElements: inputElements(decoded),
         computeMs: inferMs,
         tier: outcome.tier,
       }),
