@@ -13,6 +13,13 @@ const CommonLimits = z.object({
   maxBatchFiles: z.number().int().positive(),
 });
 
+/**
+ * How a request counts against its caller's rate limit: one unit per started `workPerUnit` of work
+ * (milliseconds of audio, pixels), at least one per request, so a long recording costs what several
+ * short ones do.
+ */
+const RateLimitWeight = z.object({ workPerUnit: z.number().positive() });
+
 export const VadTaskManifest = z.object({
   name: z.literal('vad'),
   description: z.string(),
@@ -21,6 +28,16 @@ export const VadTaskManifest = z.object({
     /** Longest recording, from its header, in seconds. */
     maxAudioSeconds: z.number().positive(),
   }),
+  rateLimit: RateLimitWeight,
+  routing: z
+    .object({
+      /**
+       * Recordings up to this long run at the edge; longer ones on the backend, where the decoded
+       * audio does not compete for a Worker isolate's 128 MB.
+       */
+      edgeMaxAudioSeconds: z.number().positive(),
+    })
+    .optional(),
 });
 export type VadTaskManifest = z.infer<typeof VadTaskManifest>;
 
@@ -33,6 +50,7 @@ export const OcrTaskManifest = z.object({
     /** Most pixels an image's header may declare; checked before decoding (decompression bombs). */
     maxPixels: z.number().int().positive(),
   }),
+  rateLimit: RateLimitWeight,
   routing: z
     .object({
       /**
