@@ -16,6 +16,8 @@ export interface UsageEvent {
   inputElements: number;
   computeMs: number;
   tier: string;
+  /** A task request's work, read from its files' headers: milliseconds of audio, or pixels. */
+  work?: { unit: string; amount: number } | undefined;
 }
 
 export interface DayUsage {
@@ -24,6 +26,8 @@ export interface DayUsage {
   inputElements: number;
   computeMs: number;
   requestsByTier: Record<string, number>;
+  /** Task work by unit (`audio_ms`, `pixels`); empty on days without task requests. */
+  work: Record<string, number>;
 }
 
 export function utcDay(ms: number): string {
@@ -32,19 +36,32 @@ export function utcDay(ms: number): string {
 
 const usageKey = (keyId: string, day: string) => `usage:${keyId}:${day}`;
 const tierField = 'tier:';
+const workField = 'work:';
+
+function prefixed(hash: Record<string, unknown>, prefix: string): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(hash)
+      .filter(([field]) => field.startsWith(prefix))
+      .map(([field, count]) => [field.slice(prefix.length), Number(count)]),
+  );
+}
+
+function addInto(target: Record<string, number>, counts: Record<string, number>): void {
+  for (const [name, count] of Object.entries(counts)) target[name] = (target[name] ?? 0) + count;
+}
 
 /** Adds one inference to its key's day, atomically per field, in one round trip. */
 export async function recordUsage(redis: Redis, event: UsageEvent): Promise<void> {
   const key = usageKey(event.keyId, utcDay(event.atMs));
-  await redis
+  const pipeline = redis
     .pipeline()
     .hincrby(key, 'requests', 1)
     .hincrby(key, 'inputElements', event.inputElements)
     // Whole microseconds: integer increments add up exactly, where float increments would drift.
     .hincrby(key, 'computeUs', Math.round(event.computeMs * 1000))
-    .hincrby(key, `${tierField}${event.tier}`, 1)
-    .expire(key, retentionSeconds)
-    .exec();
+    .hincrby(key, `${tierField}${event.tier}`, 1);
+  if (event.work) pipeline.hincrby(key, `${workField}${event.work.unit}`, Math.round(event.work.amount));
+  await pipeline.expire(key, retentionSeconds).exec();
 }
 
 function daysBetween(from: string, to: string): string[] {
@@ -59,7 +76,7 @@ export async function readUsage(redis: Redis, keyId: string, from: string, to: s
   const pipeline = redis.pipeline();
   for (const day of days) pipeline.hgetall(usageKey(keyId, day));
   const hashes = days.length ? ((await pipeline.exec()) as (Record<string, unknown> | null)[]) : [];
-  const total: Omit<DayUsage, 'date'> = { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {} };
+  const total: Omit<DayUsage, 'date'> = { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: {} };
   const perDay = days.map((date, index) => {
     const hash = hashes[index] ?? {};
     const usage: DayUsage = {
@@ -67,16 +84,14 @@ export async function readUsage(redis: Redis, keyId: string, from: string, to: s
       requests: Number(hash.requests ?? 0),
       inputElements: Number(hash.inputElements ?? 0),
       computeMs: Number(hash.computeUs ?? 0) / 1000,
-      requestsByTier: Object.fromEntries(
-        Object.entries(hash)
-          .filter(([field]) => field.startsWith(tierField))
-          .map(([field, count]) => [field.slice(tierField.length), Number(count)]),
-      ),
+      requestsByTier: prefixed(hash, tierField),
+      work: prefixed(hash, workField),
     };
     total.requests += usage.requests;
     total.inputElements += usage.inputElements;
     total.computeMs += usage.computeMs;
-    for (const [tier, count] of Object.entries(usage.requestsByTier)) total.requestsByTier[tier] = (total.requestsByTier[tier] ?? 0) + count;
+    addInto(total.requestsByTier, usage.requestsByTier);
+    addInto(total.work, usage.work);
     return usage;
   });
   return { days: perDay, total };

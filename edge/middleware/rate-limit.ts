@@ -42,9 +42,9 @@ function tooManyRequests(message: string, result: LimitResult, nowMs: number): T
  * Counts one request, or, when the store did not answer in time, applies the failure policy: `open`
  * answers undefined (serve without a limit), `closed` throws 503. Either way one log line says so.
  */
-async function count(options: RateLimitOptions, limiter: Limiter, identifier: string, which: 'plan' | 'failed-auth-ip', c: Context<EdgeEnv>): Promise<LimitResult | undefined> {
+async function count(options: RateLimitOptions, limiter: Limiter, identifier: string, which: 'plan' | 'failed-auth-ip', c: Context<EdgeEnv>, units = 1): Promise<LimitResult | undefined> {
   // Analytics and other writes after the decision: off the response path, but kept alive past it.
-  const check = await limiter.check(identifier, (work) => c.executionCtx.waitUntil(work.catch(() => {})));
+  const check = await limiter.check(identifier, (work) => c.executionCtx.waitUntil(work.catch(() => {})), units);
   if (check.outcome === 'counted') return check.result;
   options.log(
     JSON.stringify({
@@ -88,10 +88,14 @@ export function limitFailedAuthByIp(options: RateLimitOptions): MiddlewareHandle
   };
 }
 
-export function limitByPlan(options: RateLimitOptions): MiddlewareHandler<EdgeEnv> {
+/**
+ * Counts an authenticated caller's request against its plan: one unit, or what `units` says it
+ * weighs (a task's seconds of audio or megapixels, read from the file's header by then).
+ */
+export function limitByPlan(options: RateLimitOptions, units: (c: Context<EdgeEnv>) => number = () => 1): MiddlewareHandler<EdgeEnv> {
   return async (c, next) => {
     const principal = c.get('principal');
-    const result = await count(options, options.perPlan[principal.plan], principal.id, 'plan', c);
+    const result = await count(options, options.perPlan[principal.plan], principal.id, 'plan', c, units(c));
     if (!result) return next();
     if (!result.success) throw tooManyRequests(`rate limit of the ${principal.plan} plan reached`, result, options.now());
     const headers = rateLimitHeaders(result, options.now());

@@ -14,10 +14,10 @@ export type LimitCheck =
 
 export interface Limiter {
   /**
-   * Counts one request for `identifier`. `background` receives writes that must not delay the
-   * answer (analytics); the middleware hands it to `executionCtx.waitUntil`.
+   * Counts `units` (one request, or a task's weight) for `identifier`. `background` receives writes
+   * that must not delay the answer (analytics); the middleware hands it to `executionCtx.waitUntil`.
    */
-  check(identifier: string, background: (work: Promise<unknown>) => void): Promise<LimitCheck>;
+  check(identifier: string, background: (work: Promise<unknown>) => void, units?: number): Promise<LimitCheck>;
 }
 
 export interface UpstashLimiterOptions {
@@ -45,9 +45,9 @@ export function upstashLimiter(options: UpstashLimiterOptions): Limiter {
     // until its window resets, without a round trip.
   });
   return {
-    async check(identifier, background) {
+    async check(identifier, background, units = 1) {
       try {
-        const response = await ratelimit.limit(identifier);
+        const response = await ratelimit.limit(identifier, { rate: units });
         background(response.pending);
         if (response.reason === 'timeout') return { outcome: 'unavailable', reason: 'timeout', detail: `no answer within ${options.timeoutMs} ms` };
         return { outcome: 'counted', result: { success: response.success, limit: response.limit, remaining: response.remaining, resetAtMs: response.reset } };
@@ -61,8 +61,8 @@ export function upstashLimiter(options: UpstashLimiterOptions): Limiter {
 export function memoryLimiter(rule: RateLimitRule, now: () => number): Limiter {
   const window = new MemorySlidingWindow(rule, now);
   return {
-    async check(identifier) {
-      return { outcome: 'counted', result: window.limit(identifier) };
+    async check(identifier, _background, units = 1) {
+      return { outcome: 'counted', result: window.limit(identifier, units) };
     },
   };
 }

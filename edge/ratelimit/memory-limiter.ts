@@ -17,7 +17,8 @@ export class MemorySlidingWindow {
     this.#now = now;
   }
 
-  limit(identifier: string): LimitResult {
+  /** Counts `units` against `identifier`, or refuses them all (a refused request counts nothing). */
+  limit(identifier: string, units = 1): LimitResult {
     const { requests, windowMs } = this.#rule;
     const now = this.#now();
     const current = Math.floor(now / windowMs);
@@ -25,9 +26,9 @@ export class MemorySlidingWindow {
     const inCurrent = this.#counts.get(`${identifier}:${current}`) ?? 0;
     const inPrevious = Math.floor((1 - (now % windowMs) / windowMs) * (this.#counts.get(`${identifier}:${current - 1}`) ?? 0));
     const resetAtMs = (current + 1) * windowMs;
-    if (inPrevious + inCurrent >= requests) return { success: false, limit: requests, remaining: 0, resetAtMs };
-    this.#counts.set(`${identifier}:${current}`, inCurrent + 1);
-    return { success: true, limit: requests, remaining: requests - (inCurrent + 1 + inPrevious), resetAtMs };
+    if (inPrevious + inCurrent + units > requests) return { success: false, limit: requests, remaining: Math.max(0, requests - inPrevious - inCurrent), resetAtMs };
+    this.#counts.set(`${identifier}:${current}`, inCurrent + units);
+    return { success: true, limit: requests, remaining: requests - (inCurrent + units + inPrevious), resetAtMs };
   }
 
   /** Once per window, not per request: the sweep walks every identifier. */

@@ -95,4 +95,13 @@ describe('MemorySlidingWindow', () => {
     now = 13_000;
     expect(window.limit('a')).toMatchObject({ success: true, remaining: 2 });
   });
+
+  it('counts a weighted request as its units, and refuses it whole when they do not all fit', () => {
+    const window = new MemorySlidingWindow({ requests: 10, windowMs: 1_000 }, () => 10_000);
+    expect(window.limit('a', 6)).toMatchObject({ success: true, remaining: 4 });
+    // Five units do not fit in the four left: refused, nothing counted, the four still there.
+    expect(window.limit('a', 5)).toMatchObject({ success: false, remaining: 4 });
+    expect(window.limit('a', 4)).toMatchObject({ success: true, remaining: 0 });
+    expect(window.limit('a').success).toBe(false);
+  });
 });
