@@ -1,6 +1,7 @@
-// Forwards an inference to the GPU backend in one signed hop: binary tensor data both ways, the
-// request id passed on, a per-model timeout, one retry with jitter when the backend could not be
-// reached or answered 503, and the circuit breaker consulted before and told after every call.
+// Forwards work to the GPU backend in one signed hop: an inference (binary tensor data both ways) or a
+// whole task request (as the caller sent it). The request id is passed on, each call has a timeout,
+// one retry with jitter when the backend could not be reached or answered 503, and the circuit breaker
+// is consulted before and told after every call.
 
 import { bodyHeaders, decodeInferResponseBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../../protocol/binary.ts';
 import { BackendUnavailable, BadGateway, HttpError, ModelUnavailable } from '../../protocol/errors.ts';
@@ -38,6 +39,18 @@ export interface ForwardResult {
   modelVersion: string;
 }
 
+/** A whole task request (`/v1/vad`, `/v1/ocr`), passed on as the caller sent it. */
+export interface ForwardTaskRequest {
+  task: string;
+  body: Uint8Array;
+  contentType: string;
+  /** The caller's query string (raw-body options), `?` included, or empty. */
+  search: string;
+  timeoutMs: number;
+  requestId: string;
+  traceparent?: string | undefined;
+}
+
 const readyTimeoutMs = 5_000;
 
 /** A call that did not get an answer worth passing on: counted against the breaker, maybe retried. */
@@ -60,7 +73,16 @@ export class BackendClient {
     return this.#options.breaker.state;
   }
 
-  async infer(request: ForwardRequest): Promise<ForwardResult> {
+  infer(request: ForwardRequest): Promise<ForwardResult> {
+    return this.#withRetry(() => this.#call(request));
+  }
+
+  /** The backend's JSON answer to a task request. */
+  task(request: ForwardTaskRequest): Promise<unknown> {
+    return this.#withRetry(() => this.#callTask(request));
+  }
+
+  async #withRetry<T>(call: () => Promise<T>): Promise<T> {
     const { breaker, retryJitterMs, random, sleep } = this.#options;
     const admission = breaker.admit();
     if (!admission.allowed) {
@@ -72,7 +94,7 @@ export class BackendClient {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) await sleep(retryJitterMs.min + random() * (retryJitterMs.max - retryJitterMs.min));
       try {
-        const result = await this.#call(request);
+        const result = await call();
         breaker.recordSuccess();
         return result;
       } catch (err) {
@@ -102,6 +124,53 @@ export class BackendClient {
     if (!response.ok) throw new ModelUnavailable(`on the GPU backend: ${errorMessage(body) ?? `it answered ${response.status}`}`);
   }
 
+  /**
+   * One signed POST with its timeout. Resolves the body of a 200; throws TransientFailure when no
+   * answer worth passing on came back, and the backend's own 4xx as the caller's error.
+   */
+  async #post(path: string, search: string, body: Uint8Array, headers: Record<string, string>, timeoutMs: number, trace: { requestId: string; traceparent?: string | undefined }): Promise<{ body: Uint8Array; headers: Headers }> {
+    const signed: Record<string, string> = {
+      ...headers,
+      'x-request-id': trace.requestId,
+      ...(trace.traceparent && { traceparent: trace.traceparent }),
+      ...(this.#options.signingSecret !== undefined && (await signRequest(this.#options.signingSecret, 'POST', path, body, this.#options.now()))),
+    };
+    let response: Response;
+    try {
+      response = await this.#options.fetch(new URL(path + search, this.#options.baseUrl), {
+        method: 'POST',
+        headers: signed,
+        body: body as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const name = (err as Error).name;
+      throw new TransientFailure(name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs} ms` : `could not connect (${(err as Error).message})`);
+    }
+
+    const answer = new Uint8Array(await response.arrayBuffer());
+    if (response.status === 503 || response.status >= 500) {
+      throw new TransientFailure(`it answered ${response.status}`);
+    }
+    if (response.status === 401) {
+      throw new BadGateway('the GPU backend refused the edge\'s signature: EDGE_SIGNING_SECRET differs between the tiers');
+    }
+    if (response.status !== 200) {
+      // The caller's request, judged by the backend against the same manifest: pass its answer on.
+      throw new HttpError(response.status, errorMessage(answer) ?? `the GPU backend answered ${response.status}`);
+    }
+    return { body: answer, headers: response.headers };
+  }
+
+  async #callTask(request: ForwardTaskRequest): Promise<unknown> {
+    const answer = await this.#post(`/v1/${request.task}`, request.search, request.body, { 'content-type': request.contentType }, request.timeoutMs, request);
+    try {
+      return JSON.parse(new TextDecoder().decode(answer.body));
+    } catch (err) {
+      throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
+    }
+  }
+
   async #call(request: ForwardRequest): Promise<ForwardResult> {
     const { manifest, version } = request;
     const path = `/v2/models/${encodeURIComponent(manifest.name)}/versions/${encodeURIComponent(version)}/infer`;
@@ -111,40 +180,10 @@ export class BackendClient {
       outputs: request.outputNames.map((name) => ({ name })),
       binaryOutputs: true,
     });
-    const headers: Record<string, string> = {
-      ...bodyHeaders(encoded),
-      'x-request-id': request.requestId,
-      ...(request.traceparent && { traceparent: request.traceparent }),
-      ...(this.#options.signingSecret !== undefined && (await signRequest(this.#options.signingSecret, 'POST', path, encoded.body, this.#options.now()))),
-    };
     const timeoutMs = manifest.routing?.backendTimeoutMs ?? this.#options.defaultTimeoutMs;
-
-    let response: Response;
+    const answer = await this.#post(path, '', encoded.body, bodyHeaders(encoded), timeoutMs, request);
     try {
-      response = await this.#options.fetch(new URL(path, this.#options.baseUrl), {
-        method: 'POST',
-        headers,
-        body: encoded.body as Uint8Array<ArrayBuffer>,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const name = (err as Error).name;
-      throw new TransientFailure(name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs} ms` : `could not connect (${(err as Error).message})`);
-    }
-
-    const body = new Uint8Array(await response.arrayBuffer());
-    if (response.status === 503 || response.status >= 500) {
-      throw new TransientFailure(`it answered ${response.status}`);
-    }
-    if (response.status === 401) {
-      throw new BadGateway('the GPU backend refused the edge\'s signature: EDGE_SIGNING_SECRET differs between the tiers');
-    }
-    if (response.status !== 200) {
-      // The caller's request, judged by the backend against the same manifest: pass its answer on.
-      throw new HttpError(response.status, errorMessage(body) ?? `the GPU backend answered ${response.status}`);
-    }
-    try {
-      const decoded = decodeInferResponseBody(body, response.headers.get(inferenceHeaderContentLength));
+      const decoded = decodeInferResponseBody(answer.body, answer.headers.get(inferenceHeaderContentLength));
       return { outputs: decoded.outputs, modelVersion: decoded.header.model_version ?? version };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
