@@ -1,0 +1,35 @@
+// CTC greedy decoding (PaddleOCR CTCLabelDecode): the likeliest class per time step, repeats merged,
+// blanks dropped; the confidence is the mean probability of the characters kept.
+
+import type { Dictionary } from './dictionary.ts';
+
+export interface DecodedText {
+  text: string;
+  confidence: number;
+}
+
+/** Decodes row `row` of a [batch, steps, classes] probability tensor. */
+export function ctcGreedyDecode(probabilities: Float32Array, row: number, steps: number, classes: number, dictionary: Dictionary): DecodedText {
+  let text = '';
+  let sum = 0;
+  let kept = 0;
+  let previous = -1;
+  for (let t = 0, at = row * steps * classes; t < steps; t++, at += classes) {
+    let best = 0;
+    let bestP = probabilities[at]!;
+    for (let k = 1; k < classes; k++) {
+      const p = probabilities[at + k]!;
+      if (p > bestP) {
+        bestP = p;
+        best = k;
+      }
+    }
+    if (best !== 0 && best !== previous) {
+      text += dictionary.characters[best] ?? '';
+      sum += bestP;
+      kept++;
+    }
+    previous = best;
+  }
+  return { text, confidence: kept === 0 ? 0 : sum / kept };
+}

@@ -1,0 +1,55 @@
+// Text from an image (PaddleOCR PP-OCRv4): PNG or JPEG → detection → direction classification →
+// recognition → lines in reading order. Knows no tier: models run through the injected `run`.
+
+import type { OcrLine, OcrResult } from '../../../protocol/tasks.ts';
+import { decodeImage } from '../image/decode.ts';
+import { inspectImage } from '../image/header.ts';
+import { timed, type RunModel, type StageTimer } from '../run-model.ts';
+import { boxesFromMap } from './db-postprocess.ts';
+import { detInput } from './det-input.ts';
+import type { Dictionary } from './dictionary.ts';
+import { lineFromBox } from './line-crop.ts';
+import { detModel } from './models.ts';
+import { sortBoxes } from './reading-order.ts';
+import { recogniseLines, uprightLines } from './recognise.ts';
+
+export { inspectImage, type ImageFormat, type ImageHeader } from '../image/header.ts';
+export { parseDictionary, type Dictionary } from './dictionary.ts';
+
+/** predict_system's drop_score: lines read with less mean confidence are left out. */
+const minConfidence = 0.5;
+
+export interface ReadTextSettings {
+  /** The recogniser's labels, parsed once per model version with `parseDictionary`. */
+  dictionary: Dictionary;
+  /** The task's limit (ocrTask.limits.maxPixels), checked from the header before decoding. */
+  maxPixels: number;
+  timer?: StageTimer;
+}
+
+export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadTextSettings): Promise<OcrResult> {
+  const { timer, dictionary } = settings;
+  const image = await timed(timer, 'decode', () => decodeImage(bytes, inspectImage(bytes, settings.maxPixels)));
+  const { width, height } = image;
+
+  const input = await timed(timer, 'preprocess', () => detInput(image));
+  const detected = await run(detModel.name, { [detModel.input]: { datatype: 'FP32', shape: [1, 3, input.height, input.width], data: input.data } });
+  const lines = await timed(timer, 'postprocess', () => {
+    const map = detected[detModel.output]!;
+    const [mapHeight, mapWidth] = map.shape.slice(-2) as [number, number];
+    return sortBoxes(boxesFromMap({ data: map.data as Float32Array, width: mapWidth, height: mapHeight }, width, height)).map(lineFromBox);
+  });
+  if (lines.length === 0) return { text: '', lines: [], width, height };
+
+  const upright = await uprightLines(image, lines, run, timer);
+  const read = await recogniseLines(image, upright, run, dictionary, timer);
+  return timed(timer, 'postprocess', () => {
+    const result: OcrLine[] = [];
+    upright.forEach((line, i) => {
+      const { text, confidence } = read[i]!;
+      if (confidence < minConfidence) return;
+      result.push({ text, confidence, box: line.quad.map(([x, y]) => [x, y]) as OcrLine['box'] });
+    });
+    return { text: result.map((line) => line.text).join('\n'), lines: result, width, height };
+  });
+}

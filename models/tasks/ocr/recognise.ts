@@ -1,0 +1,86 @@
+// The line stages after detection: direction classification (flip lines read upside down) and
+// recognition, batched as PaddleOCR's predict_cls and predict_rec batch them.
+
+import type { RunModel, StageTimer } from '../run-model.ts';
+import { timed } from '../run-model.ts';
+import type { RgbImage } from '../image/decode.ts';
+import { ctcGreedyDecode, type DecodedText } from './ctc.ts';
+import type { Dictionary } from './dictionary.ts';
+import { flipLine, sampleLine, type Line } from './line-crop.ts';
+import { clsModel, recModel } from './models.ts';
+
+const lineHeight = 48;
+const clsWidth = 192;
+/** predict_cls's cls_thresh: a line is flipped only when the classifier is this sure it is upside down. */
+const flipThreshold = 0.9;
+/** predict_rec's rec_batch_num: lines of similar width together, so little of a batch is padding. */
+const recBatchLines = 6;
+/** PP-OCRv4's rec_image_shape width: no batch is narrower (shorter lines are padded to it). */
+const recMinWidth = 320;
+
+/** A line's width when resized to the models' height (resize_norm_img's resized_w). */
+function widthAt48(line: Line): number {
+  return Math.ceil((lineHeight * line.cropWidth) / Math.max(line.cropHeight, 1));
+}
+
+/** A batch's width for a line: int(imgH * max_wh_ratio) in predict_rec. */
+function batchWidthFor(line: Line): number {
+  return Math.trunc((lineHeight * line.cropWidth) / Math.max(line.cropHeight, 1));
+}
+
+/** Each line, flipped by 180° where the classifier says '180' with more than `flipThreshold`. */
+export async function uprightLines(image: RgbImage, lines: Line[], run: RunModel, timer?: StageTimer): Promise<Line[]> {
+  const result = [...lines];
+  const perBatch = Math.max(1, Math.min(clsModel.maxBatch, Math.floor(clsModel.maxElementsPerRequest / (3 * lineHeight * clsWidth))));
+  for (let start = 0; start < lines.length; start += perBatch) {
+    const batch = lines.slice(start, start + perBatch);
+    const data = await timed(timer, 'preprocess', () => {
+      const tensor = new Float32Array(batch.length * 3 * lineHeight * clsWidth);
+      batch.forEach((line, row) => sampleLine(image, line, Math.min(clsWidth, widthAt48(line)), lineHeight, tensor, row, clsWidth));
+      return tensor;
+    });
+    const outputs = await run(clsModel.name, { [clsModel.input]: { datatype: 'FP32', shape: [batch.length, 3, lineHeight, clsWidth], data } });
+    await timed(timer, 'postprocess', () => {
+      const probabilities = outputs[clsModel.output]!.data as Float32Array;
+      batch.forEach((line, row) => {
+        const upsideDown = probabilities[row * 2 + 1]!;
+        if (upsideDown > probabilities[row * 2]! && upsideDown > flipThreshold) result[start + row] = flipLine(line);
+      });
+    });
+  }
+  return result;
+}
+
+/** Each line's text and confidence, in the order given. */
+export async function recogniseLines(image: RgbImage, lines: Line[], run: RunModel, dictionary: Dictionary, timer?: StageTimer): Promise<DecodedText[]> {
+  const results: DecodedText[] = new Array(lines.length);
+  const order = lines.map((_, i) => i).sort((a, b) => widthAt48(lines[a]!) - widthAt48(lines[b]!));
+  // The widest row one request may carry within the model's element limit.
+  const maxWidth = Math.floor(recModel.maxElementsPerRequest / (3 * lineHeight));
+  for (let start = 0; start < order.length; ) {
+    const prepared = await timed(timer, 'preprocess', () => {
+      const batch: number[] = [];
+      let width = recMinWidth;
+      for (let i = start; i < order.length && batch.length < Math.min(recBatchLines, recModel.maxBatch); i++) {
+        const nextWidth = Math.min(maxWidth, Math.max(width, batchWidthFor(lines[order[i]!]!)));
+        if (batch.length > 0 && (batch.length + 1) * 3 * lineHeight * nextWidth > recModel.maxElementsPerRequest) break;
+        batch.push(order[i]!);
+        width = nextWidth;
+      }
+      const tensor = new Float32Array(batch.length * 3 * lineHeight * width);
+      batch.forEach((index, row) => sampleLine(image, lines[index]!, Math.min(width, widthAt48(lines[index]!)), lineHeight, tensor, row, width));
+      return { batch, width, tensor };
+    });
+    const { batch, width, tensor } = prepared;
+    const outputs = await run(recModel.name, { [recModel.input]: { datatype: 'FP32', shape: [batch.length, 3, lineHeight, width], data: tensor } });
+    await timed(timer, 'postprocess', () => {
+      const output = outputs[recModel.output]!;
+      const [, steps, classes] = output.shape as [number, number, number];
+      batch.forEach((index, row) => {
+        results[index] = ctcGreedyDecode(output.data as Float32Array, row, steps, classes, dictionary);
+      });
+    });
+    start += batch.length;
+  }
+  return results;
+}
