@@ -1,0 +1,217 @@
+// The typed client of edgeinfer's API: task routes (/v1/vad, /v1/ocr), Open Inference Protocol v2
+// inference and usage, with the protocol's zod schemas as its types and as the check on every answer.
+// Web APIs only (fetch, Blob, btoa), so it runs in browsers, Workers and Node 18+.
+//
+// Retries: only answers that say the server refused the work before doing it and may take it later
+// (429, 503), after their Retry-After. Those are safe for every method, POST included: nothing ran,
+// nothing was metered. Other statuses are final. A request that failed in transit is retried only when
+// it is a GET: a POST may have been run (and metered) by a server whose answer was lost, and while
+// inference has no other side effect, sending the work again to a struggling server is the caller's call.
+
+import type { z } from 'zod';
+import { ErrorResponse, type InferRequest as InferRequestSchema, InferResponse } from '../protocol/schemas.ts';
+import { OcrBatchResponse, OcrResponse, tierHeader, VadBatchResponse, type VadOptionsInput, VadResponse } from '../protocol/tasks.ts';
+import { EdgeinferError } from './errors.ts';
+import { base64, type FileInput, imageContentType, rawBody } from './files.ts';
+import { backoffMs, retryableStatuses, retryAfterMs } from './retry.ts';
+import { UsageResponse } from './usage.ts';
+
+export { EdgeinferError } from './errors.ts';
+export type { FileInput } from './files.ts';
+export type { OcrBatchResponse, OcrResponse, VadBatchResponse, VadOptionsInput as VadOptions, VadResponse } from '../protocol/tasks.ts';
+export type { InferResponse } from '../protocol/schemas.ts';
+export type { UsageResponse } from './usage.ts';
+/** An inference request as the caller writes it (optional fields may be left out). */
+export type InferRequest = z.input<typeof InferRequestSchema>;
+
+export interface ClientOptions {
+  /** Where the edge answers, e.g. `https://api.example.com` (a path prefix is kept). */
+  baseUrl: string | URL;
+  /** Sent as `Authorization: Bearer`. */
+  apiKey: string;
+  /** Defaults to the global fetch; pass one to add tracing, or a Worker's service binding. */
+  fetch?: typeof fetch;
+  /** Retries after a 429 or 503, on top of the first attempt. Default 3. */
+  maxRetries?: number;
+  /**
+   * The longest wait before a retry. Default 20 000. A Retry-After longer than this is not waited
+   * for: the error is thrown at once with its `retryAfterSeconds`, since retrying earlier than the
+   * server asked would only be refused again.
+   */
+  maxRetryDelayMs?: number;
+  /** Limit on each attempt, answer body included. Default 60 000. */
+  timeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Cancels the call, a wait between retries included. */
+  signal?: AbortSignal;
+}
+
+/** What the headers of the answer said: where it ran, how it is known in the server's logs. */
+export interface ResponseMeta {
+  /** `x-edgeinfer-tier`: `edge`, `gpu` or `edge-fallback` (absent on routes that run no model). */
+  tier: string | undefined;
+  requestId: string | undefined;
+  /** Requests sent, retries included. */
+  attempts: number;
+}
+
+const metaByResult = new WeakMap<object, ResponseMeta>();
+
+/** The headers' side of a result the client returned: `responseMeta(await client.vad(wav)).tier`. */
+export function responseMeta(result: object): ResponseMeta | undefined {
+  return metaByResult.get(result);
+}
+
+/** Backoff without a Retry-After starts here and doubles per retry, up to `maxRetryDelayMs`. */
+const backoffBaseMs = 500;
+
+interface Call<S extends z.ZodType> {
+  method: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: { contentType: string; data: BodyInit };
+  schema: S;
+  signal: AbortSignal | undefined;
+}
+
+export function createClient(options: ClientOptions) {
+  const base = new URL(options.baseUrl);
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const maxRetries = options.maxRetries ?? 3;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 20_000;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+
+  async function send<S extends z.ZodType>(call: Call<S>): Promise<z.infer<S>> {
+    const url = new URL(call.path.replace(/^\//, ''), base);
+    for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
+    if (call.body) headers['content-type'] = call.body.contentType;
+
+    for (let attempt = 1; ; attempt++) {
+      const answer = await attemptOnce(url, { method: call.method, headers, body: call.body?.data }, call.signal, attempt, call.method === 'GET');
+      if (answer.kind === 'retry') {
+        await sleep(answer.delayMs, call.signal);
+        continue;
+      }
+      const { response, text } = answer;
+      const requestId = response.headers.get('x-request-id') ?? undefined;
+      const retryAfterHeader = retryAfterMs(response.headers.get('retry-after'), Date.now());
+      const retryAfterSeconds = retryAfterHeader === undefined ? undefined : Math.ceil(retryAfterHeader / 1000);
+      if (!response.ok) {
+        const delayMs = retryAfterHeader ?? backoffMs(attempt - 1, backoffBaseMs, maxRetryDelayMs, Math.random());
+        if (retryableStatuses.has(response.status) && attempt <= maxRetries && delayMs <= maxRetryDelayMs) {
+          await sleep(delayMs, call.signal);
+          continue;
+        }
+        throw new EdgeinferError({ status: response.status, message: errorMessage(response.status, text), requestId, retryAfterSeconds, attempts: attempt });
+      }
+      const parsed = call.schema.safeParse(parseJson(text));
+      if (!parsed.success) {
+        throw new EdgeinferError({ status: response.status, message: `the answer does not match the protocol: ${parsed.error.issues[0]?.message ?? 'not JSON'}`, requestId, attempts: attempt });
+      }
+      const result = parsed.data as z.infer<S>;
+      if (typeof result === 'object' && result !== null) metaByResult.set(result, { tier: response.headers.get(tierHeader) ?? undefined, requestId, attempts: attempt });
+      return result;
+    }
+  }
+
+  type Attempt = { kind: 'answer'; response: Response; text: string } | { kind: 'retry'; delayMs: number };
+
+  /** One request, its body read within the timeout. A transport failure is retried only when `idempotent`. */
+  async function attemptOnce(url: URL, init: RequestInit, signal: AbortSignal | undefined, attempt: number, idempotent: boolean): Promise<Attempt> {
+    const { signal: attemptSignal, done } = attemptSignalFor(signal, timeoutMs);
+    try {
+      const response = await fetchImpl(url, { ...init, signal: attemptSignal });
+      return { kind: 'answer', response, text: await response.text() };
+    } catch (err) {
+      const cancelledOrTimedOut = attemptSignal.aborted;
+      if (!cancelledOrTimedOut && idempotent && attempt <= maxRetries) {
+        return { kind: 'retry', delayMs: backoffMs(attempt - 1, backoffBaseMs, maxRetryDelayMs, Math.random()) };
+      }
+      throw cancelledOrTimedOut ? attemptSignal.reason : err;
+    } finally {
+      done();
+    }
+  }
+
+  return {
+    /** Speech segments of one WAV recording, sent as the raw body; options go in the query. */
+    async vad(file: FileInput, vadOptions: VadOptionsInput = {}, call: CallOptions = {}): Promise<VadResponse> {
+      return send({ method: 'POST', path: '/v1/vad', query: vadOptions, body: { contentType: 'audio/wav', data: rawBody(file) }, schema: VadResponse, signal: call.signal });
+    },
+    /** Speech segments of several recordings in one request (up to the server's batch limit), one result per file in order. */
+    async vadBatch(files: readonly FileInput[], vadOptions?: VadOptionsInput, call: CallOptions = {}): Promise<VadBatchResponse> {
+      const body = JSON.stringify({ files: await Promise.all(files.map(base64)), ...(vadOptions && { options: vadOptions }) });
+      return send({ method: 'POST', path: '/v1/vad', body: { contentType: 'application/json', data: body }, schema: VadBatchResponse, signal: call.signal });
+    },
+    /** Text lines of one PNG or JPEG image, sent as the raw body with the type its bytes show. */
+    async ocr(file: FileInput, call: CallOptions = {}): Promise<OcrResponse> {
+      return send({ method: 'POST', path: '/v1/ocr', body: { contentType: await imageContentType(file), data: rawBody(file) }, schema: OcrResponse, signal: call.signal });
+    },
+    /** Text lines of several images in one request, one result per image in order. */
+    async ocrBatch(files: readonly FileInput[], call: CallOptions = {}): Promise<OcrBatchResponse> {
+      const body = JSON.stringify({ files: await Promise.all(files.map(base64)) });
+      return send({ method: 'POST', path: '/v1/ocr', body: { contentType: 'application/json', data: body }, schema: OcrBatchResponse, signal: call.signal });
+    },
+    /** Open Inference Protocol v2 inference on a model, its default version unless `version` is given. */
+    async infer(model: string, request: InferRequest, call: CallOptions & { version?: string } = {}): Promise<InferResponse> {
+      const version = call.version === undefined ? '' : `/versions/${encodeURIComponent(call.version)}`;
+      return send({ method: 'POST', path: `/v2/models/${encodeURIComponent(model)}${version}/infer`, body: { contentType: 'application/json', data: JSON.stringify(request) }, schema: InferResponse, signal: call.signal });
+    },
+    /** The caller's own usage per UTC day, `from` and `to` as YYYY-MM-DD, both included. */
+    async usage(range: { from: string; to: string }, call: CallOptions = {}): Promise<UsageResponse> {
+      return send({ method: 'GET', path: '/v1/usage', query: range, schema: UsageResponse, signal: call.signal });
+    },
+  };
+}
+
+export type EdgeinferClient = ReturnType<typeof createClient>;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The server's `{"error": …}` when it sent one, else the status and the start of whatever it sent. */
+function errorMessage(status: number, text: string): string {
+  const body = ErrorResponse.safeParse(parseJson(text));
+  if (body.success) return body.data.error;
+  return `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+}
+
+/** The caller's signal and a per-attempt timeout as one signal (AbortSignal.any needs Node 20). */
+function attemptSignalFor(signal: AbortSignal | undefined, timeoutMs: number): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+  return {
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
