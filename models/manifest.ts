@@ -28,12 +28,27 @@ export const Provenance = z.object({
   homepage: z.string().optional(),
 });
 
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits');
+
+/**
+ * A text file the model's outputs are read with (a recogniser's dictionary: one class per line),
+ * synced and verified like the weights.
+ */
+export const Labels = z.object({
+  file: z.string().regex(/^[A-Za-z0-9._-]+\.txt$/, 'a file name in the model folder ending in .txt'),
+  sha256: Sha256Hex,
+  bytes: z.number().int().positive(),
+  source: Provenance,
+});
+export type Labels = z.infer<typeof Labels>;
+
 export const ModelVersion = z.object({
   version: Slug,
   file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'a file name in the model folder ending in .onnx'),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hex digits'),
+  sha256: Sha256Hex,
   bytes: z.number().int().positive(),
   source: Provenance,
+  labels: Labels.optional(),
 });
 export type ModelVersion = z.infer<typeof ModelVersion>;
 

