@@ -1,0 +1,116 @@
+// The OCR pipeline on real images: text rendered with ImageMagick in two fonts and two sizes, as PNG
+// and JPEG, one page of ten lines and lines turned upside down, read through onnxruntime-node; and the
+// same images read by an independent implementation (@gutenye/ocr-node) for comparison.
+//
+// PP-OCRv4's Chinese/English recogniser often runs Latin words together (a known trait of the model,
+// not of the pipeline: @gutenye/ocr-node drops spaces on the same images), so texts are compared with
+// whitespace removed; everything else (letters, digits, punctuation, order) must match exactly.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Ocr from '@gutenye/ocr-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ocrTask } from '../../../models/tasks/catalog.ts';
+import { parseDictionary, readText, type Dictionary } from '../../../models/tasks/ocr/index.ts';
+import type { PipelineStage } from '../../../models/tasks/run-model.ts';
+import { OcrResult } from '../../../protocol/tasks.ts';
+import { nativeRunModel } from '../../support/native-run-model.ts';
+import { hasImageMagick, textRenderer, type RenderedImage, type Renderer, type RenderOptions } from '../../support/render-text.ts';
+import { repoRoot } from '../../support/edge-worker.ts';
+
+const compact = (text: string) => text.replace(/\s+/g, '');
+
+// Phrases free of glyphs no reader can tell apart in a sans font (I and l, O and 0).
+const phrase = 'Quarterly report, page 7';
+const page = [
+  'Dear customer, thank you for',
+  'your order of 12 March 2025.',
+  'The parcel left our warehouse',
+  'in Hamburg this morning and',
+  'should arrive within 3 days.',
+  'Tracking number: DE 4471 9920',
+  'Questions? Write to us at',
+  'help@example.com or call',
+  '+49 40 555 8199 (9am to 5pm).',
+  'Kind regards, the shipping team',
+];
+
+interface Case {
+  name: string;
+  options: RenderOptions;
+}
+
+const singleLines: Case[] = (['DejaVu-Sans', 'Liberation-Serif'] as const).flatMap((font) =>
+  [22, 36].flatMap((pointSize) =>
+    (['png', 'jpeg'] as const).map((format) => ({ name: `${font}-${pointSize}pt.${format}`, options: { lines: [phrase], font, pointSize, format } })),
+  ),
+);
+const pageCase: Case = { name: 'page-10-lines.png', options: { lines: page, font: 'DejaVu-Sans', pointSize: 22, format: 'png' } };
+const upsideDown: Case[] = (['png', 'jpeg'] as const).map((format) => ({
+  name: `upside-down.${format}`,
+  options: { lines: ['Shipping to Hamburg on 12 March'], font: 'Liberation-Serif', pointSize: 30, format, rotate180: true },
+}));
+
+describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
+  const native = nativeRunModel();
+  let renderer: Renderer;
+  let dictionary: Dictionary;
+  const images = new Map<string, RenderedImage>();
+
+  beforeAll(async () => {
+    renderer = await textRenderer();
+    dictionary = parseDictionary(await readFile(join(repoRoot, 'models/paddleocr-rec/ppocr_keys_v1.txt'), 'utf8'), 6625);
+    for (const { name, options } of [...singleLines, pageCase, ...upsideDown]) images.set(name, await renderer.render(name, options));
+  }, 60_000);
+  afterAll(() => renderer?.close());
+
+  const read = (name: string, timer?: (stage: PipelineStage, ms: number) => void) =>
+    readText(images.get(name)!.bytes, native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels, timer });
+
+  it.each(singleLines)('reads $name', async ({ name }) => {
+    const result = await read(name);
+    expect(OcrResult.parse(result)).toEqual(result);
+    expect(result.lines.map((line) => compact(line.text))).toEqual([compact(phrase)]);
+    expect(result.lines[0]!.confidence).toBeGreaterThan(0.9);
+  });
+
+  it('reads a page of ten lines in reading order, each box below the one before', async () => {
+    const result = await read(pageCase.name);
+    expect(result.lines.map((line) => compact(line.text))).toEqual(page.map(compact));
+    expect(compact(result.text)).toBe(compact(page.join('\n')));
+    expect(result.text.split('\n')).toHaveLength(10);
+    const tops = result.lines.map((line) => line.box[0][1]);
+    expect(tops).toEqual([...tops].sort((a, b) => a - b));
+  });
+
+  it.each(upsideDown)('turns the upside-down line of $name and gives its box as read', async ({ name }) => {
+    const result = await read(name);
+    expect(result.lines.map((line) => compact(line.text))).toEqual([compact('Shipping to Hamburg on 12 March')]);
+    // Read upside down, the text's top-left corner lies at the image's bottom right.
+    const [topLeft, topRight, bottomRight] = result.lines[0]!.box;
+    expect(topLeft[0]).toBeGreaterThan(topRight[0]);
+    expect(topLeft[1]).toBeGreaterThan(bottomRight[1]);
+  });
+
+  it('reports decode, preprocess and postprocess times', async () => {
+    const stages = new Map<PipelineStage, number>();
+    await read(pageCase.name, (stage, ms) => stages.set(stage, (stages.get(stage) ?? 0) + ms));
+    expect([...stages.keys()].sort()).toEqual(['decode', 'postprocess', 'preprocess']);
+    for (const ms of stages.values()) expect(ms).toBeGreaterThanOrEqual(0);
+  });
+
+  describe('agreement with @gutenye/ocr-node', () => {
+    let reference: Awaited<ReturnType<typeof Ocr.create>>;
+    beforeAll(async () => {
+      reference = await Ocr.create();
+    }, 60_000);
+
+    // The reference has no direction classifier, so upside-down lines are not compared. It joins
+    // boxes on one line with a space; whitespace is not compared (see the top of the file).
+    it.each([...singleLines, pageCase])('reads the same lines as the reference from $name', async ({ name }) => {
+      const ours = await read(name);
+      const theirs = (await reference.detect(images.get(name)!.path)) as { text: string }[];
+      expect(ours.lines.map((line) => compact(line.text))).toEqual(theirs.map((line) => compact(line.text)));
+    });
+  });
+});
