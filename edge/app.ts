@@ -13,6 +13,7 @@ import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { playgroundRoutes } from './routes/playground.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { v2Routes } from './routes/v2.ts';
 import type { UsageMeter } from './metering.ts';
@@ -48,6 +49,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v2', v2Routes({ ...deps, inferGuard: guard(requireModelAccess()) }));
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: guard() }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
+  app.route('/', playgroundRoutes());
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.
   app.onError((err) => errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) }))));
