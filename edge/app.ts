@@ -1,6 +1,6 @@
 // Assembles the edge Worker: middleware order and routes, nothing else.
 
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { errorResponse, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
@@ -14,9 +14,11 @@ import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { playgroundRoutes } from './routes/playground.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { v2Routes } from './routes/v2.ts';
 import type { UsageMeter } from './metering.ts';
+import type { EdgeTasks } from './tasks.ts';
 
 function describeFault(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -26,6 +28,7 @@ export interface EdgeDeps {
   corsAllowedOrigins: readonly string[];
   registry: ModelRegistry;
   inference: EdgeInference;
+  tasks: EdgeTasks;
   meter: UsageMeter;
   auth: AuthOptions;
   rateLimit: RateLimitOptions;
@@ -47,6 +50,12 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   const guard = (...after: MiddlewareHandler<EdgeEnv>[]) =>
     deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth), byPlan, ...after) : unauthenticatedLocalBenchmark();
   app.route('/v2', v2Routes({ ...deps, inferGuard: guard(requireModelAccess()) }));
+  // A task request is charged by its work (seconds of audio, megapixels), known once its body is read.
+  const taskGuard = (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) =>
+    deps.gatewayChecks
+      ? every(failedAuthByIp, authenticate(deps.auth), prepare, limitByPlan(deps.rateLimit, units))
+      : every(unauthenticatedLocalBenchmark(), prepare);
+  app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, guard: taskGuard }));
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: guard() }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.route('/', playgroundRoutes());

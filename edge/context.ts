@@ -2,6 +2,7 @@
 
 import type { Principal } from './auth/principal.ts';
 import type { RequestTrace } from './inference.ts';
+import type { PreparedTask } from './tasks.ts';
 
 export type EdgeEnv = {
   Variables: {
@@ -9,5 +10,7 @@ export type EdgeEnv = {
     trace: RequestTrace;
     /** Set by the auth middleware on the routes that require a credential: who is calling. */
     principal: Principal;
+    /** Set on the task routes once the body is read and weighed, before the rate limit is charged. */
+    task: PreparedTask;
   };
 };

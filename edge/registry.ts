@@ -2,6 +2,8 @@
 // their bundled weights; the backend's (tier `gpu`) carry none and are forwarded.
 
 import { lookupModel, type Manifest, type ModelVersion, parseManifest, servedBy } from '../models/manifest.ts';
+import { IntegrityError, verifyLabels } from '../models/integrity.ts';
+import { type Dictionary, parseDictionary } from '../models/tasks/ocr/dictionary.ts';
 import type { BundledModel } from './bundled-model.ts';
 
 export interface EdgeModel {
@@ -17,10 +19,14 @@ export interface EdgeModel {
 export class ModelRegistry {
   readonly manifests: ReadonlyMap<string, Manifest>;
   readonly #weights: ReadonlyMap<string, Record<string, ArrayBuffer>>;
+  readonly #labels: ReadonlyMap<string, Record<string, string>>;
+  readonly #dictionaries = new Map<string, Promise<Dictionary | undefined>>();
+  readonly #log: (line: string) => void;
 
-  constructor(bundled: readonly BundledModel[]) {
+  constructor(bundled: readonly BundledModel[], log: (line: string) => void = () => {}) {
     const manifests = new Map<string, Manifest>();
     const weights = new Map<string, Record<string, ArrayBuffer>>();
+    const labels = new Map<string, Record<string, string>>();
     for (const model of bundled) {
       const manifest = parseManifest(model.manifest, 'in the edge bundle');
       for (const version of servedBy(manifest, 'edge') ? manifest.versions : []) {
@@ -30,9 +36,41 @@ export class ModelRegistry {
       }
       manifests.set(manifest.name, manifest);
       weights.set(manifest.name, model.weights);
+      labels.set(manifest.name, model.labels ?? {});
     }
     this.manifests = manifests;
     this.#weights = weights;
+    this.#labels = labels;
+    this.#log = log;
+  }
+
+  /**
+   * A version's dictionary (its labels, verified by sha256 and parsed once per isolate), or undefined
+   * when the bundle does not carry them or they fail verification (logged).
+   */
+  dictionary(name: string, version: string): Promise<Dictionary | undefined> {
+    const key = `${name}@${version}`;
+    let found = this.#dictionaries.get(key);
+    if (!found) {
+      found = this.#loadDictionary(name, version);
+      this.#dictionaries.set(key, found);
+    }
+    return found;
+  }
+
+  async #loadDictionary(name: string, version: string): Promise<Dictionary | undefined> {
+    const { manifest, version: found } = lookupModel(this.manifests, name, version);
+    const text = this.#labels.get(name)?.[version];
+    if (text === undefined || !found.labels) return undefined;
+    try {
+      const verified = await verifyLabels(manifest, found, new TextEncoder().encode(text));
+      const classes = manifest.outputs[0]?.shape.at(-1);
+      return parseDictionary(verified, classes === -1 ? undefined : classes);
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      this.#log(`refusing ${err.message}`);
+      return undefined;
+    }
   }
 
   /** The named version of a model, or its default version when `version` is undefined. */

@@ -19,6 +19,7 @@ import { EdgeInference } from './inference.ts';
 import { UsageMeter } from './metering.ts';
 import { rateLimitOptions } from './ratelimit/store.ts';
 import { ModelRegistry } from './registry.ts';
+import { EdgeTasks } from './tasks.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
 
 // One JSON-free line per event; the platform timestamps it.
@@ -44,11 +45,14 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
   if (!config.gatewayChecks) log('UNSAFE_LOCAL_BENCHMARK_NO_AUTH=true: no authentication and no rate limits (local benchmark only)');
   const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token });
   if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
+  const registry = new ModelRegistry(bundledModels, log);
+  const runtime = createWasmRuntime({ wasmModule: ortWasm, log });
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
     meter: new UsageMeter(redis, log),
-    registry: new ModelRegistry(bundledModels),
-    inference: new EdgeInference({ runtime: createWasmRuntime({ wasmModule: ortWasm, log }), backend, log }),
+    registry,
+    inference: new EdgeInference({ runtime, backend, log }),
+    tasks: new EdgeTasks({ registry, runtime, backend, dictionary: (model, version) => registry.dictionary(model, version), defaultBackendTimeoutMs: config.backend?.timeoutMs ?? 30_000 }),
     auth: {
       keys: new ApiKeyStore({ kv: config.auth.apiKeys, cacheTtlMs: config.auth.apiKeyCacheTtlMs, now }),
       jwt: config.auth.jwt && createJwtVerifier(config.auth.jwt, now),

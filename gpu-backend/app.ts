@@ -9,14 +9,17 @@ import type { BackendEnv } from './middleware/body.ts';
 import type { Readiness } from './readiness.ts';
 import type { ModelRegistry } from './registry.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { v2Routes } from './routes/v2.ts';
 import { vertexRoutes } from './routes/vertex.ts';
 import type { OnnxRuntime } from './runtime.ts';
+import type { BackendTasks } from './tasks.ts';
 
 export interface BackendDeps {
   registry: ModelRegistry;
   runtime: OnnxRuntime;
   inference: InferenceService;
+  tasks: BackendTasks;
   readiness: Readiness;
   metrics: BackendMetrics;
   /** The edge's signing secret; undefined when signatures are not required (local development). */
@@ -28,6 +31,7 @@ export interface BackendDeps {
 export function createApp(deps: BackendDeps): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
   app.route('/v2', v2Routes(deps));
+  app.route('/v1', taskRoutes(deps));
   app.route('/metrics', metricsRoutes(deps.metrics));
   app.route('/', vertexRoutes(deps));
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));

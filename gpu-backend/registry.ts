@@ -1,5 +1,6 @@
-// The models this backend serves (tier `gpu` or `auto`), read from the model folders and resolved by
-// name and optional version.
+// The models this backend serves, read from the model folders and resolved by name and optional
+// version: tier `gpu` and `auto`, and any other model a task pipeline it serves runs (silero-vad is
+// tier `edge`, yet a recording too long for the edge's memory runs /v1/vad here).
 
 import { join } from 'node:path';
 import type { ModelFolder } from '../models/catalog-fs.ts';
@@ -11,14 +12,16 @@ export interface BackendModel {
   manifest: Manifest;
   version: ModelVersion;
   weightsPath: string;
+  /** The version's labels file (a recogniser's dictionary), when its manifest names one. */
+  labelsPath: string | undefined;
 }
 
 export class ModelRegistry {
   readonly manifests: ReadonlyMap<string, Manifest>;
   readonly models: readonly BackendModel[];
 
-  constructor(folders: readonly ModelFolder[]) {
-    const served = folders.filter(({ manifest }) => servedBy(manifest, 'gpu'));
+  constructor(folders: readonly ModelFolder[], taskModels: readonly string[] = []) {
+    const served = folders.filter(({ manifest }) => servedBy(manifest, 'gpu') || taskModels.includes(manifest.name));
     this.manifests = new Map(served.map(({ manifest }) => [manifest.name, manifest]));
     this.models = served.flatMap(({ dir, manifest }) =>
       manifest.versions.map((version) => ({
@@ -26,6 +29,7 @@ export class ModelRegistry {
         manifest,
         version,
         weightsPath: join(dir, version.file),
+        labelsPath: version.labels && join(dir, version.labels.file),
       })),
     );
   }

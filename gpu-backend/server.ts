@@ -12,6 +12,9 @@ import { BackendMetrics } from './metrics.ts';
 import { Readiness } from './readiness.ts';
 import { ModelRegistry } from './registry.ts';
 import { OnnxRuntime } from './runtime.ts';
+import { BackendTasks } from './tasks.ts';
+import { loadDictionaries } from './dictionaries.ts';
+import { tasks } from '../models/tasks/tasks.ts';
 
 export interface RunningBackend {
   url: URL;
@@ -23,7 +26,7 @@ export interface RunningBackend {
 }
 
 export async function startBackend(config: BackendConfig, log: (line: string) => void): Promise<RunningBackend> {
-  const registry = new ModelRegistry(await loadModelFolders(config.modelsDir));
+  const registry = new ModelRegistry(await loadModelFolders(config.modelsDir), Object.values(tasks).flatMap((task) => task.models));
   const runtime = new OnnxRuntime({ executionProviders: config.executionProviders, intraOpThreads: config.intraOpThreads, log });
   const metrics = new BackendMetrics();
   const readiness = new Readiness();
@@ -33,10 +36,12 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     batching: config.batching,
     requestTimeoutMs: config.requestTimeoutMs,
   });
+  const dictionaries = await loadDictionaries(registry.models, log);
   const deps: BackendDeps = {
     registry,
     runtime,
     inference,
+    tasks: new BackendTasks({ registry, inference, dictionary: (model) => dictionaries.get(model.key) }),
     readiness,
     metrics,
     signatureSecret: config.signature.required ? config.signature.secret : undefined,

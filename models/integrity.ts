@@ -28,3 +28,12 @@ export async function verifyWeights(manifest: Manifest, version: ModelVersion, b
   const actual = await sha256Hex(bytes);
   if (actual !== version.sha256) throw new IntegrityError(manifest.name, version, actual, bytes.byteLength);
 }
+
+/** The labels text of a version, once its bytes match the manifest's sha256; throws IntegrityError otherwise. */
+export async function verifyLabels(manifest: Manifest, version: ModelVersion, bytes: Uint8Array): Promise<string> {
+  const labels = version.labels;
+  if (!labels) throw new Error(`model '${manifest.name}' version '${version.version}' has no labels`);
+  const actual = await sha256Hex(bytes);
+  if (actual !== labels.sha256) throw new IntegrityError(manifest.name, { ...version, file: labels.file, sha256: labels.sha256, bytes: labels.bytes }, actual, bytes.byteLength);
+  return new TextDecoder().decode(bytes);
+}

@@ -15,6 +15,11 @@ export const TensorSpec = TensorMetadata.extend({
   /** The axis that indexes independent rows of a batch; absent for tensors shared by the whole batch. */
   batchDimension: z.number().int().nonnegative().optional(),
   description: z.string().optional(),
+  /**
+   * A valid input for the backend's warm-up run, where the default (batch 1, 32 for each dynamic
+   * side, zeros) is not one: silero-vad needs a whole frame and a real sample rate.
+   */
+  warmup: z.object({ shape: z.array(z.number().int().nonnegative()).optional(), value: z.number().optional() }).optional(),
 }).refine((spec) => spec.batchDimension === undefined || spec.shape[spec.batchDimension] === -1, {
   message: 'batchDimension must name a dynamic (-1) dimension of shape',
 });

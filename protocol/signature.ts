@@ -7,8 +7,8 @@
 //   x-edgeinfer-timestamp: timestampMs   (decimal milliseconds since the Unix epoch)
 //   x-edgeinfer-signature: hex(HMAC-SHA256(secret, string to sign))   (64 lower-case hex digits)
 //
-// - METHOD is upper-cased; `path` is the URL's pathname as sent (`/v2/models/x/infer`), without the
-//   query string, which the v2 routes do not use. The body is hashed as the exact bytes sent
+// - METHOD is upper-cased; `path` is the URL's pathname and query string as sent (`/v2/models/x/infer`,
+//   `/v1/vad?threshold=0.6`: a task's options ride in the query). The body is hashed as the exact bytes sent
 //   (empty body: the hash of zero bytes), so JSON and binary bodies are covered alike.
 // - The timestamp binds the signature to a moment: the verifier accepts it within ±`maxClockSkewMs`
 //   of its own clock (boundary included), which bounds replays and tolerates clock drift.

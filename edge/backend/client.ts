@@ -77,8 +77,8 @@ export class BackendClient {
     return this.#withRetry(() => this.#call(request));
   }
 
-  /** The backend's JSON answer to a task request. */
-  task(request: ForwardTaskRequest): Promise<unknown> {
+  /** The backend's JSON answer to a task request, and its Server-Timing. */
+  task(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
     return this.#withRetry(() => this.#callTask(request));
   }
 
@@ -133,7 +133,7 @@ export class BackendClient {
       ...headers,
       'x-request-id': trace.requestId,
       ...(trace.traceparent && { traceparent: trace.traceparent }),
-      ...(this.#options.signingSecret !== undefined && (await signRequest(this.#options.signingSecret, 'POST', path, body, this.#options.now()))),
+      ...(this.#options.signingSecret !== undefined && (await signRequest(this.#options.signingSecret, 'POST', path + search, body, this.#options.now()))),
     };
     let response: Response;
     try {
@@ -162,10 +162,10 @@ export class BackendClient {
     return { body: answer, headers: response.headers };
   }
 
-  async #callTask(request: ForwardTaskRequest): Promise<unknown> {
+  async #callTask(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
     const answer = await this.#post(`/v1/${request.task}`, request.search, request.body, { 'content-type': request.contentType }, request.timeoutMs, request);
     try {
-      return JSON.parse(new TextDecoder().decode(answer.body));
+      return { body: JSON.parse(new TextDecoder().decode(answer.body)), serverTiming: answer.headers.get('server-timing') ?? undefined };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
     }

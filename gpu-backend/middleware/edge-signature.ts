@@ -16,7 +16,8 @@ export function edgeSignature(options: EdgeSignatureOptions): MiddlewareHandler<
   const now = options.now ?? Date.now;
   if (secret === undefined) return (_c, next) => next();
   return async (c, next) => {
-    await verifyRequest(secret, c.req.method, new URL(c.req.url).pathname, c.get('body'), c.req.raw.headers, now());
+    const url = new URL(c.req.url);
+    await verifyRequest(secret, c.req.method, url.pathname + url.search, c.get('body'), c.req.raw.headers, now());
     await next();
   };
 }

@@ -35,9 +35,9 @@ describe('health and metadata routes', () => {
     expect(await (await server.fetch('/v2/health/ready')).json()).toEqual({ ready: true });
   });
 
-  it('lists only the models of tier gpu or auto', async () => {
+  it('lists the models of tier gpu or auto, and those its task pipelines run (silero-vad for /v1/vad)', async () => {
     const { models } = (await (await server.fetch('/v2/models')).json()) as { models: ModelMetadata[] };
-    expect(models.map((m) => m.name).sort()).toEqual(['paddleocr-cls', 'paddleocr-det', 'paddleocr-rec']);
+    expect(models.map((m) => m.name).sort()).toEqual(['paddleocr-cls', 'paddleocr-det', 'paddleocr-rec', 'silero-vad']);
   });
 
   it('answers model metadata from the manifest, with and without a version', async () => {
@@ -53,9 +53,8 @@ describe('health and metadata routes', () => {
     expect(await res.json()).toEqual({ name: 'paddleocr-det', version: '4', ready: true });
   });
 
-  it('answers 404 for a model it does not serve, an edge-tier model included', async () => {
+  it('answers 404 for a model it does not serve', async () => {
     await expectError(await server.fetch('/v2/models/nope'), 404, /not served here/);
-    await expectError(await server.fetch('/v2/models/silero-vad/ready'), 404);
   });
 
   it('answers 404 for an unknown version and an unknown route', async () => {

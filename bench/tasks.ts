@@ -1,0 +1,152 @@
+// `npm run bench:tasks`: the task APIs on each tier, side by side in one run.
+//
+// /v1/vad: real-time factor (seconds of audio per second of request) on the edge (workerd,
+// onnxruntime-web) and on the backend (onnxruntime-node), on generated speech.
+// /v1/ocr: end-to-end latency of a rendered ten-line page on each tier, and where its time goes:
+// decoding, pre- and post-processing and each model, from the tiers' Server-Timing. The edge forwards
+// OCR to the backend while det and rec are gpu-tier; the same pipeline in the edge's runtime
+// (onnxruntime-web WASM, one thread, here in Node) is measured beside them.
+//
+// Goals (issue 6): VAD at the edge ≥ 100× real time; pipeline work outside the models ≤ 20% of the
+// total on each tier.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseServerTiming } from '../models/tasks/timings.ts';
+import { startTestBackend, type StartedBackend, testSigningSecret } from '../test/support/backend.ts';
+import { startEdgeWorker, type RunningWorker } from '../test/support/edge-worker.ts';
+import { generateSpeech } from '../test/support/speech.ts';
+import { printTable, summarise } from './lib/stats.ts';
+import { renderPage } from './lib/render-page.ts';
+import { webPipelineTimings } from './lib/web-pipeline.ts';
+
+const quick = process.argv.includes('--quick');
+const rounds = quick ? 3 : 8;
+const perRound = quick ? 2 : 4;
+
+interface Sample {
+  wallMs: number;
+  timing: Record<string, number>;
+  tier: string;
+}
+
+async function measure(send: () => Promise<Response>): Promise<Sample> {
+  const started = performance.now();
+  const res = await send();
+  const body = await res.text();
+  const wallMs = performance.now() - started;
+  if (res.status !== 200) throw new Error(`answered ${res.status}: ${body}`);
+  return { wallMs, timing: parseServerTiming(res.headers.get('server-timing')), tier: res.headers.get('x-edgeinfer-tier') ?? '?' };
+}
+
+/** Runs each contender `perRound` times per round, in turn, after one warm-up each. */
+async function interleaved(contenders: Record<string, () => Promise<Response>>): Promise<Record<string, Sample[]>> {
+  const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
+  for (const send of Object.values(contenders)) await measure(send);
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, send] of Object.entries(contenders)) for (let i = 0; i < perRound; i++) samples[name]!.push(await measure(send));
+  }
+  return samples;
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+
+/** Mean milliseconds per stage across samples, and the share outside the models of the task total. */
+function breakdown(samples: Sample[]): { stages: Record<string, number>; taskMs: number; modelMs: number } {
+  const names = new Set(samples.flatMap((s) => Object.keys(s.timing)));
+  const stages = Object.fromEntries([...names].map((name) => [name, mean(samples.map((s) => s.timing[name] ?? 0))]));
+  const modelMs = Object.entries(stages).filter(([name]) => name.startsWith('model-')).reduce((sum, [, ms]) => sum + ms, 0);
+  return { stages, taskMs: stages.task ?? 0, modelMs };
+}
+
+function stageRows(tier: string, samples: Sample[] | { stages: Record<string, number>; taskMs: number; modelMs: number }, wallP50: number | string) {
+  const { stages, taskMs, modelMs } = Array.isArray(samples) ? breakdown(samples) : samples;
+  const stage = (name: string) => (stages[name] === undefined ? '—' : `${stages[name]!.toFixed(1)} (${pct(stages[name]!, taskMs)})`);
+  const models = Object.keys(stages).filter((n) => n.startsWith('model-'));
+  return [
+    tier,
+    typeof wallP50 === 'number' ? wallP50.toFixed(1) : wallP50,
+    taskMs.toFixed(1),
+    stage('decode'),
+    stage('preprocess'),
+    stage('postprocess'),
+    models.map((m) => `${m.slice(6)} ${stages[m]!.toFixed(1)} (${pct(stages[m]!, taskMs)})`).join(', '),
+    pct(taskMs - modelMs, taskMs),
+  ];
+}
+
+/** `recording` resampled by sox to 16 kHz, 16-bit: the rate the model runs at, so no resampling cost hides in the figure. */
+function to16k(recording: Uint8Array): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'edgeinfer-bench-'));
+  try {
+    writeFileSync(join(dir, 'in.wav'), recording);
+    execFileSync('sox', [join(dir, 'in.wav'), '-r', '16000', '-b', '16', join(dir, 'out.wav')]);
+    return new Uint8Array(readFileSync(join(dir, 'out.wav')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:tasks (${quick ? 'quick' : 'full'}: ${rounds} rounds × ${perRound} requests per contender)`);
+  let backend: StartedBackend | undefined;
+  let edge: RunningWorker | undefined;
+  try {
+    backend = await startTestBackend();
+    edge = await startEdgeWorker({ vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true' } });
+    const b = backend;
+    const e = edge;
+
+    // A recording of phrases with pauses, the common case for a VAD caller, at the model's 16 kHz.
+    const speech = generateSpeech(
+      ['The quick brown fox jumps over the lazy dog.', 'Speech detection runs at the edge of the network.', 'Three phrases, separated by silence.', 'Then a longer pause, and the last one.'],
+      [1.0, 2.5, 4.0],
+      1.0,
+    );
+    const recording = to16k(speech.pcm16Mono22k);
+    const audioSeconds = speech.durationMs / 1000;
+    const wav = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'audio/wav' }, body: bytes as Uint8Array<ArrayBuffer> });
+    const vad = await interleaved({
+      edge: () => e.fetch('/v1/vad', wav(recording)),
+      backend: () => b.signedRaw('/v1/vad', recording, 'audio/wav'),
+    });
+    printTable(
+      `/v1/vad on ${audioSeconds.toFixed(1)} s of 16 kHz speech: real-time factor (audio seconds per second of request, end to end over local HTTP)`,
+      ['tier', 'served by', 'p50 ms', 'real-time factor (p50)', 'inside the task ms (mean)', 'task real-time factor'],
+      Object.entries(vad).map(([tier, samples]) => {
+        const p50 = summarise(samples.map((s) => s.wallMs)).p50;
+        const taskMs = breakdown(samples).taskMs;
+        return [tier, samples[0]!.tier, p50.toFixed(1), `${(audioSeconds / (p50 / 1000)).toFixed(0)}×`, taskMs.toFixed(1), `${(audioSeconds / (taskMs / 1000)).toFixed(0)}×`];
+      }),
+    );
+    printTable(
+      '/v1/vad: where the time goes (mean ms, share of the task)',
+      ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
+      Object.entries(vad).map(([tier, samples]) => stageRows(tier, samples, summarise(samples.map((s) => s.wallMs)).p50)),
+    );
+
+    const page = renderPage();
+    const png = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body: bytes as Uint8Array<ArrayBuffer> });
+    const ocr = await interleaved({
+      edge: () => e.fetch('/v1/ocr', png(page.png)),
+      backend: () => b.signedRaw('/v1/ocr', page.png, 'image/png'),
+    });
+    const inWasm = await webPipelineTimings(page.png, quick ? 3 : 8);
+    printTable(
+      `/v1/ocr on a rendered page of ten lines (${page.width}×${page.height} PNG): end-to-end latency and where the time goes (mean ms, share of the task)`,
+      ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
+      [
+        ...Object.entries(ocr).map(([tier, samples]) => stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50)),
+        stageRows('edge runtime in-process (onnxruntime-web WASM, 1 thread)', inWasm, '—'),
+      ],
+    );
+  } finally {
+    await edge?.stop();
+    await backend?.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,53 @@
+// `POST /v1/vad` and `POST /v1/ocr` on the backend: what the edge forwards when a task does not run
+// there, signed like every inference route, read and checked against the same task manifests.
+
+import { type Context, Hono } from 'hono';
+import type { z } from 'zod';
+import { mediaType } from '../../protocol/body.ts';
+import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
+import { tierHeader } from '../../protocol/tasks.ts';
+import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
+import { type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
+import { TaskTimings } from '../../models/tasks/timings.ts';
+import type { BackendDeps } from '../app.ts';
+import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
+import { edgeSignature } from '../middleware/edge-signature.ts';
+
+/** The media type, refused before the body is read when the task does not take it. */
+function acceptedType(c: Context<BackendEnv>, definition: TaskDefinition<z.ZodType, unknown>): string {
+  const accepted = [...definition.rawTypes, 'application/json'];
+  const type = mediaType(c.req.header('content-type'));
+  if (!type || !accepted.includes(type)) throw new UnsupportedMediaType(type, accepted);
+  return type;
+}
+
+export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'registry' | 'signatureSecret'>): Hono<BackendEnv> {
+  const routes = new Hono<BackendEnv>();
+  for (const definition of Object.values(tasks) as TaskDefinition<z.ZodType, unknown>[]) {
+    const path = `/${definition.name}`;
+    routes.post(
+      path,
+      bufferedBody({
+        maxBytes: (c) => (acceptedType(c, definition) === 'application/json' ? maxTaskBodyBytes(definition.limits) : definition.limits.maxFileBytes),
+      }),
+      edgeSignature({ secret: deps.signatureSecret }),
+      async (c) => {
+        for (const name of definition.models) deps.runtime.ensureReady(deps.registry.resolve(name));
+        const request = readTaskRequest(c.get('body'), c.req.header('content-type'), c.req.query(), {
+          rawTypes: definition.rawTypes,
+          limits: definition.limits,
+          options: definition.options,
+        });
+        for (const file of request.files) definition.inspect(file);
+        const timings = new TaskTimings();
+        const startedMs = performance.now();
+        const body = await deps.tasks.run(definition, request, timings);
+        return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(performance.now() - startedMs) });
+      },
+    );
+    routes.all(path, (c) => {
+      throw new MethodNotAllowed(c.req.method, ['POST']);
+    });
+  }
+  return routes;
+}

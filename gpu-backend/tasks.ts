@@ -1,0 +1,51 @@
+// Runs a task pipeline (models/tasks/) on this backend: each model run goes through that model's
+// dynamic batcher, so the rows of concurrent task requests share model runs as /v2 requests do.
+
+import type { z } from 'zod';
+import type { Dictionary } from '../models/tasks/ocr/dictionary.ts';
+import type { NamedTensors, RunModel } from '../models/tasks/run-model.ts';
+import type { TaskTimings } from '../models/tasks/timings.ts';
+import type { TaskRequest } from '../models/tasks/task-request.ts';
+import type { TaskDefinition } from '../models/tasks/tasks.ts';
+import type { InferenceService } from './inference.ts';
+import type { BackendModel, ModelRegistry } from './registry.ts';
+
+export interface BackendTasksDeps {
+  registry: ModelRegistry;
+  inference: InferenceService;
+  /** The recogniser's dictionary for a served model version (read with its weights at start-up). */
+  dictionary: (model: BackendModel) => Dictionary | undefined;
+}
+
+export class BackendTasks {
+  readonly #deps: BackendTasksDeps;
+
+  constructor(deps: BackendTasksDeps) {
+    this.#deps = deps;
+  }
+
+  /** The answer's JSON body: one result and `models`, or `results` and `models` for a batch. */
+  async run(definition: TaskDefinition<z.ZodType, unknown>, request: TaskRequest<unknown>, timings: TaskTimings): Promise<unknown> {
+    const { registry, inference } = this.#deps;
+    const models: Record<string, string> = {};
+    const run: RunModel = async (name, feeds) => {
+      const model = registry.resolve(name);
+      models[name] = model.version.version;
+      const outputNames = model.manifest.outputs.map((output) => output.name);
+      const inputs = Object.entries(feeds).map(([input, tensor]) => ({ name: input, ...tensor }));
+      const batchDimension = model.manifest.inputs[0]?.batchDimension;
+      const batchSize = batchDimension === undefined ? 1 : inputs[0]!.shape[batchDimension] ?? 1;
+      const startedMs = performance.now();
+      const outputs = await inference.infer(model, { inputs, outputNames, batchSize });
+      timings.addModel(name, performance.now() - startedMs);
+      const named: NamedTensors = {};
+      for (const { name: output, ...tensor } of outputs) named[output] = tensor;
+      return named;
+    };
+    const rec = definition.models.at(-1)!;
+    const dictionary = definition.name === 'ocr' ? this.#deps.dictionary(registry.resolve(rec)) : undefined;
+    // The files of a batch run side by side: their model runs meet in the batchers.
+    const results = await Promise.all(request.files.map((file) => definition.run(file, request.options, { run, dictionary, timer: timings.timer })));
+    return request.batch ? { results, models } : { ...(results[0] as object), models };
+  }
+}
