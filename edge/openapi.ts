@@ -1,10 +1,13 @@
 // The OpenAPI 3.1 description of the edge's public API, generated from the same zod schemas that
-// validate requests (protocol/schemas.ts), so the document cannot drift from what is enforced.
+// validate requests (protocol/schemas.ts, protocol/tasks.ts) and the task manifests' limits, so the
+// document cannot drift from what is enforced.
 
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { ErrorResponse, InferRequest, InferResponse, ModelMetadata, ServerMetadata } from '../protocol/schemas.ts';
+import { audioContentTypes, imageContentTypes, OcrBatchResponse, OcrRequestBody, OcrResponse, VadBatchResponse, VadOptions, VadRequestBody, VadResponse } from '../protocol/tasks.ts';
 import type { Manifest } from '../models/manifest.ts';
+import { ocrTask, vadTask } from '../models/tasks/catalog.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -16,6 +19,43 @@ function component(schema: z.ZodType): JsonObject {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonObject, description: string) => ({ description, content: { 'application/json': { schema } } });
 const error = (description: string) => json(ref('Error'), description);
+
+const gatewayErrors = {
+  401: error('no credential, or one that is malformed, unknown, revoked or expired (with WWW-Authenticate)'),
+  429: error("a rate limit reached: the key's plan, or failed authentications from this address (RateLimit-* headers, Retry-After)"),
+  502: error('the backend refused the edge or answered something unreadable'),
+  503: error('cannot serve now: the backend is down, or rate limiting is unavailable under RATE_LIMIT_FAILURE_MODE=closed (Retry-After when it may soon)'),
+};
+
+/** `POST /v1/vad` or `POST /v1/ocr`: the raw file, or JSON with one file or a batch in base64. */
+function taskOperation(spec: { summary: string; description: string; rawTypes: readonly string[]; name: string; query: JsonObject[]; badInput: string; tooLarge: string }) {
+  const raw = Object.fromEntries(spec.rawTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]));
+  return {
+    post: {
+      summary: spec.summary,
+      description: `${spec.description} The answer says where it ran in x-edgeinfer-tier (edge or gpu) and which model versions answered in \`models\`; it carries x-request-id. A request counts against the rate limit by its work.`,
+      security: [{ bearer: [] }, { apiKey: [] }],
+      parameters: spec.query,
+      requestBody: { required: true, content: { ...raw, 'application/json': { schema: ref(`${spec.name}Request`) } } },
+      responses: {
+        200: {
+          description: 'one result for a file; `results`, one per file in order, for a batch',
+          content: { 'application/json': { schema: { oneOf: [ref(`${spec.name}Response`), ref(`${spec.name}BatchResponse`)] } } },
+        },
+        400: error(spec.badInput),
+        413: error(spec.tooLarge),
+        415: error(`content type other than ${spec.rawTypes.join(', ')} or application/json, or an unsupported encoding`),
+        ...gatewayErrors,
+      },
+    },
+  };
+}
+
+/** The VAD options as query parameters, for a raw WAV body. */
+function vadQueryParameters(): JsonObject[] {
+  const { properties = {} } = component(VadOptions) as { properties?: Record<string, JsonObject> };
+  return Object.entries(properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema }));
+}
 
 export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
   const modelName = {
@@ -95,6 +135,39 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
       '/v2/models/{name}/versions/{version}': versioned.metadata,
       '/v2/models/{name}/versions/{version}/ready': versioned.ready,
       '/v2/models/{name}/versions/{version}/infer': versioned.infer,
+      '/v1/vad': taskOperation({
+        name: 'Vad',
+        summary: 'Speech segments of a WAV recording',
+        description: `PCM 16-bit or 32-bit float WAV, mono or more channels (mixed down), 8 to 48 kHz, up to ${vadTask.limits.maxAudioSeconds} s and ${vadTask.limits.maxFileBytes} bytes per file, at most ${vadTask.limits.maxBatchFiles} files per batch. Options as query parameters with a raw body, or \`options\` in JSON.`,
+        rawTypes: audioContentTypes,
+        query: vadQueryParameters(),
+        badInput: 'empty body, a truncated or inconsistent WAV header, a sample rate outside 8–48 kHz, bad base64 or options',
+        tooLarge: 'a file, recording or batch over the limits',
+      }),
+      '/v1/ocr': taskOperation({
+        name: 'Ocr',
+        summary: 'Text lines in a PNG or JPEG image',
+        description: `Up to ${ocrTask.limits.maxPixels} pixels (checked from the header before decoding) and ${ocrTask.limits.maxFileBytes} bytes per file, at most ${ocrTask.limits.maxBatchFiles} files per batch.`,
+        rawTypes: imageContentTypes,
+        query: [],
+        badInput: 'empty body, bytes that are not a PNG or JPEG, a truncated image, bad base64',
+        tooLarge: 'a file, image (pixels) or batch over the limits',
+      }),
+      '/v1/usage': {
+        get: {
+          summary: "The caller's own usage by UTC day",
+          security: [{ bearer: [] }, { apiKey: [] }],
+          parameters: [
+            { name: 'from', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
+          ],
+          responses: {
+            200: json({ type: 'object' }, 'requests, input elements, compute ms, requests by tier and task work (audio_ms, pixels), per day and in total'),
+            400: error('a bad date range'),
+            ...gatewayErrors,
+          },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -107,6 +180,12 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
         InferRequest: component(InferRequest),
         InferResponse: component(InferResponse),
         Error: component(ErrorResponse),
+        VadRequest: component(VadRequestBody),
+        VadResponse: component(VadResponse),
+        VadBatchResponse: component(VadBatchResponse),
+        OcrRequest: component(OcrRequestBody),
+        OcrResponse: component(OcrResponse),
+        OcrBatchResponse: component(OcrBatchResponse),
       },
     },
   };
