@@ -92,13 +92,20 @@ describe('inspectImage', () => {
   });
 });
 
-describe('inspectImage then decodeImage on hostile bytes', () => {
-  async function parse(bytes: Uint8Array): Promise<void> {
-    await decodeImage(bytes, inspectImage(bytes, maxPixels));
-  }
+describe('readText on hostile bytes', () => {
+  // Detection finds nothing, so an image that decodes ends the pipeline at once; cls and rec never run.
+  const emptyDetection: RunModel = async (model, feeds) => {
+    if (model !== ocrTask.models[0]) throw new Error(`${model} ran although nothing was detected`);
+    const [, , height, width] = Object.values(feeds)[0]!.shape as [number, number, number, number];
+    return { 'sigmoid_0.tmp_0': { datatype: 'FP32', shape: [1, 1, height, width], data: new Float32Array(height * width) } };
+  };
+  const dictionary = parseDictionary('a');
+
   async function onlyHttpErrors(bytes: Uint8Array): Promise<boolean> {
     try {
-      await parse(bytes);
+      await decodeImage(bytes, inspectImage(bytes, maxPixels));
+      const result = await readText(bytes, emptyDetection, { dictionary, maxPixels });
+      expect(result.lines).toEqual([]);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       expect(err.status).toBeGreaterThanOrEqual(400);
@@ -109,6 +116,11 @@ describe('inspectImage then decodeImage on hostile bytes', () => {
 
   it('throws only 4xx errors for arbitrary bytes', async () => {
     await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), onlyHttpErrors), { numRuns: 300 });
+  });
+
+  it('throws only 4xx errors for arbitrary bytes after a PNG or JPEG signature', async () => {
+    const signed = fc.tuple(fc.constantFrom(png.slice(0, 16), jpg.slice(0, 3)), fc.uint8Array({ maxLength: 256 })).map(([head, tail]) => new Uint8Array([...head, ...tail]));
+    await fc.assert(fc.asyncProperty(signed, onlyHttpErrors), { numRuns: 300 });
   });
 
   it('throws only 4xx errors for valid images with bytes changed or cut off', async () => {
