@@ -1,0 +1,102 @@
+// /v1/ocr across the tiers on rendered text: the edge forwards the whole task to the backend in one
+// hop while det and rec are gpu-tier, and says so; the backend's answer is the pipeline's; the same
+// pipeline in the edge's runtime (onnxruntime-web) reads the same lines; batches answer per file.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OcrBatchResponse, OcrResponse } from '../../protocol/tasks.ts';
+import { ocrTask } from '../../models/tasks/catalog.ts';
+import { parseDictionary, readText } from '../../models/tasks/ocr/index.ts';
+import { parseServerTiming } from '../../models/tasks/timings.ts';
+import { type StartedBackend, startTestBackend, testSigningSecret } from '../support/backend.ts';
+import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
+import { textRenderer, type RenderedImage, type Renderer } from '../support/render-text.ts';
+import { webRunModel } from '../support/web-run-model.ts';
+
+// PP-OCRv4's recogniser runs Latin words together at times (see test/models/tasks/ocr-read-text.test.ts)
+// and, being a Chinese/English model, may read a comma as its full-width form: texts are compared
+// without spaces and under NFKC (which maps full-width to ASCII punctuation); letters, digits,
+// punctuation and line order must match.
+const compact = (text: string) => text.normalize('NFKC').replace(/[ \t]+/g, '');
+const lines = ['Invoice 2041, due 30 June', 'Total: 118.40 EUR'];
+
+let backend: StartedBackend;
+let edge: RunningWorker;
+let renderer: Renderer;
+let png: RenderedImage;
+let jpeg: RenderedImage;
+
+beforeAll(async () => {
+  renderer = await textRenderer();
+  png = await renderer.render('invoice', { lines, font: 'DejaVu-Sans', pointSize: 28, format: 'png' });
+  jpeg = await renderer.render('invoice-upside-down', { lines, font: 'Liberation-Serif', pointSize: 30, format: 'jpeg', rotate180: true });
+  backend = await startTestBackend();
+  edge = await startEdgeWorker({ vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret } });
+});
+afterAll(async () => {
+  await edge?.stop();
+  await backend?.stop();
+  await renderer?.close();
+});
+
+const image = (bytes: Uint8Array, type: string, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': type, ...headers },
+  body: bytes as Uint8Array<ArrayBuffer>,
+});
+
+describe('POST /v1/ocr', () => {
+  it('reads the rendered lines in order, forwarded by the edge to the backend in one hop', async () => {
+    const res = await edge.fetch('/v1/ocr', image(png.bytes, 'image/png', { 'x-request-id': 'ocr-1' }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-edgeinfer-tier')).toBe('gpu');
+    expect(res.headers.get('x-request-id')).toBe('ocr-1');
+    const body = OcrResponse.parse(await res.json());
+    expect(compact(body.text)).toBe(compact(lines.join('\n')));
+    expect(body.models).toEqual({ 'paddleocr-det': '4', 'paddleocr-cls': '2.0', 'paddleocr-rec': '4' });
+    expect(body.lines).toHaveLength(2);
+    // The backend timed each stage and model; the edge added its own total.
+    expect(Object.keys(parseServerTiming(res.headers.get('server-timing')))).toEqual(
+      expect.arrayContaining(['decode', 'preprocess', 'postprocess', 'model-paddleocr-det', 'model-paddleocr-cls', 'model-paddleocr-rec', 'task', 'edge']),
+    );
+  });
+
+  it('reads an upside-down JPEG in another font, boxes inside the image', async () => {
+    const body = OcrResponse.parse(await (await edge.fetch('/v1/ocr', image(jpeg.bytes, 'image/jpeg'))).json());
+    expect(compact(body.text)).toBe(compact(lines.join('\n')));
+    for (const line of body.lines) for (const [x, y] of line.box) expect(x >= 0 && x <= body.width && y >= 0 && y <= body.height).toBe(true);
+  });
+
+  it('answers what the backend answers directly, and what the pipeline reads in the edge runtime', async () => {
+    const viaEdge = OcrResponse.parse(await (await edge.fetch('/v1/ocr', image(png.bytes, 'image/png'))).json());
+    const direct = OcrResponse.parse(await (await backend.signedRaw('/v1/ocr', png.bytes, 'image/png')).json());
+    expect(direct).toEqual(viaEdge);
+
+    const labels = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-rec/manifest.json'), 'utf8')).versions[0].labels.file as string;
+    const dictionary = parseDictionary(await readFile(join(repoRoot, 'models/paddleocr-rec', labels), 'utf8'));
+    const inWasm = await readText(png.bytes, webRunModel().run, { dictionary, maxPixels: ocrTask.limits.maxPixels });
+    expect(inWasm.lines.map((l) => l.text)).toEqual(direct.lines.map((l) => l.text));
+    inWasm.lines.forEach((line, i) => line.box.forEach(([x, y], k) => {
+      expect(Math.abs(x - direct.lines[i]!.box[k]![0])).toBeLessThanOrEqual(1);
+      expect(Math.abs(y - direct.lines[i]!.box[k]![1])).toBeLessThanOrEqual(1);
+    }));
+  });
+
+  it('answers a JSON batch with one result per image, in order', async () => {
+    const files = [png.bytes, jpeg.bytes].map((bytes) => Buffer.from(bytes).toString('base64'));
+    const res = await edge.fetch('/v1/ocr', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files }) });
+    expect(res.status).toBe(200);
+    const body = OcrBatchResponse.parse(await res.json());
+    expect(body.results).toHaveLength(2);
+    for (const result of body.results) expect(compact(result.text)).toBe(compact(lines.join('\n')));
+  });
+
+  it('charges the rate limit by megapixels, at least one unit per image', async () => {
+    const res = await edge.fetch('/v1/ocr', image(png.bytes, 'image/png'));
+    const { width, height } = OcrResponse.parse(await res.json());
+    expect(Math.ceil((width * height) / ocrTask.rateLimit.workPerUnit)).toBe(1);
+    const before = Number(res.headers.get('ratelimit-remaining'));
+    expect(before).toBeGreaterThan(0);
+  });
+});
