@@ -29,9 +29,18 @@ const supportedEncodings = ['audio/wav with 16-bit PCM or 32-bit float samples']
  * A declared data size at least this large, with fewer bytes present, is a streaming placeholder:
  * a writer that cannot seek back (a pipe) never learns the length, so sox and espeak-ng write
  * 0x7FFFF000 and ffmpeg 0xFFFFFFFF. Such a recording is read to the end of the file. A smaller size
- * past the end is a truncated file or a lying header, and is refused rather than guessed at.
+ * past the end is a truncated file or a lying header, and is refused rather than guessed at. Some
+ * streaming writers put 0 instead: a data size of 0 followed by bytes that are not a chunk is read
+ * the same way, rather than answered as an empty recording with no speech in it.
  */
 const streamingPlaceholderMinBytes = 0x7fff_0000;
+
+/** Whether a chunk header (a printable id and a size within the file) starts at `offset`. */
+function chunkStartsAt(bytes: Uint8Array, view: DataView, offset: number): boolean {
+  if (offset + 8 > bytes.length) return false;
+  for (let i = offset; i < offset + 4; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return false;
+  return view.getUint32(offset + 4, true) <= bytes.length - offset - 8;
+}
 
 const WAVE_FORMAT_PCM = 0x0001;
 const WAVE_FORMAT_IEEE_FLOAT = 0x0003;
@@ -141,7 +150,10 @@ export function inspectWav(bytes: Uint8Array, maxAudioSeconds = Infinity): WavIn
     const remaining = bytes.length - body;
     if (id === 'data') {
       if (data) throw new InvalidInput('WAV file has more than one data chunk');
-      if (size <= remaining) {
+      if (size === 0 && remaining > 0 && !chunkStartsAt(bytes, view, body)) {
+        data = { offset: body, size: remaining, streamed: true };
+        break;
+      } else if (size <= remaining) {
         data = { offset: body, size, streamed: false };
       } else if (size >= streamingPlaceholderMinBytes) {
         data = { offset: body, size: remaining, streamed: true };
@@ -173,7 +185,7 @@ export function inspectWav(bytes: Uint8Array, maxAudioSeconds = Infinity): WavIn
   const frames = dataBytes / format.blockAlign;
   const durationMs = (frames * 1000) / format.sampleRate;
   if (durationMs > maxAudioSeconds * 1000) {
-    throw new PayloadTooLarge(`the recording lasts ${(durationMs / 1000).toFixed(1)} s; the limit is ${maxAudioSeconds} s`);
+    throw new PayloadTooLarge(`the recording lasts ${Number((durationMs / 1000).toFixed(3))} s; the limit is ${maxAudioSeconds} s`);
   }
   return {
     encoding: format.encoding,

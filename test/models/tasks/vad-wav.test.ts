@@ -71,6 +71,14 @@ describe('inspectWav and decodeWav', () => {
     }
   });
 
+  it('reads a streamed WAV whose data size is 0 to the end, but not the chunks after an empty data chunk', () => {
+    const streamed = inspectAndDecode(buildWav({ dataSize: 0, data: pcm16Bytes([0.5, 0.5, 0.5]) }));
+    expect(streamed.info.frames).toBe(3);
+    const empty = buildWav({ data: new Uint8Array(0) });
+    const withList = new Uint8Array([...empty, ...new TextEncoder().encode('LIST'), 4, 0, 0, 0, 1, 2, 3, 4]);
+    expect(inspectWav(withList).frames).toBe(0);
+  });
+
   it('keeps the whole frames of a streamed WAV cut mid-frame', () => {
     const data = new Uint8Array([...pcm16Bytes([0.5, 0.5, 0.5, 0.5]), 7]);
     const { info } = inspectAndDecode(buildWav({ channels: 2, dataSize: 0xffffffff, data }));
@@ -152,7 +160,7 @@ describe('inspectWav refusals', () => {
     expect(inspectWav(twoSeconds, 2).frames).toBe(16000);
     const err = thrown(() => inspectWav(twoSeconds, 1.5));
     expect(err).toBeInstanceOf(PayloadTooLarge);
-    expect(err.message).toBe('the recording lasts 2.0 s; the limit is 1.5 s');
+    expect(err.message).toBe('the recording lasts 2 s; the limit is 1.5 s');
     // A streamed header claims 2 GiB; only the bytes present count.
     expect(inspectWav(buildWav({ sampleRate: 8000, dataSize: 0xffffffff, data: new Uint8Array(8000) }), 1).frames).toBe(4000);
   });
