@@ -34,7 +34,14 @@ export const defaultPhrases = [
 ];
 
 function run(command: string, args: string[]): string {
-  return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`${command} is not installed; the speech tests need espeak-ng and sox (apt-get install espeak-ng sox)`);
+    }
+    throw err;
+  }
 }
 
 function seconds(path: string): number {
