@@ -10,6 +10,7 @@ export const frameSamples = 512;
 export const contextSamples = 64;
 const stateShape = [2, 1, 128];
 const stateElements = 2 * 1 * 128;
+const sampleRateValue = BigInt(modelSampleRate);
 
 /**
  * The recording at 16 kHz laid out for framing: `contextSamples` zeros, the samples, then zeros up to
@@ -46,7 +47,8 @@ export async function speechProbabilities(audio: FramedAudio, run: RunModel, mod
     const outputs = await run(model, {
       input: { datatype: 'FP32', shape: [1, windowSamples], data: audio.padded.subarray(offset, offset + windowSamples) },
       state,
-      sr: { datatype: 'INT64', shape: [], data: BigInt64Array.of(BigInt(modelSampleRate)) },
+      // A new scalar per frame: an adapter may move (detach) what it is given, and it is 8 bytes.
+      sr: { datatype: 'INT64', shape: [], data: BigInt64Array.of(sampleRateValue) },
     });
     const output = outputs.output;
     const nextState = outputs.stateN;
