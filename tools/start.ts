@@ -35,13 +35,22 @@ const width = Math.max(...tiers.map((t) => t.name.length));
 const children = new Map<string, ChildProcess>();
 let stopping = false;
 
+// Each tier runs in its own process group (npm → sh → wrangler or node), and a signal goes to the
+// whole group: npm does not always pass one on through the shell, which would leave a tier running.
 function stopAll(signal: NodeJS.Signals): void {
   stopping = true;
-  for (const child of children.values()) if (child.exitCode === null) child.kill(signal);
+  for (const child of children.values()) {
+    if (child.exitCode !== null || child.pid === undefined) continue;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      child.kill(signal);
+    }
+  }
 }
 
 for (const tier of tiers) {
-  const child = spawn('npm', ['run', '--silent', tier.script], { env: tier.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['run', '--silent', tier.script], { env: tier.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.set(tier.name, child);
   const prefix = `[${tier.name.padEnd(width)}]`;
   for (const stream of [child.stdout!, child.stderr!]) {
