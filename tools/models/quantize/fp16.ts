@@ -86,7 +86,6 @@ function renameInSubgraphs(graph: Graph, from: string, to: string): void {
       for (const sub of [...(attr.g ? [attr.g] : []), ...attr.graphs]) {
         for (const inner of allGraphs(sub)) {
           for (const n of inner.node) n.input = n.input.map((name) => (name === from ? to : name));
-          for (const out of inner.output) if (out.name === from) out.name = to;
         }
       }
     }

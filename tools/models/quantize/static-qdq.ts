@@ -42,10 +42,12 @@ export function tensorsToCalibrate(model: Model, options: StaticOptions): Set<st
 function quantizeGraph(graph: Graph, ranges: Ranges, names: NameScope, options: StaticOptions): number {
   const nodes = quantizable(graph, options);
   const outputs = new Set(graph.output.map((o) => o.name));
+  // Only tensors this graph produces get a pair here: one from an enclosing graph has no producer to follow.
+  const producedHere = new Set([...graph.input.map((i) => i.name), ...graph.node.flatMap((n) => n.output)]);
   const params = new Map<string, ActivationParams & { scaleName: string; zeroPointName: string; dequantized: string }>();
   const activation = (tensor: string) => {
     let found = params.get(tensor);
-    if (found || outputs.has(tensor)) return found;
+    if (found || outputs.has(tensor) || !producedHere.has(tensor)) return found;
     const range = ranges.get(tensor);
     if (!range) return undefined;
     const p = uint8Params(range[0], range[1]);
@@ -54,7 +56,7 @@ function quantizeGraph(graph: Graph, ranges: Ranges, names: NameScope, options: 
     params.set(tensor, found);
     return found;
   };
-  const weightDone = new Set<Weight>();
+  const weightScales = new Map<Weight, Float32Array>();
   const pairsAfter = new Map<string, Node[]>(); // producer output → its Q/DQ pair
   const weightNodes: Node[] = [];
   let count = 0;
@@ -63,9 +65,12 @@ function quantizeGraph(graph: Graph, ranges: Ranges, names: NameScope, options: 
     if (!input) continue; // never reached during calibration (e.g. the other branch of an If)
     activation(node.output[0]!);
     const perChannel = weight.axis !== undefined;
-    const { scales, values } = quantizePerChannel(floatData(weight.tensor), weight.dims, weight.axis);
-    if (!weightDone.has(weight)) {
-      weightDone.add(weight);
+    let scales = weightScales.get(weight);
+    if (!scales) {
+      const quantizedWeight = quantizePerChannel(floatData(weight.tensor), weight.dims, weight.axis);
+      const values = quantizedWeight.values;
+      scales = quantizedWeight.scales;
+      weightScales.set(weight, scales);
       const name = weight.tensor.name;
       const quantized = names.unique(`${name}_quantized`);
       const scale = names.unique(`${name}_scale`);
@@ -79,7 +84,7 @@ function quantizeGraph(graph: Graph, ranges: Ranges, names: NameScope, options: 
     if (bias) {
       const b = floatData(bias);
       const biasScales = Float32Array.from(b, (_, c) => input.scale * scales[perChannel ? c : 0]!);
-      const q = Int32Array.from(b, (v, c) => roundHalfEven(v / biasScales[c]!));
+      const q = Int32Array.from(b, (v, c) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, roundHalfEven(v / biasScales[c]!))));
       const quantized = names.unique(`${bias.name}_quantized`);
       const scale = names.unique(`${bias.name}_scale`);
       graph.initializer[graph.initializer.indexOf(bias)] = makeTensor(quantized, DataType.INT32, [b.length], q);
