@@ -47,30 +47,35 @@ export function sampleLine(image: RgbImage, line: Line, outWidth: number, outHei
   const maxY = height - 1;
   const cropW = Math.max(line.cropWidth, 1);
   const cropH = Math.max(line.cropHeight, 1);
-  const toCropX = cropW / outWidth;
-  const toCropY = cropH / outHeight;
+  // Output x → unit-square u is affine: u = u0 + x * du; so are the projective map's numerators and
+  // denominator along a row, which are stepped instead of recomputed.
+  const du = 1 / outWidth;
+  const u0 = (0.5 * cropW) / outWidth / cropW - 0.5 / cropW;
   for (let y = 0; y < outHeight; y++) {
-    const v = ((y + 0.5) * toCropY - 0.5) / cropH;
-    for (let x = 0; x < outWidth; x++) {
-      const u = ((x + 0.5) * toCropX - 0.5) / cropW;
-      const w = g * u + h * v + 1;
-      let sx = (a * u + b * v + c) / w;
-      let sy = (d * u + e * v + f) / w;
+    const v = ((y + 0.5) * (cropH / outHeight) - 0.5) / cropH;
+    let nx = a * u0 + b * v + c;
+    let ny = d * u0 + e * v + f;
+    let w = g * u0 + h * v + 1;
+    const dnx = a * du, dny = d * du, dw = g * du;
+    let o = base + y * tensorWidth;
+    for (let x = 0; x < outWidth; x++, o++, nx += dnx, ny += dny, w += dw) {
+      let sx = nx / w;
+      let sy = ny / w;
       sx = sx < 0 ? 0 : sx > maxX ? maxX : sx;
       sy = sy < 0 ? 0 : sy > maxY ? maxY : sy;
-      const x0 = Math.floor(sx);
-      const y0 = Math.floor(sy);
+      const x0 = sx | 0;
+      const y0 = sy | 0;
       const fx = sx - x0;
       const fy = sy - y0;
-      const x1 = x0 < maxX ? x0 + 1 : x0;
-      const y1 = y0 < maxY ? y0 + 1 : y0;
-      const p00 = (y0 * width + x0) * 3, p01 = (y0 * width + x1) * 3, p10 = (y1 * width + x0) * 3, p11 = (y1 * width + x1) * 3;
-      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-      const o = base + y * tensorWidth + x;
+      const p00 = (y0 * width + x0) * 3;
+      const p01 = x0 < maxX ? p00 + 3 : p00;
+      const p10 = y0 < maxY ? p00 + width * 3 : p00;
+      const p11 = x0 < maxX ? p10 + 3 : p10;
+      const w11 = fx * fy, w01 = fx - w11, w10 = fy - w11, w00 = 1 - fx - w10;
       // (value / 255 - 0.5) / 0.5, planes B, G, R.
-      tensor[o] = (rgb[p00 + 2]! * w00 + rgb[p01 + 2]! * w01 + rgb[p10 + 2]! * w10 + rgb[p11 + 2]! * w11) / 127.5 - 1;
-      tensor[o + plane] = (rgb[p00 + 1]! * w00 + rgb[p01 + 1]! * w01 + rgb[p10 + 1]! * w10 + rgb[p11 + 1]! * w11) / 127.5 - 1;
-      tensor[o + 2 * plane] = (rgb[p00]! * w00 + rgb[p01]! * w01 + rgb[p10]! * w10 + rgb[p11]! * w11) / 127.5 - 1;
+      tensor[o] = (rgb[p00 + 2]! * w00 + rgb[p01 + 2]! * w01 + rgb[p10 + 2]! * w10 + rgb[p11 + 2]! * w11) * (1 / 127.5) - 1;
+      tensor[o + plane] = (rgb[p00 + 1]! * w00 + rgb[p01 + 1]! * w01 + rgb[p10 + 1]! * w10 + rgb[p11 + 1]! * w11) * (1 / 127.5) - 1;
+      tensor[o + 2 * plane] = (rgb[p00]! * w00 + rgb[p01]! * w01 + rgb[p10]! * w10 + rgb[p11]! * w11) * (1 / 127.5) - 1;
     }
   }
 }
