@@ -116,20 +116,21 @@ const bounds: Record<string, { max?: number; mean?: number; flips?: number }> = 
   'paddleocr-det': { mean: 0.01, flips: 0.01 },
   'paddleocr-rec': { mean: 1e-4 },
 };
-const models = ['silero-vad', 'paddleocr-cls', 'paddleocr-det', 'paddleocr-rec'];
+// The OCR models' held-out input is rendered with ImageMagick; without it only silero-vad is checked.
+const models = ['silero-vad', 'paddleocr-cls', 'paddleocr-det', 'paddleocr-rec'].filter((m) => hasImageMagick || m === 'silero-vad');
 const renderer = hasImageMagick ? await textRenderer() : undefined;
 
 beforeAll(async () => {
   folders = await loadModelFolders(join(repoRoot, 'models'));
   speech = new Uint8Array(await readFile(join(repoRoot, 'test/fixtures/speech-16k.wav')));
-  heldOutImage = (await renderer!.render('held-out', { lines: ['Held out: Zebra 4711', 'edge answers in 12 ms'], font: 'Liberation-Serif', pointSize: 30, format: 'png' })).bytes;
+  if (renderer) heldOutImage = (await renderer.render('held-out', { lines: ['Held out: Zebra 4711', 'edge answers in 12 ms'], font: 'Liberation-Serif', pointSize: 30, format: 'png' })).bytes;
 });
 afterAll(async () => {
   await renderer?.close();
   console.log(`quantized vs float32 on held-out real inputs:\n${figures.join('\n')}`);
 });
 
-describe.skipIf(!hasImageMagick).each(models)('quantizing %s', (model) => {
+describe.each(models)('quantizing %s', (model) => {
   let source: Uint8Array;
   let reference: Observed;
   beforeAll(async () => {
