@@ -15,6 +15,7 @@ import { recogniseLines, uprightLines } from './recognise.ts';
 
 export { inspectImage, type ImageFormat, type ImageHeader } from '../image/header.ts';
 export { parseDictionary, type Dictionary } from './dictionary.ts';
+export { defaultRecBatchLines } from './recognise.ts';
 
 /** predict_system's drop_score: lines read with less mean confidence are left out. */
 const minConfidence = 0.5;
@@ -25,6 +26,8 @@ export interface ReadTextSettings {
   /** The task's limit (ocrTask.limits.maxPixels), checked from the header before decoding. */
   maxPixels: number;
   timer?: StageTimer;
+  /** Lines per recogniser run (default 6, PaddleOCR's); see `defaultRecBatchLines`. */
+  recBatchLines?: number;
 }
 
 export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadTextSettings): Promise<OcrResult> {
@@ -42,7 +45,7 @@ export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadT
   if (lines.length === 0) return { text: '', lines: [], width, height };
 
   const upright = await uprightLines(image, lines, run, timer);
-  const read = await recogniseLines(image, upright, run, dictionary, timer);
+  const read = await recogniseLines(image, upright, run, dictionary, timer, settings.recBatchLines);
   return timed(timer, 'postprocess', () => {
     const result: OcrLine[] = [];
     upright.forEach((line, i) => {

@@ -13,8 +13,12 @@ const lineHeight = 48;
 const clsWidth = 192;
 /** predict_cls's cls_thresh: a line is flipped only when the classifier is this sure it is upside down. */
 const flipThreshold = 0.9;
-/** predict_rec's rec_batch_num: lines of similar width together, so little of a batch is padding. */
-const recBatchLines = 6;
+/**
+ * predict_rec's rec_batch_num: lines sorted by width and run six at a time, padded to the widest of
+ * the six. Fewer runs suit a GPU; on onnxruntime's CPU provider one line per run was faster for a
+ * ten-line page (rec 488 ms against 662 ms), so a tier running rec on CPU may ask for 1.
+ */
+export const defaultRecBatchLines = 6;
 /** PP-OCRv4's rec_image_shape width: no batch is narrower (shorter lines are padded to it). */
 const recMinWidth = 320;
 
@@ -52,7 +56,7 @@ export async function uprightLines(image: RgbImage, lines: Line[], run: RunModel
 }
 
 /** Each line's text and confidence, in the order given. */
-export async function recogniseLines(image: RgbImage, lines: Line[], run: RunModel, dictionary: Dictionary, timer?: StageTimer): Promise<DecodedText[]> {
+export async function recogniseLines(image: RgbImage, lines: Line[], run: RunModel, dictionary: Dictionary, timer?: StageTimer, batchLines = defaultRecBatchLines): Promise<DecodedText[]> {
   const results: DecodedText[] = new Array(lines.length);
   const order = lines.map((_, i) => i).sort((a, b) => widthAt48(lines[a]!) - widthAt48(lines[b]!));
   // The widest row one request may carry within the model's element limit.
@@ -61,7 +65,7 @@ export async function recogniseLines(image: RgbImage, lines: Line[], run: RunMod
     const prepared = await timed(timer, 'preprocess', () => {
       const batch: number[] = [];
       let width = recMinWidth;
-      for (let i = start; i < order.length && batch.length < Math.min(recBatchLines, recModel.maxBatch); i++) {
+      for (let i = start; i < order.length && batch.length < Math.max(1, Math.min(batchLines, recModel.maxBatch)); i++) {
         const nextWidth = Math.min(maxWidth, Math.max(width, batchWidthFor(lines[order[i]!]!)));
         if (batch.length > 0 && (batch.length + 1) * 3 * lineHeight * nextWidth > recModel.maxElementsPerRequest) break;
         batch.push(order[i]!);

@@ -83,6 +83,13 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
     expect(tops).toEqual([...tops].sort((a, b) => a - b));
   });
 
+  it('reads the page the same with one line per recogniser run', async () => {
+    const batched = await read(pageCase.name);
+    const single = await readText(images.get(pageCase.name)!.bytes, native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels, recBatchLines: 1 });
+    expect(single.lines.map((line) => compact(line.text))).toEqual(batched.lines.map((line) => compact(line.text)));
+    expect(single.lines.map((line) => line.box)).toEqual(batched.lines.map((line) => line.box));
+  });
+
   it.each(upsideDown)('turns the upside-down line of $name and gives its box as read', async ({ name }) => {
     const result = await read(name);
     expect(result.lines.map((line) => compact(line.text))).toEqual([compact('Shipping to Hamburg on 12 March')]);
