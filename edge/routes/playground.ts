@@ -1,10 +1,15 @@
 // `GET /`: the playground, a page that sends a recording or an image to /v1/vad or /v1/ocr and draws
-// the answer. Its files (edge/playground/) are Workers Static Assets; wrangler.toml's
-// `run_worker_first` routes every request here first, so the page gets the Worker's security headers
-// and its own CSP, which allows scripts, styles and requests from this origin only.
+// the answer. Its files (edge/playground/) are bundled into the Worker as Text modules and served
+// from memory with an ETag, under a CSP that allows scripts, styles and requests from this origin only.
 
-import { type Context, Hono } from 'hono';
-import { NotFound } from '../../protocol/errors.ts';
+import { Hono } from 'hono';
+import { sha256Hex } from '../../protocol/api-keys.ts';
+import curlJs from '../playground/curl.js?raw';
+import drawJs from '../playground/draw.js?raw';
+import indexHtml from '../playground/index.html?raw';
+import playgroundCss from '../playground/playground.css?raw';
+import playgroundJs from '../playground/playground.js?raw';
+import wavJs from '../playground/wav.js?raw';
 
 /** What the page needs and nothing more: its own scripts and styles, its own API, the files the user picks (blob:). */
 export const playgroundSecurityPolicy = [
@@ -19,29 +24,34 @@ export const playgroundSecurityPolicy = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** The asset store's binding, `[assets] binding` in wrangler.toml; only `fetch` is used. */
-type PlaygroundEnv = { Bindings: { ASSETS?: { fetch(request: Request): Promise<Response> } } };
+const javascript = 'text/javascript; charset=utf-8';
 
-async function fromAssets(c: Context<PlaygroundEnv>): Promise<Response> {
-  // A binding exists only per request, so it is read here rather than at start-up; a Worker deployed
-  // without `[assets]` answers the page's routes as it answers any unknown route.
-  const assets = c.env?.ASSETS;
-  if (!assets) throw new NotFound('the playground is not served here (no ASSETS binding)');
-  // The caller's request as it came: the asset store answers If-None-Match with 304 itself.
-  const asset = await assets.fetch(c.req.raw);
-  if (asset.status === 404) throw new NotFound(`no route for ${c.req.method} ${c.req.path}`);
-  // The binding's headers are immutable; the middleware after this one adds to them.
-  return new Response(asset.body, { status: asset.status, headers: new Headers(asset.headers) });
-}
+/** Every file the page is made of, by the path it is served at; nothing else is. */
+const files: Record<string, { body: string; contentType: string }> = {
+  '/': { body: indexHtml, contentType: 'text/html; charset=utf-8' },
+  '/playground/playground.css': { body: playgroundCss, contentType: 'text/css; charset=utf-8' },
+  '/playground/playground.js': { body: playgroundJs, contentType: javascript },
+  '/playground/curl.js': { body: curlJs, contentType: javascript },
+  '/playground/draw.js': { body: drawJs, contentType: javascript },
+  '/playground/wav.js': { body: wavJs, contentType: javascript },
+};
 
-export function playgroundRoutes(): Hono<PlaygroundEnv> {
-  const playground = new Hono<PlaygroundEnv>();
-  playground.get('/', async (c) => {
-    const page = await fromAssets(c);
-    page.headers.set('Content-Security-Policy', playgroundSecurityPolicy);
-    return page;
-  });
-  // The page's own scripts and stylesheet; anything else at the root stays the API's JSON 404.
-  playground.get('/:asset{[a-z-]+\\.(?:js|css)}', fromAssets);
+export function playgroundRoutes(): Hono {
+  const playground = new Hono();
+  // The files change only with a deployment: one hash each, taken on first use, names a version.
+  const etags = new Map<string, Promise<string>>();
+  for (const [path, file] of Object.entries(files)) {
+    playground.get(path, async (c) => {
+      if (!etags.has(path)) etags.set(path, sha256Hex(file.body).then((hex) => `"${hex.slice(0, 32)}"`));
+      const etag = await etags.get(path)!;
+      // Revalidated on every load (a 304 costs a round trip, no body), so a deployment shows at once.
+      c.header('ETag', etag);
+      c.header('Cache-Control', 'no-cache');
+      if (path === '/') c.header('Content-Security-Policy', playgroundSecurityPolicy);
+      if (c.req.header('if-none-match')?.split(',').some((tag) => tag.trim() === etag)) return c.body(null, 304);
+      c.header('Content-Type', file.contentType);
+      return c.body(file.body);
+    });
+  }
   return playground;
 }

@@ -12,6 +12,8 @@ export interface ReceivedRequest {
   body: Buffer;
   /** performance.now() when the request's headers arrived. */
   atMs: number;
+  /** Date.now() then, to compare with an HTTP date. */
+  wallMs: number;
 }
 
 /** One answer: a status with headers and a JSON or text body, or 'hang' (never answer), or 'drop' (close the connection). */
@@ -36,10 +38,11 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
   let steps: Step[] = [];
   const server = createServer((req, res) => {
     const atMs = performance.now();
+    const wallMs = Date.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ method: req.method!, url: new URL(req.url!, 'http://localhost'), headers: req.headers, body: Buffer.concat(chunks), atMs });
+      received.push({ method: req.method!, url: new URL(req.url!, 'http://localhost'), headers: req.headers, body: Buffer.concat(chunks), atMs, wallMs });
       const step = steps[Math.min(received.length - 1, steps.length - 1)] ?? { status: 500, text: 'no script' };
       if (step === 'hang') return;
       if (step === 'drop') return void req.socket.destroy();

@@ -105,6 +105,32 @@ function topPixel(page: Page, fraction: number): Promise<number[]> {
 
 const background = [250, 250, 250, 255];
 
+describe('playground files', () => {
+  it('serves the page and its files with their types and an ETag, answers a matching If-None-Match with 304, and nothing else', async () => {
+    const paths = ['/', '/playground/playground.js', '/playground/playground.css', '/playground/wav.js', '/playground/draw.js', '/playground/curl.js'];
+    for (const path of paths) {
+      const res = await edge.fetchWithoutCredentials(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toMatch(path === '/' ? /^text\/html/ : path.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      const etag = res.headers.get('etag')!;
+      expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+      await res.arrayBuffer();
+      const again = await edge.fetchWithoutCredentials(path, { headers: { 'if-none-match': etag } });
+      expect(again.status, path).toBe(304);
+      expect(await again.text()).toBe('');
+    }
+    for (const path of ['/index.html', '/playground/', '/playground/raw-imports.d.ts', '/playground/nope.js']) {
+      const res = await edge.fetchWithoutCredentials(path);
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toEqual({ error: expect.stringMatching(/^no route/) });
+    }
+    // The API's own pages at the root are untouched, each under its own policy.
+    expect((await edge.fetchWithoutCredentials('/docs')).headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'unsafe-inline'/);
+    expect((await edge.fetchWithoutCredentials('/openapi.json')).status).toBe(200);
+  });
+});
+
 describe('playground', () => {
   it('shows the speech segments of a WAV it is given, drawn on the waveform, with the tier, models and curl command', async () => {
     const opened = await openPlayground();
