@@ -19,7 +19,8 @@ export interface RenderOptions {
   font: 'DejaVu-Sans' | 'Liberation-Serif';
   pointSize: number;
   format: 'png' | 'jpeg';
-  rotate180?: boolean;
+  /** Degrees clockwise the rendered text is turned before saving. */
+  rotate?: 90 | 180 | 270;
 }
 
 export interface RenderedImage {
@@ -43,7 +44,7 @@ export async function textRenderer(): Promise<Renderer> {
         '-interline-spacing', String(Math.round(options.pointSize * 0.6)),
         `label:${options.lines.join('\n')}`,
         '-bordercolor', 'white', '-border', String(Math.round(options.pointSize * 1.2)),
-        ...(options.rotate180 ? ['-rotate', '180'] : []),
+        ...(options.rotate ? ['-rotate', String(options.rotate)] : []),
         ...(options.format === 'jpeg' ? ['-quality', '90'] : []),
         '-type', 'TrueColor', path,
       ];
@@ -52,4 +53,12 @@ export async function textRenderer(): Promise<Renderer> {
     },
     close: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** `jpegBytes` with an EXIF APP1 segment declaring `orientation` inserted after SOI (big-endian TIFF, one IFD0 entry). */
+export function withExifOrientation(jpegBytes: Uint8Array, orientation: number): Uint8Array {
+  const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0];
+  const payload = [...'Exif'].map((c) => c.charCodeAt(0)).concat([0, 0], tiff);
+  const length = payload.length + 2;
+  return new Uint8Array([0xff, 0xd8, 0xff, 0xe1, length >> 8, length & 0xff, ...payload, ...jpegBytes.subarray(2)]);
 }

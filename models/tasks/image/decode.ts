@@ -4,6 +4,7 @@
 import jpeg from 'jpeg-js';
 import { HttpError, InvalidInput } from '../../../protocol/errors.ts';
 import type { ImageHeader } from './header.ts';
+import { applyOrientation, jpegOrientation } from './orientation.ts';
 import { decodePng } from './png.ts';
 
 /** Interleaved 8-bit RGB, row by row: `rgb[(y * width + x) * 3 + channel]`. */
@@ -13,14 +14,18 @@ export interface RgbImage {
   rgb: Uint8Array;
 }
 
-/** Decodes an image whose header `inspectImage` accepted; any decoding failure is InvalidInput. */
+/**
+ * Decodes an image whose header `inspectImage` accepted, a JPEG turned upright by its EXIF
+ * orientation (so width and height may swap); any decoding failure is InvalidInput.
+ */
 export async function decodeImage(bytes: Uint8Array, header: ImageHeader): Promise<RgbImage> {
   try {
     const image = header.format === 'png' ? await decodePng(bytes, header) : decodeJpeg(bytes, header);
     if (image.width !== header.width || image.height !== header.height) {
       throw new InvalidInput(`the ${header.format.toUpperCase()} decodes to ${image.width}x${image.height}, not the ${header.width}x${header.height} its header declares`);
     }
-    return image;
+    // Turned as EXIF says, as browsers show it (and OpenCV's imread reads it).
+    return header.format === 'jpeg' ? applyOrientation(image, jpegOrientation(bytes)) : image;
   } catch (err) {
     if (err instanceof HttpError) throw err;
     const reason = err instanceof Error ? err.message : String(err);

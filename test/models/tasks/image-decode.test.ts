@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../../models/tasks/image/decode.ts';
 import { inspectImage } from '../../../models/tasks/image/header.ts';
 import { InvalidInput } from '../../../protocol/errors.ts';
-import { hasImageMagick } from '../../support/render-text.ts';
+import { hasImageMagick, withExifOrientation } from '../../support/render-text.ts';
 
 const decode = (bytes: Uint8Array) => decodeImage(bytes, inspectImage(bytes, 25_000_000));
 
@@ -101,6 +101,31 @@ describe('decodeImage', () => {
 
   it('refuses a PNG whose data decodes to a size other than its header says', async () => {
     await expect(decode(pngWithIdat(10, 10, 5 * 31))).rejects.toThrow(InvalidInput);
+  });
+});
+
+describe('decodeImage and EXIF orientation', () => {
+  // A 3x2 image of distinct flat colours, large blocks so JPEG keeps them apart.
+  const colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 0, 0], [255, 255, 255]];
+  const block = 16;
+  const rgba = new Uint8Array(3 * block * 2 * block * 4);
+  for (let y = 0; y < 2 * block; y++) {
+    for (let x = 0; x < 3 * block; x++) rgba.set([...colours[Math.floor(y / block) * 3 + Math.floor(x / block)]!, 255], (y * 3 * block + x) * 4);
+  }
+  const plain = new Uint8Array(jpeg.encode({ width: 3 * block, height: 2 * block, data: rgba }, 95).data);
+  const colourAt = (image: { width: number; rgb: Uint8Array }, bx: number, by: number) =>
+    colours.findIndex((c) => pixel(image.rgb, image.width, bx * block + block / 2, by * block + block / 2).every((v, i) => Math.abs(v - c[i]!) < 40));
+
+  it.each([
+    [1, 3, 2, [[0, 1, 2], [3, 4, 5]]],
+    [3, 3, 2, [[5, 4, 3], [2, 1, 0]]],
+    [6, 2, 3, [[3, 0], [4, 1], [5, 2]]],
+    [8, 2, 3, [[2, 5], [1, 4], [0, 3]]],
+    [2, 3, 2, [[2, 1, 0], [5, 4, 3]]],
+  ] as [number, number, number, number[][]][])('orientation %i gives a %ix%i-block image laid out as a viewer sees it', async (orientation, blocksWide, blocksHigh, layout) => {
+    const image = await decode(withExifOrientation(plain, orientation));
+    expect([image.width, image.height]).toEqual([blocksWide * block, blocksHigh * block]);
+    expect(layout.map((row, by) => row.map((_, bx) => colourAt(image, bx, by)))).toEqual(layout);
   });
 });
 

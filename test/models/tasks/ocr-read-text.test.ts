@@ -15,7 +15,7 @@ import { parseDictionary, readText, type Dictionary } from '../../../models/task
 import type { PipelineStage } from '../../../models/tasks/run-model.ts';
 import { OcrResult } from '../../../protocol/tasks.ts';
 import { nativeRunModel } from '../../support/native-run-model.ts';
-import { hasImageMagick, textRenderer, type RenderedImage, type Renderer, type RenderOptions } from '../../support/render-text.ts';
+import { hasImageMagick, textRenderer, withExifOrientation, type RenderedImage, type Renderer, type RenderOptions } from '../../support/render-text.ts';
 import { repoRoot } from '../../support/edge-worker.ts';
 
 const compact = (text: string) => text.replace(/\s+/g, '');
@@ -48,7 +48,7 @@ const singleLines: Case[] = (['DejaVu-Sans', 'Liberation-Serif'] as const).flatM
 const pageCase: Case = { name: 'page-10-lines.png', options: { lines: page, font: 'DejaVu-Sans', pointSize: 22, format: 'png' } };
 const upsideDown: Case[] = (['png', 'jpeg'] as const).map((format) => ({
   name: `upside-down.${format}`,
-  options: { lines: ['Shipping to Hamburg on 12 March'], font: 'Liberation-Serif', pointSize: 30, format, rotate180: true },
+  options: { lines: ['Shipping to Hamburg on 12 March'], font: 'Liberation-Serif', pointSize: 30, format, rotate: 180 },
 }));
 
 describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
@@ -97,6 +97,19 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
     const [topLeft, topRight, bottomRight] = result.lines[0]!.box;
     expect(topLeft[0]).toBeGreaterThan(topRight[0]);
     expect(topLeft[1]).toBeGreaterThan(bottomRight[1]);
+  });
+
+  it('reads a JPEG stored sideways whose EXIF says to turn it, with boxes in the upright image', async () => {
+    const sideways = await renderer.render('sideways', { lines: [phrase], font: 'DejaVu-Sans', pointSize: 30, format: 'jpeg', rotate: 270 });
+    const upright = await renderer.render('upright', { lines: [phrase], font: 'DejaVu-Sans', pointSize: 30, format: 'jpeg' });
+    const result = await readText(withExifOrientation(sideways.bytes, 6), native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels });
+    const reference = await readText(upright.bytes, native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels });
+    expect([result.width, result.height]).toEqual([reference.width, reference.height]);
+    expect(result.lines.map((line) => compact(line.text))).toEqual([compact(phrase)]);
+    result.lines[0]!.box.forEach(([x, y], corner) => {
+      expect(Math.abs(x - reference.lines[0]!.box[corner]![0])).toBeLessThanOrEqual(3);
+      expect(Math.abs(y - reference.lines[0]!.box[corner]![1])).toBeLessThanOrEqual(3);
+    });
   });
 
   it('reports decode, preprocess and postprocess times', async () => {
