@@ -104,6 +104,8 @@ function topPixel(page: Page, fraction: number): Promise<number[]> {
 }
 
 const background = [250, 250, 250, 255];
+/** How long an answer may take: the first inference compiles the model, and CI machines are busy. */
+const answered = { timeout: 30_000 };
 
 describe('playground files', () => {
   it('serves the page and its files with their types and an ETag, answers a matching If-None-Match with 304, and nothing else', async () => {
@@ -138,7 +140,7 @@ describe('playground', () => {
     await page.fill('#api-key', edge.key.apiKey);
     await page.setInputFiles('#file', { name: 'three phrases.wav', mimeType: 'audio/wav', buffer: Buffer.from(speech.pcm16Mono22k) });
 
-    await expect.poll(() => page.locator('#tier').textContent()).toBe('edge');
+    await expect.poll(() => page.locator('#tier').textContent(), answered).toBe('edge');
     expect(await page.locator('#models').textContent()).toMatch(/^silero-vad v\d+/);
     expect(await page.locator('#request-id').textContent()).toBeTruthy();
     expect(await page.locator('#audio-summary').textContent()).toContain('22050 Hz');
@@ -173,10 +175,10 @@ describe('playground', () => {
     const opened = await openPlayground();
     const { page } = opened;
     await page.setInputFiles('#file', { name: 'stereo-float.wav', mimeType: 'audio/wav', buffer: Buffer.from(speech.float32Stereo44k) });
-    await expect.poll(() => page.locator('#error').textContent()).toBe('Enter an API key first.');
+    await expect.poll(() => page.locator('#error').textContent(), answered).toBe('Enter an API key first.');
     await page.fill('#api-key', edge.key.apiKey);
     await page.locator('#api-key').blur();
-    await expect.poll(() => page.locator('#tier').textContent()).toBe('edge');
+    await expect.poll(() => page.locator('#tier').textContent(), answered).toBe('edge');
     expect(await page.locator('#error').isHidden()).toBe(true);
     expect(await page.locator('#audio-summary').textContent()).toContain('44100 Hz');
 
@@ -192,7 +194,7 @@ describe('playground', () => {
     await page.fill('#api-key', edge.key.apiKey);
     const sent = page.waitForRequest((request) => request.url().endsWith('/v1/vad'));
     await page.click('#record');
-    await expect.poll(() => page.locator('#record').textContent()).toBe('Stop and send');
+    await expect.poll(() => page.locator('#record').textContent(), answered).toBe('Stop and send');
     // A recording takes the time it records: long enough for the first phrase (0.5 s to ~3 s).
     await page.waitForTimeout(3500);
     await page.click('#record');
@@ -201,7 +203,7 @@ describe('playground', () => {
     expect(request.headers()['content-type']).toBe('audio/wav');
     const body = request.postDataBuffer()!;
     expect([body.subarray(0, 4).toString(), body.subarray(8, 12).toString(), body.readUInt16LE(34), body.readUInt32LE(24)]).toEqual(['RIFF', 'WAVE', 16, 16000]);
-    await expect.poll(() => page.locator('#tier').textContent()).toBe('edge');
+    await expect.poll(() => page.locator('#tier').textContent(), answered).toBe('edge');
     expect((await listedSegments(page)).length).toBeGreaterThanOrEqual(1);
     expect(await page.locator('#curl').textContent()).toContain("--data-binary @'recording.wav'");
     await expectSelfContained(opened);
@@ -215,7 +217,7 @@ describe('playground', () => {
     await page.fill('#api-key', edge.key.apiKey);
     await page.setInputFiles('#file', { name: 'text.png', mimeType: 'image/png', buffer: Buffer.from(image.bytes) });
 
-    await expect.poll(() => page.locator('#tier').textContent(), { timeout: 30_000 }).toBe('gpu');
+    await expect.poll(() => page.locator('#tier').textContent(), answered).toBe('gpu');
     expect(await page.locator('#models').textContent()).toMatch(/paddleocr-det v\d+.*paddleocr-rec v\d+/);
     expect(await page.locator('#lines .line-text').allTextContents()).toEqual(lines);
     expect(await page.locator('#curl').textContent()).toContain("'content-type: image/png'");
@@ -243,7 +245,7 @@ describe('playground', () => {
     const { page } = opened;
     await page.fill('#api-key', 'ei_live_not-a-real-key');
     await page.setInputFiles('#file', { name: 'speech.wav', mimeType: 'audio/wav', buffer: Buffer.from(speech.pcm16Mono16k) });
-    await expect.poll(() => page.locator('#error').textContent()).toMatch(/^401 Unauthorized: .+ \[request .+\]$/);
+    await expect.poll(() => page.locator('#error').textContent(), answered).toMatch(/^401 Unauthorized: .+ \[request .+\]$/);
     expect(await page.locator('#result').isHidden()).toBe(true);
 
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not audio') });
