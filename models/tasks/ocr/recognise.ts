@@ -80,6 +80,9 @@ export async function recogniseLines(image: RgbImage, lines: Line[], run: RunMod
     await timed(timer, 'postprocess', () => {
       const output = outputs[recModel.output]!;
       const [, steps, classes] = output.shape as [number, number, number];
+      if (classes !== dictionary.characters.length) {
+        throw new Error(`${recModel.name} answers ${classes} classes but the dictionary has ${dictionary.characters.length} (with the blank and the space)`);
+      }
       batch.forEach((index, row) => {
         results[index] = ctcGreedyDecode(output.data as Float32Array, row, steps, classes, dictionary);
       });
