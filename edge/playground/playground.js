@@ -11,6 +11,8 @@ const $ = (id) => document.getElementById(id);
 /** The file last chosen, as it is sent: { name, bytes, kind: 'wav' | 'png' | 'jpeg', audio?, note? }. */
 let current;
 let recorder;
+/** True while a chosen file waits for the key to be typed. */
+let waitingForKey = false;
 
 function show(id, visible) {
   $(id).hidden = !visible;
@@ -53,6 +55,7 @@ async function send() {
   if (!current) return;
   const apiKey = $('api-key').value.trim();
   showError('');
+  waitingForKey = !apiKey;
   if (!apiKey) {
     showError('Enter an API key first.');
     return;
@@ -193,7 +196,7 @@ function init() {
   keyInput.value = sessionStorage.getItem(keyStorageName) ?? '';
   keyInput.addEventListener('input', () => sessionStorage.setItem(keyStorageName, keyInput.value.trim()));
   // A file chosen before the key was typed is sent once the key is there.
-  keyInput.addEventListener('change', () => current && $('error').textContent === 'Enter an API key first.' && send());
+  keyInput.addEventListener('change', () => waitingForKey && send());
 
   $('file').addEventListener('change', (event) => {
     const [file] = event.target.files;

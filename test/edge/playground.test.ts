@@ -209,7 +209,7 @@ describe('playground', () => {
     await expectSelfContained(opened);
   });
 
-  it('shows the text of an image with its boxes drawn over it, the lines listed, and that the backend read it', async () => {
+  it('shows the text of a chosen or dropped image with its boxes drawn over it, the lines listed, and that the backend read it', async () => {
     const lines = ['Hello playground', 'Edge inference 42'];
     const image = await renderer.render('playground', { lines, font: 'DejaVu-Sans', pointSize: 32, format: 'png' });
     const opened = await openPlayground();
@@ -237,6 +237,18 @@ describe('playground', () => {
       return red;
     });
     expect(outlined).toBeGreaterThan(100);
+
+    // Dropped on the page instead of chosen: a JPEG this time.
+    const jpeg = await renderer.render('dropped', { lines: ['Dropped here'], font: 'Liberation-Serif', pointSize: 36, format: 'jpeg' });
+    const dataTransfer = await page.evaluateHandle((bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.jpg', { type: 'image/jpeg' }));
+      return transfer;
+    }, [...jpeg.bytes]);
+    await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
+    await expect.poll(() => page.locator('#lines .line-text').allTextContents(), answered).toEqual(['Dropped here']);
+    expect(await page.locator('#curl').textContent()).toContain("'content-type: image/jpeg'");
+    expect(await page.locator('#curl').textContent()).toContain("--data-binary @'dropped.jpg'");
     await expectSelfContained(opened);
   });
 
