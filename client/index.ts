@@ -101,10 +101,12 @@ export function createClient(options: ClientOptions) {
       const retryAfterHeader = retryAfterMs(response.headers.get('retry-after'), Date.now());
       const retryAfterSeconds = retryAfterHeader === undefined ? undefined : Math.ceil(retryAfterHeader / 1000);
       if (!response.ok) {
-        const delayMs = retryAfterHeader ?? backoffMs(attempt - 1, backoffBaseMs, maxRetryDelayMs, Math.random());
-        if (retryableStatuses.has(response.status) && attempt <= maxRetries && delayMs <= maxRetryDelayMs) {
-          await sleep(delayMs, call.signal);
-          continue;
+        if (retryableStatuses.has(response.status) && attempt <= maxRetries) {
+          const delayMs = retryAfterHeader ?? backoffMs(attempt - 1, backoffBaseMs, maxRetryDelayMs, Math.random());
+          if (delayMs <= maxRetryDelayMs) {
+            await sleep(delayMs, call.signal);
+            continue;
+          }
         }
         throw new EdgeinferError({ status: response.status, message: errorMessage(response.status, text), requestId, retryAfterSeconds, attempts: attempt });
       }
