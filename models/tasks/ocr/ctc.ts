@@ -8,6 +8,8 @@ export interface DecodedText {
   confidence: number;
 }
 
+const sureProbability = 0.501;
+
 /** Decodes row `row` of a [batch, steps, classes] probability tensor. */
 export function ctcGreedyDecode(probabilities: Float32Array, row: number, steps: number, classes: number, dictionary: Dictionary): DecodedText {
   let text = '';
@@ -17,7 +19,9 @@ export function ctcGreedyDecode(probabilities: Float32Array, row: number, steps:
   for (let t = 0, at = row * steps * classes; t < steps; t++, at += classes) {
     let best = 0;
     let bestP = probabilities[at]!;
-    for (let k = 1; k < classes; k++) {
+    // Each step is a softmax: a class over one half (with room for rounding) is the maximum, so the
+    // scan stops there. Most steps are the blank (class 0), decided without scanning at all.
+    for (let k = 1; k < classes && bestP <= sureProbability; k++) {
       const p = probabilities[at + k]!;
       if (p > bestP) {
         bestP = p;
