@@ -39,7 +39,8 @@ export class EdgeInference {
 
   /** `id` is the caller's infer request id, echoed by the backend as by the edge. */
   async infer(model: EdgeModel, request: DecodedInferRequest, trace: RequestTrace, id: string | undefined): Promise<InferenceOutcome> {
-    if (placeRequest(model.manifest, inputElements(request)) === 'edge') return this.#runHere(model, request, 'edge');
+    // A version the edge does not carry goes to the backend whatever the model's tier.
+    if (model.weights && placeRequest(model.manifest, inputElements(request)) === 'edge') return this.#runHere(model, request, 'edge');
 
     const { backend, log } = this.#deps;
     try {

@@ -1,7 +1,8 @@
-// Every model the API offers, resolved by name and optional version: those the edge runs itself carry
-// their bundled weights; the backend's (tier `gpu`) carry none and are forwarded.
+// Every model the API offers, resolved by name and optional version: the one version of each model the
+// edge carries (models/manifest.ts, edgeCarriedVersion) comes with its bundled weights; every other
+// version, and the backend's models, come without and are forwarded.
 
-import { lookupModel, type Manifest, type ModelVersion, parseManifest, servedBy } from '../models/manifest.ts';
+import { edgeCarriedVersion, lookupModel, type Manifest, type ModelVersion, parseManifest } from '../models/manifest.ts';
 import { IntegrityError, verifyLabels } from '../models/integrity.ts';
 import { type Dictionary, parseDictionary } from '../models/tasks/ocr/dictionary.ts';
 import type { BundledModel } from './bundled-model.ts';
@@ -10,8 +11,8 @@ export interface EdgeModel {
   manifest: Manifest;
   version: ModelVersion;
   /**
-   * The version's weights as bundled, for models the edge can run (tier `edge` or `auto`); verified
-   * against `version.sha256` before a session is made. Undefined for tier `gpu`.
+   * The version's weights as bundled, when the edge carries this version; verified against
+   * `version.sha256` before a session is made. Undefined otherwise: the request is forwarded.
    */
   weights: ArrayBuffer | undefined;
 }
@@ -29,10 +30,9 @@ export class ModelRegistry {
     const labels = new Map<string, Record<string, string>>();
     for (const model of bundled) {
       const manifest = parseManifest(model.manifest, 'in the edge bundle');
-      for (const version of servedBy(manifest, 'edge') ? manifest.versions : []) {
-        if (!model.weights[version.version]) {
-          throw new Error(`edge bundle lacks weights for model '${manifest.name}' version '${version.version}': run npm run models -- sync`);
-        }
+      const carried = edgeCarriedVersion(manifest);
+      if (carried && !model.weights[carried.version]) {
+        throw new Error(`edge bundle lacks weights for model '${manifest.name}' version '${carried.version}': run npm run models -- sync`);
       }
       manifests.set(manifest.name, manifest);
       weights.set(manifest.name, model.weights);
@@ -59,7 +59,7 @@ export class ModelRegistry {
   }
 
   async #loadDictionary(name: string, version: string): Promise<Dictionary | undefined> {
-    const { manifest, version: found } = lookupModel(this.manifests, name, version);
+    const { manifest, version: found } = lookupModel(this.manifests, name, version, 'edge');
     const text = this.#labels.get(name)?.[version];
     if (text === undefined || !found.labels) return undefined;
     try {
@@ -73,9 +73,9 @@ export class ModelRegistry {
     }
   }
 
-  /** The named version of a model, or its default version when `version` is undefined. */
+  /** The named version of a model, or the edge's default version when `version` is undefined. */
   resolve(name: string, version?: string): EdgeModel {
-    const found = lookupModel(this.manifests, name, version);
+    const found = lookupModel(this.manifests, name, version, 'edge');
     return { ...found, weights: this.#weights.get(name)![found.version.version] };
   }
 }

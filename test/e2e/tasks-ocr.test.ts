@@ -30,7 +30,7 @@ let jpeg: RenderedImage;
 beforeAll(async () => {
   renderer = await textRenderer();
   png = await renderer.render('invoice', { lines, font: 'DejaVu-Sans', pointSize: 28, format: 'png' });
-  jpeg = await renderer.render('invoice-upside-down', { lines, font: 'Liberation-Serif', pointSize: 30, format: 'jpeg', rotate180: true });
+  jpeg = await renderer.render('invoice-upside-down', { lines, font: 'Liberation-Serif', pointSize: 30, format: 'jpeg', rotate: 180 });
   backend = await startTestBackend();
   edge = await startEdgeWorker({ vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret } });
 });

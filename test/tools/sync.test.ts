@@ -32,7 +32,7 @@ describe('models sync', () => {
     expect((await readFile(join(root, 'models/silero-vad/silero_vad_v5.onnx'))).length).toBe(2327524);
     const bundle = await readFile(options.edgeBundlePath, 'utf8');
     expect(bundle).toContain("from '../models/silero-vad/silero_vad_v5.onnx'");
-    expect(bundle).toContain('"5": weights0_0');
+    expect(bundle).toContain('"5": weights0');
     expect(lines.join('\n')).toMatch(/silero-vad@5: copied silero_vad_v5.onnx/);
   });
 
@@ -99,8 +99,8 @@ describe('models sync, labels', () => {
     expect((await readFile(join(root, 'models/paddleocr-cls/ppocr_keys_v1.txt'))).length).toBe(26249);
     expect(lines.join('\n')).toMatch(/paddleocr-cls@2.0: copied ppocr_keys_v1.txt \(26249 bytes\) from @gutenye\/ocr-models/);
     const bundle = await readFile(options.edgeBundlePath, 'utf8');
-    expect(bundle).toContain("import labels0_0 from '../models/paddleocr-cls/ppocr_keys_v1.txt';");
-    expect(bundle).toContain('labels: { "2.0": labels0_0 }');
+    expect(bundle).toContain("import labels0 from '../models/paddleocr-cls/ppocr_keys_v1.txt';");
+    expect(bundle).toContain('labels: { "2.0": labels0 }');
   });
 
   it('stops on labels whose hash differs, naming the model and both hashes', async () => {
