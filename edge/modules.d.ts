@@ -7,3 +7,7 @@ declare module '*.onnx' {
   const bytes: ArrayBuffer;
   export default bytes;
 }
+declare module '*.txt' {
+  const text: string;
+  export default text;
+}

@@ -10,7 +10,7 @@ import { detInput } from './det-input.ts';
 import type { Dictionary } from './dictionary.ts';
 import { lineFromBox } from './line-crop.ts';
 import { detModel } from './models.ts';
-import { sortBoxes } from './reading-order.ts';
+import { sortBoxes, turnedPageOrder } from './reading-order.ts';
 import { recogniseLines, uprightLines } from './recognise.ts';
 
 export { inspectImage, type ImageFormat, type ImageHeader } from '../image/header.ts';
@@ -44,7 +44,9 @@ export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadT
   });
   if (lines.length === 0) return { text: '', lines: [], width, height };
 
-  const upright = await uprightLines(image, lines, run, timer);
+  const classified = await uprightLines(image, lines, run, timer);
+  const flipped = classified.filter((line, i) => line !== lines[i]).length;
+  const upright = flipped * 2 > classified.length ? turnedPageOrder(classified, width, height) : classified;
   const read = await recogniseLines(image, upright, run, dictionary, timer, settings.recBatchLines);
   return timed(timer, 'postprocess', () => {
     const result: OcrLine[] = [];

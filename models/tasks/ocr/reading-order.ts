@@ -2,6 +2,7 @@
 // boxes whose tops lie within 10 pixels of each other left to right.
 
 import type { Quad } from './geometry.ts';
+import type { Line } from './line-crop.ts';
 
 const sameLinePixels = 10;
 
@@ -20,4 +21,15 @@ export function sortBoxes(boxes: Quad[]): Quad[] {
     }
   }
   return sorted;
+}
+
+/**
+ * The lines of a page turned upside down (most lines flipped by the direction classifier, `quad`
+ * already given as read) in the turned page's reading order: PaddleOCR sorts boxes before it
+ * classifies them, which reads such a page bottom line first.
+ */
+export function turnedPageOrder(lines: readonly Line[], width: number, height: number): Line[] {
+  const byTurnedQuad = new Map<Quad, Line>();
+  for (const line of lines) byTurnedQuad.set(line.quad.map(([x, y]) => [width - x, height - y]) as Quad, line);
+  return sortBoxes([...byTurnedQuad.keys()]).map((quad) => byTurnedQuad.get(quad)!);
 }

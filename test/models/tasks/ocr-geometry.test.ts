@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { boxesFromMap } from '../../../models/tasks/ocr/db-postprocess.ts';
 import { convexHull, minAreaRect, orderClockwise, squareToQuad, type Point, type Quad } from '../../../models/tasks/ocr/geometry.ts';
 import { flipLine, lineFromBox } from '../../../models/tasks/ocr/line-crop.ts';
-import { sortBoxes } from '../../../models/tasks/ocr/reading-order.ts';
+import { sortBoxes, turnedPageOrder } from '../../../models/tasks/ocr/reading-order.ts';
 
 function mapWith(width: number, height: number, rects: [number, number, number, number][], value = 0.9): { data: Float32Array; width: number; height: number } {
   const data = new Float32Array(width * height);
@@ -95,5 +95,14 @@ describe('lineFromBox', () => {
     const line = lineFromBox(tall);
     expect(line).toEqual({ quad: [[20, 0], [20, 100], [0, 100], [0, 0]], cropWidth: 100, cropHeight: 20 });
     expect(flipLine(line).quad).toEqual([[0, 100], [0, 0], [20, 0], [20, 100]]);
+  });
+});
+
+describe('turnedPageOrder', () => {
+  it('reads the lines of an upside-down page in the turned page order: the bottom line of the image first', () => {
+    // Two lines of a 200×100 page turned 180°: as read, the upper line in the image is the second.
+    const upper = flipLine(lineFromBox([[20, 10], [180, 10], [180, 30], [20, 30]]));
+    const lower = flipLine(lineFromBox([[20, 60], [180, 60], [180, 80], [20, 80]]));
+    expect(turnedPageOrder([upper, lower], 200, 100)).toEqual([lower, upper]);
   });
 });
