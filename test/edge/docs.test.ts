@@ -33,6 +33,21 @@ describe('API description', () => {
     expect(request.properties!.inputs!.type).toBe('array');
   });
 
+  it('describes the task routes: raw media types and JSON forms, the VAD options as query parameters, work-weighted limits', async () => {
+    const doc = (await (await edge.fetch('/openapi.json')).json()) as OpenApi;
+    const vad = doc.paths['/v1/vad']!.post! as unknown as { requestBody: { content: Record<string, unknown> }; parameters: { name: string }[]; responses: Record<string, unknown> };
+    expect(Object.keys(vad.requestBody.content)).toEqual(expect.arrayContaining(['audio/wav', 'application/json']));
+    expect(vad.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['threshold', 'min_silence_duration_ms', 'speech_pad_ms']));
+    expect(Object.keys(vad.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415', '429']));
+    const ocr = doc.paths['/v1/ocr']!.post! as unknown as { requestBody: { content: Record<string, unknown> } };
+    expect(Object.keys(ocr.requestBody.content)).toEqual(expect.arrayContaining(['image/png', 'image/jpeg', 'application/json']));
+    expect(doc.components.schemas.OcrResponse!.required).toEqual(expect.arrayContaining(['text', 'lines', 'width', 'height', 'models']));
+    expect(doc.paths['/v1/usage']!.get).toBeDefined();
+    const page = await (await edge.fetch('/docs')).text();
+    expect(page).toContain('/v1/vad');
+    expect(page).toContain('/v1/ocr');
+  });
+
   it('serves a reference page with no scripts or outside resources, under a CSP that allows none', async () => {
     const res = await edge.fetch('/docs');
     expect(res.status).toBe(200);
