@@ -23,6 +23,9 @@ import { renderPage } from './lib/render-page.ts';
 import { webPipelineTimings } from './lib/web-pipeline.ts';
 
 const quick = process.argv.includes('--quick');
+/** `--only vad` or `--only ocr` runs one half. */
+const only = process.argv[process.argv.indexOf('--only') + 1];
+const runs = (task: 'vad' | 'ocr') => !process.argv.includes('--only') || only === task;
 const rounds = quick ? 3 : 8;
 const perRound = quick ? 2 : 4;
 
@@ -99,54 +102,61 @@ async function main(): Promise<void> {
     edge = await startEdgeWorker({ vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true' } });
     const b = backend;
     const e = edge;
-
-    // A recording of phrases with pauses, the common case for a VAD caller, at the model's 16 kHz.
-    const speech = generateSpeech(
-      ['The quick brown fox jumps over the lazy dog.', 'Speech detection runs at the edge of the network.', 'Three phrases, separated by silence.', 'Then a longer pause, and the last one.'],
-      [1.0, 2.5, 4.0],
-      1.0,
-    );
-    const recording = to16k(speech.pcm16Mono22k);
-    const audioSeconds = speech.durationMs / 1000;
-    const wav = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'audio/wav' }, body: bytes as Uint8Array<ArrayBuffer> });
-    const vad = await interleaved({
-      edge: () => e.fetch('/v1/vad', wav(recording)),
-      backend: () => b.signedRaw('/v1/vad', recording, 'audio/wav'),
-    });
-    printTable(
-      `/v1/vad on ${audioSeconds.toFixed(1)} s of 16 kHz speech: real-time factor (audio seconds per second of request, end to end over local HTTP)`,
-      ['tier', 'served by', 'p50 ms', 'real-time factor (p50)', 'inside the task ms (mean)', 'task real-time factor'],
-      Object.entries(vad).map(([tier, samples]) => {
-        const p50 = summarise(samples.map((s) => s.wallMs)).p50;
-        const taskMs = breakdown(samples).taskMs;
-        return [tier, samples[0]!.tier, p50.toFixed(1), `${(audioSeconds / (p50 / 1000)).toFixed(0)}×`, taskMs.toFixed(1), `${(audioSeconds / (taskMs / 1000)).toFixed(0)}×`];
-      }),
-    );
-    printTable(
-      '/v1/vad: where the time goes (mean ms, share of the task)',
-      ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
-      Object.entries(vad).map(([tier, samples]) => stageRows(tier, samples, summarise(samples.map((s) => s.wallMs)).p50)),
-    );
-
-    const page = renderPage();
-    const png = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body: bytes as Uint8Array<ArrayBuffer> });
-    const ocr = await interleaved({
-      edge: () => e.fetch('/v1/ocr', png(page.png)),
-      backend: () => b.signedRaw('/v1/ocr', page.png, 'image/png'),
-    });
-    const inWasm = await webPipelineTimings(page.png, quick ? 3 : 8);
-    printTable(
-      `/v1/ocr on a rendered page of ten lines (${page.width}×${page.height} PNG): end-to-end latency and where the time goes (mean ms, share of the task)`,
-      ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
-      [
-        ...Object.entries(ocr).map(([tier, samples]) => stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50)),
-        stageRows('edge runtime in-process (onnxruntime-web WASM, 1 thread)', inWasm, '—'),
-      ],
-    );
+    if (runs('vad')) await benchVad(e, b);
+    if (runs('ocr')) await benchOcr(e, b);
   } finally {
     await edge?.stop();
     await backend?.stop();
   }
+}
+
+async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
+  // A recording of phrases with pauses, the common case for a VAD caller, at the model's 16 kHz.
+  const speech = generateSpeech(
+    ['The quick brown fox jumps over the lazy dog.', 'Speech detection runs at the edge of the network.', 'Three phrases, separated by silence.', 'Then a longer pause, and the last one.'],
+    [1.0, 2.5, 4.0],
+    1.0,
+  );
+  const recording = to16k(speech.pcm16Mono22k);
+  const audioSeconds = speech.durationMs / 1000;
+  const wav = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'audio/wav' }, body: bytes as Uint8Array<ArrayBuffer> });
+  const vad = await interleaved({
+    edge: () => e.fetch('/v1/vad', wav(recording)),
+    backend: () => b.signedRaw('/v1/vad', recording, 'audio/wav'),
+  });
+  printTable(
+    `/v1/vad on ${audioSeconds.toFixed(1)} s of 16 kHz speech: real-time factor (audio seconds per second of request, end to end over local HTTP)`,
+    ['tier', 'served by', 'p50 ms', 'real-time factor (p50)', 'inside the task ms (mean)', 'task real-time factor'],
+    Object.entries(vad).map(([tier, samples]) => {
+      const p50 = summarise(samples.map((s) => s.wallMs)).p50;
+      const taskMs = breakdown(samples).taskMs;
+      return [tier, samples[0]!.tier, p50.toFixed(1), `${(audioSeconds / (p50 / 1000)).toFixed(0)}×`, taskMs.toFixed(1), `${(audioSeconds / (taskMs / 1000)).toFixed(0)}×`];
+    }),
+  );
+  printTable(
+    '/v1/vad: where the time goes (mean ms, share of the task)',
+    ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
+    Object.entries(vad).map(([tier, samples]) => stageRows(tier, samples, summarise(samples.map((s) => s.wallMs)).p50)),
+  );
+
+}
+
+async function benchOcr(e: RunningWorker, b: StartedBackend): Promise<void> {
+  const page = renderPage();
+  const png = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body: bytes as Uint8Array<ArrayBuffer> });
+  const ocr = await interleaved({
+    edge: () => e.fetch('/v1/ocr', png(page.png)),
+    backend: () => b.signedRaw('/v1/ocr', page.png, 'image/png'),
+  });
+  const inWasm = await webPipelineTimings(page.png, quick ? 3 : 8);
+  printTable(
+    `/v1/ocr on a rendered page of ten lines (${page.width}×${page.height} PNG): end-to-end latency and where the time goes (mean ms, share of the task)`,
+    ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
+    [
+      ...Object.entries(ocr).map(([tier, samples]) => stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50)),
+      stageRows('edge runtime in-process (onnxruntime-web WASM, 1 thread)', inWasm, '—'),
+    ],
+  );
 }
 
 await main();
