@@ -94,7 +94,7 @@ export class EdgeTasks {
     const dictionary = definition.name === 'ocr' ? await this.#deps.dictionary(rec, registry.resolve(rec).version.version) : undefined;
     const results = [];
     // One file after another: a Worker runs one WebAssembly thread, so files in parallel would only interleave.
-    for (const file of request.files) results.push(await definition.run(file, request.options, { run, dictionary, timer: timings.timer }));
+    for (const file of request.files) results.push(await definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines: 1 }));
     return request.batch ? { results, models } : { ...(results[0] as object), models };
   }
 }

@@ -41,7 +41,15 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     registry,
     runtime,
     inference,
-    tasks: new BackendTasks({ registry, inference, dictionary: (model) => dictionaries.get(model.key) }),
+    tasks: new BackendTasks({
+      registry,
+      inference,
+      dictionary: (model) => dictionaries.get(model.key),
+      provider: (model) => {
+        const state = runtime.state(model);
+        return state.status === 'ready' ? state.provider : undefined;
+      },
+    }),
     readiness,
     metrics,
     signatureSecret: config.signature.required ? config.signature.secret : undefined,

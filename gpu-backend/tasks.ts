@@ -13,6 +13,8 @@ import type { BackendModel, ModelRegistry } from './registry.ts';
 export interface BackendTasksDeps {
   registry: ModelRegistry;
   inference: InferenceService;
+  /** Where a model runs once loaded: OCR batches its recogniser's lines on a GPU, not on a CPU. */
+  provider: (model: BackendModel) => string | undefined;
   /** The recogniser's dictionary for a served model version (read with its weights at start-up). */
   dictionary: (model: BackendModel) => Dictionary | undefined;
 }
@@ -44,8 +46,9 @@ export class BackendTasks {
     };
     const rec = definition.models.at(-1)!;
     const dictionary = definition.name === 'ocr' ? this.#deps.dictionary(registry.resolve(rec)) : undefined;
+    const recBatchLines = this.#deps.provider(registry.resolve(rec)) === 'cuda' ? undefined : 1;
     // The files of a batch run side by side: their model runs meet in the batchers.
-    const results = await Promise.all(request.files.map((file) => definition.run(file, request.options, { run, dictionary, timer: timings.timer })));
+    const results = await Promise.all(request.files.map((file) => definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines })));
     return request.batch ? { results, models } : { ...(results[0] as object), models };
   }
 }

@@ -26,6 +26,11 @@ export interface TaskContext {
   run: RunModel;
   /** The recogniser's character set; OCR only (models/tasks/ocr/dictionary.ts). */
   dictionary?: Dictionary;
+  /**
+   * OCR: lines per recogniser run. PaddleOCR's 6 (padded to the widest) suits a GPU; on a CPU, WASM
+   * included, one line per run wastes no work on padding and was faster (models/tasks/ocr/recognise.ts).
+   */
+  recBatchLines?: number;
   timer?: StageTimer;
 }
 
@@ -73,7 +78,7 @@ export const ocr: TaskDefinition<typeof OcrOptions, OcrResult> = {
   fitsEdge: (work) => work.amount <= (ocrTask.routing?.edgeMaxPixels ?? 0),
   async run(file, _options, context) {
     if (!context.dictionary) throw new ModelUnavailable(`the recogniser's dictionary is unavailable (see the server log), so ${ocrTask.models[2]} cannot be read`);
-    return readText(file, context.run, { dictionary: context.dictionary, maxPixels: ocrTask.limits.maxPixels, timer: context.timer });
+    return readText(file, context.run, { dictionary: context.dictionary, maxPixels: ocrTask.limits.maxPixels, timer: context.timer, recBatchLines: context.recBatchLines });
   },
 };
 
