@@ -58,14 +58,14 @@ export function calibrationSetNamed(name: string): CalibrationSet {
 }
 
 /** The set's input files, sorted by name. */
-export async function calibrationFiles(set: CalibrationSet, repoRoot: string): Promise<string[]> {
+export async function calibrationFiles(set: Pick<CalibrationSet, 'name' | 'dir'>, repoRoot: string): Promise<string[]> {
   const names = (await readdir(join(repoRoot, set.dir))).filter((n) => !n.startsWith('.') && n !== 'README.md').sort();
   if (names.length === 0) throw new Error(`calibration set '${set.name}': no files in ${set.dir}`);
   return names.map((n) => join(repoRoot, set.dir, n));
 }
 
-/** sha256 over each file's name and sha256, in name order. */
-export async function calibrationHash(set: CalibrationSet, repoRoot: string): Promise<string> {
+/** sha256 over each file's name and sha256, in name order (evaluation sets are hashed the same way). */
+export async function calibrationHash(set: Pick<CalibrationSet, 'name' | 'dir'>, repoRoot: string): Promise<string> {
   const hash = createHash('sha256');
   for (const path of await calibrationFiles(set, repoRoot)) {
     const name = path.slice(path.lastIndexOf('/') + 1);

@@ -117,7 +117,9 @@ export async function quantizeCommand(args: string[], options: QuantizeCommandOp
   });
   await session.release();
 
-  const file = `${basename(from.file, '.onnx')}.${mode}.onnx`;
+  // Named for the mode when the version has its default name, else for the version: variants of one
+  // mode (other float-kept layers) live side by side.
+  const file = `${basename(from.file, '.onnx')}.${versionName === `${from.version}-${mode}` ? mode : versionName}.onnx`;
   const target = join(folder.dir, file);
   await writeFile(`${target}.partial`, result.bytes);
   await rename(`${target}.partial`, target);
