@@ -20,8 +20,6 @@ const commands: Record<string, { help: string; run: () => Promise<void> }> = {
   evaluate: { help: "gate a quantized version: its task figures against the float32 source's, on a held set", run: async () => (await import('./evaluate/command.ts')).evaluateCommand(process.argv.slice(3), options) },
   // Loaded on use: it loads onnxruntime-web and builds the bundle with wrangler, which sync and verify do without.
   check: { help: "measure the edge bundle and its models' sessions against Workers' limits; fails when the edge would not fit", run: async () => (await import('./check/command.ts')).checkCommand(process.argv.slice(3), repoRoot) },
-  // Loaded on use: it loads onnxruntime-web and builds the bundle with wrangler, which sync and verify do without.
-  check: { help: "measure the edge bundle and its models' sessions against Workers' limits; fails when the edge would not fit", run: async () => (await import('./check/command.ts')).checkCommand(process.argv.slice(3), repoRoot) },
 };
 
 const [name] = process.argv.slice(2);
