@@ -5,19 +5,17 @@
 // one thread) on the same input, with their ratio, (3) cold start: a fresh isolate's first infer,
 // and (4) what a session costs in the edge runtime: WASM memory after creation, first-inference CPU.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { repoRoot, startEdgeWorker, type RunningWorker } from '../test/support/edge-worker.ts';
 import { postJson, sileroFrameInput, tensor, textLinePattern, type JsonTensor } from '../test/support/infer.ts';
 import { readPcm16Wav } from '../test/support/wav.ts';
+import { measureBundle } from '../tools/models/check/bundle-size.ts';
+import { workersLimits } from '../tools/models/check/limits.ts';
 import { interleave, printTable, summarise, timeMs } from './lib/stats.ts';
 
-const scriptLimitBytes = 64 * 1024 * 1024;
 const quick = process.argv.includes('--quick');
 const schedule = quick ? { warmup: 100, rounds: 3, perRound: 20 } : { warmup: 300, rounds: 10, perRound: 60 };
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
@@ -57,25 +55,12 @@ function feeds(ort: OrtModule, inputs: JsonTensor[]) {
   );
 }
 
-function bundleSize(): void {
-  const outdir = mkdtempSync(join(tmpdir(), 'edgeinfer-bundle-'));
-  try {
-    // wrangler's own shebang would pick the system Node; run it on this one (Node 24 from the project).
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir], { cwd: repoRoot, stdio: 'pipe' });
-    const modules = readdirSync(outdir).filter((f) => !f.endsWith('.map') && f !== 'README.md');
-    const rows = modules.map((file) => {
-      const bytes = readFileSync(join(outdir, file));
-      return { file: file.replace(/^[0-9a-f]{40}-/, ''), raw: statSync(join(outdir, file)).size, gzip: gzipSync(bytes, { level: 9 }).length };
-    });
-    const raw = rows.reduce((sum, r) => sum + r.raw, 0);
-    const gzip = rows.reduce((sum, r) => sum + r.gzip, 0);
-    printTable('Worker bundle (wrangler deploy --dry-run)', ['module', 'raw', 'gzip'], [
-      ...rows.map((r) => [r.file, mib(r.raw), mib(r.gzip)]),
-      ['total', `${mib(raw)} (${((raw / scriptLimitBytes) * 100).toFixed(1)}% of 64 MiB)`, mib(gzip)],
-    ]);
-  } finally {
-    rmSync(outdir, { recursive: true, force: true });
-  }
+async function bundleSize(): Promise<void> {
+  const { rawBytes, gzipBytes, modules } = await measureBundle(repoRoot);
+  printTable('Worker bundle (wrangler deploy --dry-run)', ['module', 'raw', 'gzip'], [
+    ...modules.map((m) => [m.file, mib(m.rawBytes), mib(m.gzipBytes)]),
+    ['total', `${mib(rawBytes)} (${((rawBytes / workersLimits.scriptRawBytes) * 100).toFixed(1)}% of ${mib(workersLimits.scriptRawBytes)})`, mib(gzipBytes)],
+  ]);
 }
 
 /** Runs one infer through the Worker; returns the run time the Worker reported in Server-Timing. */
@@ -146,7 +131,7 @@ async function sessionMemoryBytes(c: Case): Promise<number> {
 
 
 async function main(): Promise<void> {
-  bundleSize();
+  await bundleSize();
   ortWeb.env.wasm.numThreads = 1;
   const edge = await startEdgeWorker();
   const latencyRows: (string | number)[][] = [];
