@@ -18,6 +18,7 @@ const commands: Record<string, { help: string; run: () => Promise<void> }> = {
   // Loaded on use: the quantizer needs onnx-proto, a devDependency that sync and verify do without.
   quantize: { help: 'add a quantized version of a model (run without arguments for its options)', run: async () => (await import('./quantize/command.ts')).quantizeCommand(process.argv.slice(3), options) },
   evaluate: { help: "gate a quantized version: its task figures against the float32 source's, on a held set", run: async () => (await import('./evaluate/command.ts')).evaluateCommand(process.argv.slice(3), options) },
+  tune: { help: 'time the servable versions in each tier\'s runtime and record what each tier serves', run: async () => (await import('./tune/command.ts')).tuneCommand(process.argv.slice(3), options) },
   // Loaded on use: it loads onnxruntime-web and builds the bundle with wrangler, which sync and verify do without.
   check: { help: "measure the edge bundle and its models' sessions against Workers' limits; fails when the edge would not fit", run: async () => (await import('./check/command.ts')).checkCommand(process.argv.slice(3), repoRoot) },
 };
