@@ -43,7 +43,7 @@ describe('models tune', () => {
     const manifestPath = join(root, 'models/paddleocr-cls/manifest.json');
     for (const mode of ['dynamic-uint8', 'static-qdq']) await quantizeCommand(['paddleocr-cls', '--mode', mode], options());
     const versions: ModelVersion[] = JSON.parse(await readFile(manifestPath, 'utf8')).versions;
-    const evaluation = (passed: boolean) => ({ set: 'ocr-eval-5', sha256: '0'.repeat(64), figures: { exactLineShare: passed ? 1 : 0.5 }, passed, toolVersion: '1' });
+    const evaluation = (passed: boolean) => ({ set: 'ocr-eval-5', sha256: '0'.repeat(64), figures: { lines: 19, exactLineShare: passed ? 1 : 0.5, characterErrorRate: passed ? 0 : 0.1 }, passed, toolVersion: '1' });
     await upsertVersion(manifestPath, { ...versions.find((v) => v.version === '2.0-dynamic-uint8')!, evaluation: evaluation(true) });
     await upsertVersion(manifestPath, { ...versions.find((v) => v.version === '2.0-static-qdq')!, evaluation: evaluation(false) });
   });
@@ -61,7 +61,7 @@ describe('models tune', () => {
     const table = lines.join('\n');
     expect(table).toMatch(/\| 2\.0 +\| 578966 +\| [\d.]+ +\| 1\.00× +\| [\d.]+ +\| 1\.00× +\|/);
     expect(table).toMatch(/\| 2\.0-dynamic-uint8 +\| \d+ +\| [\d.]+ /);
-    expect(table).toMatch(/\| 2\.0-static-qdq +\| \d+ +\| - +\| - +\| - +\| - +\| never: failed its gate \(exactLineShare 0\.5\)/);
+    expect(table).toMatch(/\| 2\.0-static-qdq +\| \d+ +\| - +\| - +\| - +\| - +\| never: failed its gate \(exactLineShare 0\.5 < 0\.99, characterErrorRate 0\.1 > 0\.005\)/);
   });
 
   it('refuses a model it does not know, naming those it does', async () => {

@@ -5,7 +5,8 @@
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModelFolders } from '../../../models/catalog-fs.ts';
-import { isServable, type ModelVersion } from '../../../models/manifest.ts';
+import { isServable, type AccuracyBudget, type ModelVersion } from '../../../models/manifest.ts';
+import { judge } from '../evaluate/budget.ts';
 import { readVersionBytes } from '../evaluate/command.ts';
 import { chooseServing, noiseShare, type Measured } from './choose.ts';
 import { setServing } from './manifest-edit.ts';
@@ -39,8 +40,10 @@ export interface TuneResult {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-function whyNotServable(version: ModelVersion): string {
-  return version.evaluation ? `failed its gate (${Object.entries(version.evaluation.figures).map(([k, v]) => `${k} ${+v.toFixed(4)}`).join(', ')})` : 'not evaluated: run `models evaluate` first';
+function whyNotServable(version: ModelVersion, budget: AccuracyBudget): string {
+  if (!version.evaluation) return 'not evaluated: run `models evaluate` first';
+  const misses = judge(version.evaluation.figures, budget).misses;
+  return `failed its gate (${misses.map((m) => `${m.figure} ${+m.value.toFixed(4)} ${m.budget.startsWith('min') ? '<' : '>'} ${m.limit}`).join(', ') || 'against an earlier budget: evaluate it again'})`;
 }
 
 /**
@@ -52,7 +55,7 @@ export async function tuneModel(modelName: string, schedule: TuneSchedule, optio
   const folder = folders.find((f) => f.manifest.name === modelName);
   if (!folder) throw new Error(`no model '${modelName}'; models: ${folders.map((f) => f.manifest.name).join(', ')}`);
   const candidates = folder.manifest.versions.filter(isServable);
-  const skipped = folder.manifest.versions.filter((v) => !isServable(v)).map((version) => ({ version, why: whyNotServable(version) }));
+  const skipped = folder.manifest.versions.filter((v) => !isServable(v)).map((version) => ({ version, why: whyNotServable(version, folder.manifest.accuracy ?? {}) }));
   const inputs = await captureTaskInputs(folders, modelName, options.repoRoot);
   const runners = new Map<string, Record<TunedTier, Runner>>();
   try {
