@@ -185,6 +185,9 @@ export const Manifest = z
       if (v.quantization && (!from || from.quantization || from.sha256 !== v.quantization.sourceSha256)) {
         ctx.addIssue({ code: 'custom', path: ['versions', i, 'quantization'], message: `source version '${v.quantization.sourceVersion}' must be an npm-sourced version of this model with sha256 ${v.quantization.sourceSha256}` });
       }
+      if (from?.labels && JSON.stringify(v.labels) !== JSON.stringify(from.labels)) {
+        ctx.addIssue({ code: 'custom', path: ['versions', i, 'labels'], message: `a derived version's outputs are read with its source's labels: copy those of version '${from.version}'` });
+      }
     });
     for (const tier of ['edge', 'gpu'] as const) {
       const chosen = manifest.serving?.[tier];

@@ -1,6 +1,7 @@
-// /v1/ocr across the tiers on rendered text: the edge forwards the whole task to the backend in one
-// hop while det and rec are gpu-tier, and says so; the backend's answer is the pipeline's; the same
-// pipeline in the edge's runtime (onnxruntime-web) reads the same lines; batches answer per file.
+// /v1/ocr across the tiers on rendered text: a small image runs entirely at the edge with the versions
+// chosen for it; a larger one goes to the backend in one hop, and says so; the backend's answer is the
+// pipeline's; the same pipeline in the edge's runtime (onnxruntime-web) reads the same lines; batches
+// answer per file.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { parseServerTiming } from '../../models/tasks/timings.ts';
 import { type StartedBackend, startTestBackend, testSigningSecret } from '../support/backend.ts';
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { textRenderer, type RenderedImage, type Renderer } from '../support/render-text.ts';
+import { servedVersions } from '../support/serving.ts';
 import { webRunModel } from '../support/web-run-model.ts';
 
 // PP-OCRv4's recogniser runs Latin words together at times (see test/models/tasks/ocr-read-text.test.ts)
@@ -47,14 +49,29 @@ const image = (bytes: Uint8Array, type: string, headers: Record<string, string> 
 });
 
 describe('POST /v1/ocr', () => {
+  it('reads a one-line image entirely at the edge, with the versions chosen for the edge', async () => {
+    const small = await renderer.render('one-line', { lines: ['Order 4471 shipped'], font: 'DejaVu-Sans', pointSize: 22, format: 'png' });
+    const res = await edge.fetch('/v1/ocr', image(small.bytes, 'image/png'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-edgeinfer-tier')).toBe('edge');
+    const body = OcrResponse.parse(await res.json());
+    expect(body.width * body.height).toBeLessThanOrEqual(ocrTask.routing!.edgeMaxPixels);
+    expect(compact(body.text)).toBe(compact('Order 4471 shipped'));
+    expect(body.models).toEqual(await servedVersions('edge', ocrTask.models));
+    // The same image on the backend reads the same text.
+    const direct = OcrResponse.parse(await (await backend.signedRaw('/v1/ocr', small.bytes, 'image/png')).json());
+    expect(compact(direct.text)).toBe(compact(body.text));
+  });
+
   it('reads the rendered lines in order, forwarded by the edge to the backend in one hop', async () => {
     const res = await edge.fetch('/v1/ocr', image(png.bytes, 'image/png', { 'x-request-id': 'ocr-1' }));
     expect(res.status).toBe(200);
     expect(res.headers.get('x-edgeinfer-tier')).toBe('gpu');
     expect(res.headers.get('x-request-id')).toBe('ocr-1');
     const body = OcrResponse.parse(await res.json());
+    expect(body.width * body.height).toBeGreaterThan(ocrTask.routing!.edgeMaxPixels);
     expect(compact(body.text)).toBe(compact(lines.join('\n')));
-    expect(body.models).toEqual({ 'paddleocr-det': '4', 'paddleocr-cls': '2.0', 'paddleocr-rec': '4' });
+    expect(body.models).toEqual(await servedVersions('gpu', ocrTask.models));
     expect(body.lines).toHaveLength(2);
     // The backend timed each stage and model; the edge added its own total.
     expect(Object.keys(parseServerTiming(res.headers.get('server-timing')))).toEqual(

@@ -12,6 +12,7 @@ import { vadTask } from '../../models/tasks/catalog.ts';
 import { parseServerTiming } from '../../models/tasks/timings.ts';
 import { type StartedBackend, startTestBackend, testSigningSecret } from '../support/backend.ts';
 import { seedApiKey } from '../support/api-keys.ts';
+import { servedVersions } from '../support/serving.ts';
 import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { generateSpeech, type SpeechRecording } from '../support/speech.ts';
 
@@ -65,7 +66,7 @@ describe('POST /v1/vad', () => {
     expect(res.headers.get('x-edgeinfer-tier')).toBe('edge');
     expect(res.headers.get('x-request-id')).toBe('vad-1');
     const body = VadResponse.parse(await res.json());
-    expect(body.models).toEqual({ 'silero-vad': '5' });
+    expect(body.models).toEqual(await servedVersions('edge', vadTask.models));
     expect(body.sample_rate).toBe(22050);
     expect(body.duration_ms).toBeCloseTo(speech.durationMs, 0);
     expectSegmentsFollowSpeech(body.segments, speech);

@@ -129,6 +129,8 @@ export async function quantizeCommand(args: string[], options: QuantizeCommandOp
     sha256: sha256Hex(result.bytes),
     bytes: result.bytes.length,
     quantization: { mode, sourceVersion: from.version, sourceSha256: from.sha256, ...(calibration ? { calibration } : {}), keepFloat, minElements, toolVersion },
+    // The outputs mean what the source's mean: a recogniser's classes are read with the same labels.
+    ...(from.labels ? { labels: from.labels } : {}),
   };
   await upsertVersion(join(folder.dir, 'manifest.json'), version);
   log(`Wrote ${relative(options.repoRoot, target)}: ${result.bytes.length} bytes (${((100 * result.bytes.length) / source.length).toFixed(1)}% of ${from.version}), sha256 ${version.sha256} (${elapsed()})`);
