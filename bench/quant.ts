@@ -26,7 +26,7 @@ const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf
 function headlineFigure(version: ModelVersion): string {
   const figures = version.evaluation?.figures;
   if (!figures) return version.quantization ? 'not evaluated' : 'reference';
-  if ('exactLineShare' in figures) return `${Math.round(figures.exactLineShare! * figures.lines!)}/${figures.lines} lines exact (${Math.round(figures.exactLineShareIgnoringSpaces! * figures.lines!)} ignoring spaces), CER ${(100 * figures.characterErrorRate!).toFixed(2)}%, IoU ${figures.meanBoxIoU!.toFixed(3)}`;
+  if ('exactLineShare' in figures) return `${Math.round(figures.exactLineShare! * figures.lines!)}/${figures.lines} lines exact (${Math.round(figures.exactLineShareIgnoringSpaces! * figures.lines!)} ignoring spaces), CER ${(100 * figures.characterErrorRate!).toFixed(2)}%, IoU ${figures.meanBoxIoU!.toFixed(3)}${figures.printedLineShareCandidate === undefined ? '' : `; as printed: ${Math.round(figures.printedLineShareCandidate * figures.lines!)}/${figures.lines} (fp32 ${Math.round(figures.printedLineShareSource! * figures.lines!)})`}`;
   return `frames agree ${(100 * figures.frameAgreement!).toFixed(1)}%, boundary shift ${figures.boundaryShiftMs} ms`;
 }
 

@@ -56,6 +56,11 @@ describe('figures', () => {
     expect(figures).toMatchObject({ exactLineShare: 0, exactLineShareIgnoringSpaces: 1 });
   });
 
+  it('reports, beside the gate, which reading has the lines as printed', () => {
+    const figures = ocrFigures([{ source: [line('Pleasesign both')], candidate: [line('Please sign both')], printed: ['Please sign both'] }]);
+    expect(figures).toMatchObject({ exactLineShare: 0, printedLineShareSource: 0, printedLineShareCandidate: 1 });
+  });
+
   it('agrees frame by frame at the threshold and measures each boundary to the nearest of its kind', () => {
     const figures = vadFigures([{
       source: { probabilities: Float32Array.of(0.1, 0.6, 0.7, 0.2), segments: [{ start_ms: 32, end_ms: 96 }] },

@@ -10,11 +10,15 @@ export interface EvaluationSet {
   task: 'vad' | 'ocr';
   /** The models the task pipeline runs: the one evaluated is swapped, the others stay float32. */
   models: readonly string[];
+  /** Which files of the folder are inputs; the others (the printed texts) are read by name. */
+  inputs: RegExp;
+  /** OCR: a file mapping each image's name to the lines printed in it, in reading order. */
+  truth?: string;
 }
 
 export const evaluationSets: readonly EvaluationSet[] = [
-  { name: 'speech-eval-3', dir: 'test/fixtures/evaluation/speech', task: 'vad', models: ['silero-vad'] },
-  { name: 'ocr-eval-5', dir: 'test/fixtures/evaluation/ocr', task: 'ocr', models: ['paddleocr-det', 'paddleocr-cls', 'paddleocr-rec'] },
+  { name: 'speech-eval-3', dir: 'test/fixtures/evaluation/speech', task: 'vad', models: ['silero-vad'], inputs: /\.wav$/ },
+  { name: 'ocr-eval-5', dir: 'test/fixtures/evaluation/ocr', task: 'ocr', models: ['paddleocr-det', 'paddleocr-cls', 'paddleocr-rec'], inputs: /\.png$/, truth: 'truth.json' },
 ];
 
 export function evaluationSetFor(model: string): EvaluationSet {
@@ -23,5 +27,10 @@ export function evaluationSetFor(model: string): EvaluationSet {
   return set;
 }
 
-export const evaluationFiles = (set: EvaluationSet, repoRoot: string) => calibrationFiles(set, repoRoot);
+/** The set's input files, sorted by name. */
+export async function evaluationFiles(set: EvaluationSet, repoRoot: string): Promise<string[]> {
+  return (await calibrationFiles(set, repoRoot)).filter((path) => set.inputs.test(path));
+}
+
+/** Over every file of the folder, the printed texts included: they are part of what the figures mean. */
 export const evaluationHash = (set: EvaluationSet, repoRoot: string) => calibrationHash(set, repoRoot);

@@ -42,6 +42,18 @@ export function boxIoU(a: Box, b: Box): number {
 export interface OcrPair {
   source: readonly OcrLine[];
   candidate: readonly OcrLine[];
+  /** The lines printed in the image, when known: reported (never gated) against both readings. */
+  printed?: readonly string[];
+}
+
+/** How many of `printed` appear, exactly, among the lines read (each read line counted once). */
+function printedLinesRead(printed: readonly string[], read: readonly OcrLine[]): number {
+  const left = read.map((l) => l.text);
+  return printed.filter((text) => {
+    const at = left.indexOf(text);
+    if (at >= 0) left.splice(at, 1);
+    return at >= 0;
+  }).length;
 }
 
 /**
@@ -57,7 +69,15 @@ export function ocrFigures(pairs: readonly OcrPair[]): Figures {
   let characters = 0;
   let iouSum = 0;
   const noSpaces = (s: string) => s.replace(/\s+/g, '');
-  for (const { source, candidate } of pairs) {
+  let printedLines = 0;
+  let printedBySource = 0;
+  let printedByCandidate = 0;
+  for (const { source, candidate, printed } of pairs) {
+    if (printed) {
+      printedLines += printed.length;
+      printedBySource += printedLinesRead(printed, source);
+      printedByCandidate += printedLinesRead(printed, candidate);
+    }
     const used = new Set<number>();
     for (const line of source) {
       let best = -1;
@@ -86,6 +106,9 @@ export function ocrFigures(pairs: readonly OcrPair[]): Figures {
     exactLineShareIgnoringSpaces: lines ? exactIgnoringSpaces / lines : 1,
     characterErrorRate: characters ? errors / characters : errors > 0 ? 1 : 0,
     meanBoxIoU: lines ? iouSum / lines : 1,
+    // The gate compares with float32, as the service promises; these say which of the two reads the
+    // page as printed (a quantized reading that differs may be the right one).
+    ...(printedLines ? { printedLineShareSource: printedBySource / printedLines, printedLineShareCandidate: printedByCandidate / printedLines } : {}),
   };
 }
 

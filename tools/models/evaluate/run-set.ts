@@ -2,6 +2,7 @@
 // one model, on onnxruntime-node (one thread), and compares what the two pipelines answered.
 
 import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { readText, type Dictionary } from '../../../models/tasks/ocr/index.ts';
 import { detectSpeech } from '../../../models/tasks/vad/index.ts';
@@ -42,6 +43,7 @@ export async function runEvaluationSet(set: EvaluationSet, options: RunSetOption
       if (!dictionary) throw new Error(`evaluation set '${set.name}' needs the recogniser's dictionary`);
       const read = (bytes: Uint8Array, sessions: Map<string, ort.InferenceSession>): Promise<OcrResult> =>
         readText(bytes, sessionRunner(sessions, options.declaredOutputs), { dictionary, maxPixels });
+      const printed: Record<string, string[]> = set.truth ? JSON.parse(await readFile(join(options.repoRoot, set.dir, set.truth), 'utf8')) : {};
       const pairs: OcrPair[] = [];
       for (const path of files) {
         const bytes = new Uint8Array(await readFile(path));
@@ -50,7 +52,7 @@ export async function runEvaluationSet(set: EvaluationSet, options: RunSetOption
         const lost = source.lines.filter((l) => !candidate.lines.some((c) => c.text === l.text)).map((l) => `"${l.text}"`);
         const gained = candidate.lines.filter((c) => !source.lines.some((l) => l.text === c.text)).map((c) => `"${c.text}"`);
         options.log?.(`  ${path.slice(path.lastIndexOf('/') + 1)}: ${source.lines.length} lines${lost.length + gained.length ? `; float32 read ${lost.join(', ') || 'nothing else'}, the candidate ${gained.join(', ') || 'nothing else'}` : ', all read alike'}`);
-        pairs.push({ source: source.lines, candidate: candidate.lines });
+        pairs.push({ source: source.lines, candidate: candidate.lines, printed: printed[basename(path)] });
       }
       return ocrFigures(pairs);
     }
