@@ -1,8 +1,11 @@
-// The edge's answers equal onnxruntime-node's on the same real inputs: the WebAssembly build inside
-// workerd computes the same model, not an approximation of it.
+// The edge's answers equal onnxruntime-node's on the same real inputs and the same model version (the
+// one the edge carries): the WebAssembly build inside workerd computes the same model, not an
+// approximation of it.
 
 import * as ortNode from 'onnxruntime-node';
 import { join } from 'node:path';
+import { loadModelFolders } from '../../models/catalog-fs.ts';
+import { edgeCarriedVersion } from '../../models/manifest.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startEdgeWorker, type RunningWorker } from '../support/edge-worker.ts';
 import { postJson, sileroFrameInput, tensor, textLinePattern } from '../support/infer.ts';
@@ -16,8 +19,11 @@ beforeAll(async () => {
 });
 afterAll(() => edge?.stop());
 
-function nativeSession(model: string, file: string) {
-  return ortNode.InferenceSession.create(join(repoRoot, 'models', model, file), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+/** onnxruntime-node on the very version the edge carries for `model` (its serving choice). */
+async function nativeSession(model: string) {
+  const folder = (await loadModelFolders(join(repoRoot, 'models'))).find((f) => f.manifest.name === model)!;
+  const carried = edgeCarriedVersion(folder.manifest)!;
+  return ortNode.InferenceSession.create(join(folder.dir, carried.file), { intraOpNumThreads: 1, interOpNumThreads: 1 });
 }
 
 function expectClose(actual: number[], expected: ArrayLike<number>) {
@@ -30,7 +36,7 @@ describe('edge parity with onnxruntime-node', () => {
   it('silero-vad gives the same speech probabilities and state over real speech, frame after frame', async () => {
     const { sampleRate, samples } = readPcm16Wav(join(repoRoot, 'test/fixtures/speech-16k.wav'));
     expect(sampleRate).toBe(16000);
-    const native = await nativeSession('silero-vad', 'silero_vad_v5.onnx');
+    const native = await nativeSession('silero-vad');
     let nativeState: Float32Array = new Float32Array(2 * 128);
     let edgeState: number[] = Array(2 * 128).fill(0);
     const probabilities: number[] = [];
@@ -65,7 +71,7 @@ describe('edge parity with onnxruntime-node', () => {
   });
 
   it('paddleocr-cls gives the same direction probabilities for a batch of line crops', async () => {
-    const native = await nativeSession('paddleocr-cls', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+    const native = await nativeSession('paddleocr-cls');
     const line = textLinePattern();
     const flipped = line.slice().reverse();
     const batch = new Float32Array(line.length * 2);
