@@ -5,6 +5,7 @@
 import { BackendUnavailable } from '../protocol/errors.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
 import { type DecodedInferRequest, inputElements } from '../models/infer-request.ts';
+import { servedBy } from '../models/manifest.ts';
 import type { BackendClient } from './backend/client.ts';
 import type { EdgeModel } from './registry.ts';
 import { placeRequest } from './routing.ts';
@@ -39,8 +40,7 @@ export class EdgeInference {
 
   /** `id` is the caller's infer request id, echoed by the backend as by the edge. */
   async infer(model: EdgeModel, request: DecodedInferRequest, trace: RequestTrace, id: string | undefined): Promise<InferenceOutcome> {
-    // A version the edge does not carry goes to the backend whatever the model's tier.
-    if (model.weights && placeRequest(model.manifest, inputElements(request)) === 'edge') return this.#runHere(model, request, 'edge');
+    if (this.#runsHere(model) && placeRequest(model.manifest, inputElements(request)) === 'edge') return this.#runHere(model, request, 'edge');
 
     const { backend, log } = this.#deps;
     try {
@@ -56,7 +56,7 @@ export class EdgeInference {
       });
       return { ...forwarded, tier: 'gpu' };
     } catch (err) {
-      if (!(err instanceof BackendUnavailable) || !model.weights) throw err;
+      if (!(err instanceof BackendUnavailable) || !this.#runsHere(model)) throw err;
       log(`request ${trace.requestId}: ${err.message}; running ${model.manifest.name} at the edge instead`);
       return this.#runHere(model, request, 'edge-fallback');
     }
@@ -64,9 +64,18 @@ export class EdgeInference {
 
   /** Resolves when the model can answer: its session here, or the backend's readiness for it. */
   async ready(model: EdgeModel): Promise<void> {
-    if (model.weights) return this.#deps.runtime.ready(model);
+    if (this.#runsHere(model)) return this.#deps.runtime.ready(model);
     if (!this.#deps.backend) throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
     await this.#deps.backend.modelReady(model.manifest.name, model.version.version);
+  }
+
+  /**
+   * Whether `/v2` requests for this version may run here: the edge carries it, and the model is one
+   * the edge serves. A gpu-tier model's edge version is for the task pipelines' small inputs; a
+   * caller's own tensors for it go to the backend, and never fall back here.
+   */
+  #runsHere(model: EdgeModel): boolean {
+    return model.weights !== undefined && servedBy(model.manifest, 'edge');
   }
 
   async #runHere(model: EdgeModel, request: DecodedInferRequest, tier: ServedTier): Promise<InferenceOutcome> {

@@ -2,7 +2,7 @@
 // edge carries (models/manifest.ts, edgeCarriedVersion) comes with its bundled weights; every other
 // version, and the backend's models, come without and are forwarded.
 
-import { edgeCarriedVersion, lookupModel, type Manifest, type ModelVersion, parseManifest } from '../models/manifest.ts';
+import { edgeCarriedVersion, edgeCarriedVersions, lookupModel, type Manifest, type ModelVersion, parseManifest, servedBy } from '../models/manifest.ts';
 import { IntegrityError, verifyLabels } from '../models/integrity.ts';
 import { type Dictionary, parseDictionary } from '../models/tasks/ocr/dictionary.ts';
 import type { BundledModel } from './bundled-model.ts';
@@ -30,9 +30,10 @@ export class ModelRegistry {
     const labels = new Map<string, Record<string, string>>();
     for (const model of bundled) {
       const manifest = parseManifest(model.manifest, 'in the edge bundle');
-      const carried = edgeCarriedVersion(manifest);
-      if (carried && !model.weights[carried.version]) {
-        throw new Error(`edge bundle lacks weights for model '${manifest.name}' version '${carried.version}': run npm run models -- sync`);
+      for (const carried of edgeCarriedVersions(manifest)) {
+        if (!model.weights[carried.version]) {
+          throw new Error(`edge bundle lacks weights for model '${manifest.name}' version '${carried.version}': run npm run models -- sync`);
+        }
       }
       manifests.set(manifest.name, manifest);
       weights.set(manifest.name, model.weights);
@@ -73,9 +74,21 @@ export class ModelRegistry {
     }
   }
 
-  /** The named version of a model, or the edge's default version when `version` is undefined. */
+  /**
+   * A `/v2` request's model: the named version, or, when it names none, the default of the tier that
+   * serves the model (the edge's choice for tier edge and auto, the backend's for tier gpu).
+   */
   resolve(name: string, version?: string): EdgeModel {
-    const found = lookupModel(this.manifests, name, version, 'edge');
+    const manifest = this.manifests.get(name);
+    const found = lookupModel(this.manifests, name, version, manifest && !servedBy(manifest, 'edge') ? 'gpu' : 'edge');
     return { ...found, weights: this.#weights.get(name)![found.version.version] };
+  }
+
+  /** The version a task pipeline runs at the edge, with its weights; undefined when the edge has none. */
+  carried(name: string): EdgeModel | undefined {
+    const manifest = this.manifests.get(name);
+    const version = manifest && edgeCarriedVersion(manifest);
+    const weights = version && this.#weights.get(name)?.[version.version];
+    return manifest && version && weights ? { manifest, version, weights } : undefined;
   }
 }

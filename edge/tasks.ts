@@ -51,7 +51,7 @@ export class EdgeTasks {
   /** True when every model of the task has its weights in this Worker and every file is small enough. */
   runsHere(task: PreparedTask): boolean {
     const { registry } = this.#deps;
-    return task.definition.models.every((name) => registry.resolve(name).weights !== undefined) && task.works.every((work) => task.definition.fitsEdge(work));
+    return task.definition.models.every((name) => registry.carried(name) !== undefined) && task.works.every((work) => task.definition.fitsEdge(work));
   }
 
   async run(task: PreparedTask, trace: RequestTrace, timings: TaskTimings): Promise<TaskOutcome> {
@@ -71,7 +71,7 @@ export class EdgeTasks {
 
   /** The slowest of the pipeline's models sets how long the backend may take (cold starts included). */
   #timeoutMs(definition: TaskDefinition<z.ZodType, unknown>): number {
-    const timeouts = definition.models.map((name) => this.#deps.registry.resolve(name).manifest.routing?.backendTimeoutMs ?? this.#deps.defaultBackendTimeoutMs);
+    const timeouts = definition.models.map((name) => this.#deps.registry.manifests.get(name)?.routing?.backendTimeoutMs ?? this.#deps.defaultBackendTimeoutMs);
     return Math.max(...timeouts);
   }
 
@@ -79,7 +79,7 @@ export class EdgeTasks {
     const { registry, runtime } = this.#deps;
     const models: Record<string, string> = {};
     const run: RunModel = async (name, feeds) => {
-      const model = registry.resolve(name);
+      const model = registry.carried(name)!;
       models[name] = model.version.version;
       const inputs = Object.entries(feeds).map(([input, tensor]) => ({ name: input, ...tensor }));
       const startedMs = performance.now();
@@ -91,7 +91,7 @@ export class EdgeTasks {
     };
     const { definition, request } = task;
     const rec = definition.models.at(-1)!;
-    const dictionary = definition.name === 'ocr' ? await this.#deps.dictionary(rec, registry.resolve(rec).version.version) : undefined;
+    const dictionary = definition.name === 'ocr' ? await this.#deps.dictionary(rec, registry.carried(rec)!.version.version) : undefined;
     const results = [];
     // One file after another: a Worker runs one WebAssembly thread, so files in parallel would only interleave.
     for (const file of request.files) results.push(await definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines: 1 }));

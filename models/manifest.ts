@@ -263,12 +263,24 @@ export function servedBy(manifest: Manifest, tier: 'edge' | 'gpu'): boolean {
 }
 
 /**
- * The one version whose weights the edge carries: its default version for a model it serves, or the
- * version `models tune` chose for the edge (`serving.edge`) of a gpu-tier model, which the task
- * pipelines then run at the edge. Undefined for a gpu-tier model without one. One version, not all:
- * every version would multiply the Worker's size and its isolate's memory; others are forwarded.
+ * The version the edge runs a model's task pipelines with and answers `/v2` requests with when they
+ * name none: its serving choice (else `defaultVersion`) for a model it serves, or the version
+ * `models tune` chose for the edge (`serving.edge`) of a gpu-tier model, which the pipelines then run
+ * at the edge (OCR of small images). Undefined for a gpu-tier model without one.
  */
 export function edgeCarriedVersion(manifest: Manifest): ModelVersion | undefined {
   if (!servedBy(manifest, 'edge') && manifest.serving?.edge === undefined) return undefined;
   return findVersion(manifest, undefined, 'edge');
+}
+
+/**
+ * Every version whose weights the edge bundles: the one above and, for a model the edge serves, its
+ * `defaultVersion` (the npm-sourced reference a caller may name). Not every variant: each would add
+ * its weights to the Worker's script; a version the edge lacks is forwarded to the backend.
+ */
+export function edgeCarriedVersions(manifest: Manifest): ModelVersion[] {
+  const carried = edgeCarriedVersion(manifest);
+  if (!carried) return [];
+  const reference = servedBy(manifest, 'edge') ? findVersion(manifest, manifest.defaultVersion) : undefined;
+  return reference && reference !== carried ? [carried, reference] : [carried];
 }

@@ -3,15 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StartedBackend, startTestBackend } from '../support/backend.ts';
+import { loadModelFolders } from '../../models/catalog-fs.ts';
+import { findVersion, type ModelVersion } from '../../models/manifest.ts';
 import { repoRoot } from '../support/edge-worker.ts';
 import { tensor } from '../support/infer.ts';
 
 let modelsDir: string;
 let server: StartedBackend;
+/** The detector version the backend answers with by default: the one a caller meets. */
+let served: ModelVersion;
 beforeAll(async () => {
   modelsDir = await mkdtemp(join(tmpdir(), 'edgeinfer-tampered-'));
   await cp(join(repoRoot, 'models'), modelsDir, { recursive: true });
-  const weights = join(modelsDir, 'paddleocr-det', 'ch_PP-OCRv4_det_infer.onnx');
+  const det = (await loadModelFolders(modelsDir)).find((f) => f.manifest.name === 'paddleocr-det')!;
+  served = findVersion(det.manifest, undefined, 'gpu')!;
+  const weights = join(det.dir, served.file);
   const bytes = await readFile(weights);
   bytes[bytes.length >> 1]! ^= 0x01;
   await writeFile(weights, bytes);
@@ -27,7 +33,7 @@ describe('a model whose weights fail sha256', () => {
     const res = await server.fetch('/v2/models/paddleocr-det/ready');
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/unavailable: its weights failed sha256 verification/);
-    expect(server.logs.join('\n')).toMatch(/paddleocr-det@4 unavailable: .*expected sha256 30a86f57/);
+    expect(server.logs.join('\n')).toMatch(new RegExp(`paddleocr-det@${served.version} unavailable: .*expected sha256 ${served.sha256.slice(0, 8)}`));
   });
 
   it('answers inference with 503 JSON', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorResponse, InferResponse, ModelMetadata, ServerMetadata } from '../../protocol/schemas.ts';
+import { servedManifest, servedVersions } from '../support/serving.ts';
 import { type StartedBackend, startTestBackend } from '../support/backend.ts';
 import { postJson, tensor, textLinePattern } from '../support/infer.ts';
 
@@ -40,17 +41,20 @@ describe('health and metadata routes', () => {
     expect(models.map((m) => m.name).sort()).toEqual(['paddleocr-cls', 'paddleocr-det', 'paddleocr-rec', 'silero-vad']);
   });
 
-  it('answers model metadata from the manifest, with and without a version', async () => {
+  it('answers model metadata from the manifest, with and without a version, listing every version that passed its gate', async () => {
+    const servable = (await servedManifest('paddleocr-rec')).versions.filter((v) => !v.quantization || v.evaluation?.passed).map((v) => v.version);
+    expect(servable).toContain('4');
     for (const path of ['/v2/models/paddleocr-rec', '/v2/models/paddleocr-rec/versions/4']) {
       const meta = ModelMetadata.parse(await (await server.fetch(path)).json());
-      expect(meta).toMatchObject({ name: 'paddleocr-rec', versions: ['4'], inputs: [{ name: 'x', shape: [-1, 3, 48, -1] }] });
+      expect(meta).toMatchObject({ name: 'paddleocr-rec', versions: servable, inputs: [{ name: 'x', shape: [-1, 3, 48, -1] }] });
     }
   });
 
-  it('reports a loaded model ready', async () => {
+  it('reports a loaded model ready, at the version it serves by default or the one named', async () => {
     const res = await server.fetch('/v2/models/paddleocr-det/ready');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ name: 'paddleocr-det', version: '4', ready: true });
+    expect(await res.json()).toEqual({ name: 'paddleocr-det', version: (await servedVersions('gpu', ['paddleocr-det']))['paddleocr-det'], ready: true });
+    expect(await (await server.fetch('/v2/models/paddleocr-det/versions/4/ready')).json()).toEqual({ name: 'paddleocr-det', version: '4', ready: true });
   });
 
   it('answers 404 for a model it does not serve', async () => {
@@ -78,7 +82,7 @@ describe('POST /v2/models/{name}/infer', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-edgeinfer-tier')).toBe('gpu');
     const body = InferResponse.parse(await res.json());
-    expect(body).toMatchObject({ model_name: 'paddleocr-rec', model_version: '4', id: 'req-1' });
+    expect(body).toMatchObject({ model_name: 'paddleocr-rec', model_version: (await servedVersions('gpu', ['paddleocr-rec']))['paddleocr-rec'], id: 'req-1' });
     expect(body.outputs[0]).toMatchObject({ name: 'softmax_11.tmp_0', datatype: 'FP32', shape: [1, 4, 6625] });
     // Each time step is a probability distribution over the dictionary.
     const firstStep = body.outputs[0]!.data.slice(0, 6625) as number[];

@@ -55,7 +55,7 @@ describe('backend client', () => {
     expect(result.modelVersion).toBe('4');
     expect(result.outputs[0]!.shape).toEqual([1, 8, 6625]);
 
-    const direct = await backend.signedPost('/v2/models/paddleocr-rec/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: line.shape, data: Array.from(line.data as Float32Array) }] });
+    const direct = await backend.signedPost('/v2/models/paddleocr-rec/versions/4/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: line.shape, data: Array.from(line.data as Float32Array) }] });
     const expected = ((await direct.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
     expect(Array.from(result.outputs[0]!.data as Float32Array)).toEqual(expected);
   });

@@ -5,6 +5,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolders } from '../../models/catalog-fs.ts';
+import { edgeCarriedVersion } from '../../models/manifest.ts';
 import { renderEdgeBundle } from '../../tools/models/sync.ts';
 import { repoRoot, startEdgeWorker, type RunningWorker } from '../support/edge-worker.ts';
 import { postJson, tensor } from '../support/infer.ts';
@@ -19,7 +20,9 @@ beforeAll(async () => {
     await mkdir(join(workDir, 'models'), { recursive: true });
     await cp(join(repoRoot, 'models', model), join(workDir, 'models', model), { recursive: true });
   }
-  const weights = join(workDir, 'models', 'silero-vad', 'silero_vad_v5.onnx');
+  // The version the edge answers with by default: the one a caller meets.
+  const silero = (await loadModelFolders(join(workDir, 'models'))).find((f) => f.manifest.name === 'silero-vad')!;
+  const weights = join(silero.dir, edgeCarriedVersion(silero.manifest)!.file);
   const bytes = await readFile(weights);
   const middle = bytes.length >> 1;
   bytes[middle] = bytes[middle]! ^ 0x01; // one flipped bit, deep inside the weights

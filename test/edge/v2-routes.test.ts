@@ -1,3 +1,4 @@
+import { servedManifest, servedVersions } from '../support/serving.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdgeWorker, type RunningWorker } from '../support/edge-worker.ts';
 import { bodyHeaders, decodeInferResponseBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../../protocol/binary.ts';
@@ -34,9 +35,11 @@ describe('edge v2 routes', () => {
   it('serves metadata for edge-tier models from their manifests', async () => {
     const res = await edge.fetch('/v2/models/silero-vad');
     expect(res.status).toBe(200);
+    const servable = (await servedManifest('silero-vad')).versions.filter((v) => !v.quantization || v.evaluation?.passed).map((v) => v.version);
+    expect(servable).toEqual(expect.arrayContaining(['5']));
     expect(await res.json()).toEqual({
       name: 'silero-vad',
-      versions: ['5'],
+      versions: servable,
       platform: 'onnxruntime_onnx',
       inputs: [
         { name: 'input', datatype: 'FP32', shape: [-1, -1] },
@@ -70,12 +73,19 @@ describe('edge v2 routes', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-edgeinfer-tier')).toBe('edge');
     const body = (await res.json()) as { model_name: string; model_version: string; id: string; outputs: { name: string; shape: number[]; datatype: string; data: number[] }[] };
-    expect(body).toMatchObject({ model_name: 'silero-vad', model_version: '5', id: 'req-42' });
+    expect(body).toMatchObject({ model_name: 'silero-vad', model_version: (await servedVersions('edge', ['silero-vad']))['silero-vad'], id: 'req-42' });
     expect(body.outputs.map((o) => [o.name, o.datatype, o.shape])).toEqual([
       ['output', 'FP32', [2, 1]],
       ['stateN', 'FP32', [2, 2, 128]],
     ]);
     for (const p of body.outputs[0]!.data) expect(p).toBeGreaterThanOrEqual(0);
+  });
+
+  it('runs the reference version at the edge when a request names it', async () => {
+    const res = await edge.fetch('/v2/models/silero-vad/versions/5/infer', postJson({ inputs: sileroInputs }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-edgeinfer-tier')).toBe('edge');
+    expect(((await res.json()) as { model_version: string }).model_version).toBe('5');
   });
 
   it('answers only the requested outputs, in the requested order', async () => {

