@@ -3,6 +3,7 @@
 // and sees the answer drawn, the tier, the models and the curl command; under a strict CSP, with no
 // request leaving the page's origin and no violation reported.
 
+import { ocrTask } from '../../models/tasks/catalog.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,7 +210,7 @@ describe('playground', () => {
     await expectSelfContained(opened);
   });
 
-  it('shows the text of a chosen or dropped image with its boxes drawn over it, the lines listed, and that the backend read it', async () => {
+  it('shows the text of a chosen or dropped image with its boxes drawn over it, the lines listed, and which tier read it', async () => {
     const lines = ['Hello playground', 'Edge inference 42'];
     const image = await renderer.render('playground', { lines, font: 'DejaVu-Sans', pointSize: 32, format: 'png' });
     const opened = await openPlayground();
@@ -217,8 +218,10 @@ describe('playground', () => {
     await page.fill('#api-key', edge.key.apiKey);
     await page.setInputFiles('#file', { name: 'text.png', mimeType: 'image/png', buffer: Buffer.from(image.bytes) });
 
-    await expect.poll(() => page.locator('#tier').textContent(), answered).toBe('gpu');
-    expect(await page.locator('#models').textContent()).toMatch(/paddleocr-det v\d+.*paddleocr-rec v\d+/);
+    // A small image is read at the edge, a larger one by the backend (the OCR task's edge threshold).
+    const pixels = Buffer.from(image.bytes).readUInt32BE(16) * Buffer.from(image.bytes).readUInt32BE(20);
+    await expect.poll(() => page.locator('#tier').textContent(), answered).toBe(pixels <= ocrTask.routing!.edgeMaxPixels ? 'edge' : 'gpu');
+    expect(await page.locator('#models').textContent()).toMatch(/paddleocr-det v[\w.-]+.*paddleocr-rec v[\w.-]+/);
     expect(await page.locator('#lines .line-text').allTextContents()).toEqual(lines);
     expect(await page.locator('#curl').textContent()).toContain("'content-type: image/png'");
 
