@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ocrTask } from '../models/tasks/catalog.ts';
 import { parseServerTiming } from '../models/tasks/timings.ts';
 import { startTestBackend, type StartedBackend, testSigningSecret } from '../test/support/backend.ts';
 import { startEdgeWorker, type RunningWorker } from '../test/support/edge-worker.ts';
@@ -156,6 +157,19 @@ async function benchOcr(e: RunningWorker, b: StartedBackend): Promise<void> {
       ...Object.entries(ocr).map(([tier, samples]) => stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50)),
       stageRows('edge runtime in-process (onnxruntime-web WASM, 1 thread)', inWasm, '—'),
     ],
+  );
+
+  // One printed line: under the task's edgeMaxPixels, so the edge reads it itself (issue 7's goal:
+  // ≤ 150 ms median locally), beside the backend reading the same image.
+  const line = renderPage(['Order 4471 shipped to Hamburg'], { width: 460, lineHeight: 60 });
+  const oneLine = await interleaved({
+    edge: () => e.fetch('/v1/ocr', png(line.png)),
+    backend: () => b.signedRaw('/v1/ocr', line.png, 'image/png'),
+  });
+  printTable(
+    `/v1/ocr on one printed line (${line.width}×${line.height} PNG, ${line.width * line.height} pixels; the edge runs images up to ${ocrTask.routing?.edgeMaxPixels ?? 0}): latency and where the time goes (mean ms)`,
+    ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
+    Object.entries(oneLine).map(([tier, samples]) => stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50)),
   );
 }
 
