@@ -1,10 +1,11 @@
-// The models the edge Worker carries: per model the one version `edgeCarriedVersion` picks, with the
-// bytes of its weights and labels as they lie in the model folder (what the bundle embeds).
+// The model versions the edge Worker carries (`edgeCarriedVersions`: its serving choice and, for a
+// model it serves, the reference version a caller may name), with the bytes of their weights and
+// labels as they lie in the model folder (what the bundle embeds). Each may hold a session at once.
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModelFolders } from '../../../models/catalog-fs.ts';
-import { edgeCarriedVersion, type Manifest, type ModelVersion } from '../../../models/manifest.ts';
+import { edgeCarriedVersions, type Manifest, type ModelVersion } from '../../../models/manifest.ts';
 
 export interface CarriedModel {
   manifest: Manifest;
@@ -27,18 +28,18 @@ async function fileBytes(path: string, what: string): Promise<number> {
 export async function carriedModels(modelsDir: string): Promise<CarriedModel[]> {
   const carried: CarriedModel[] = [];
   for (const { dir, manifest } of await loadModelFolders(modelsDir)) {
-    const version = edgeCarriedVersion(manifest);
-    if (!version) continue;
-    const weightsPath = join(dir, version.file);
-    const label = `${manifest.name}@${version.version}`;
-    carried.push({
-      manifest,
-      version,
-      dir,
-      weightsPath,
-      weightsBytes: await fileBytes(weightsPath, `${label}: weights`),
-      labelsBytes: version.labels ? await fileBytes(join(dir, version.labels.file), `${label}: labels`) : 0,
-    });
+    for (const version of edgeCarriedVersions(manifest)) {
+      const weightsPath = join(dir, version.file);
+      const label = `${manifest.name}@${version.version}`;
+      carried.push({
+        manifest,
+        version,
+        dir,
+        weightsPath,
+        weightsBytes: await fileBytes(weightsPath, `${label}: weights`),
+        labelsBytes: version.labels ? await fileBytes(join(dir, version.labels.file), `${label}: labels`) : 0,
+      });
+    }
   }
   return carried;
 }
