@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFolders } from '../../models/catalog-fs.ts';
-import { edgeCarriedVersion } from '../../models/manifest.ts';
+import { edgeCarriedVersions } from '../../models/manifest.ts';
 import { runCheck } from '../../tools/models/check/command.ts';
 import { formatReport, type Report } from '../../tools/models/check/report.ts';
 import { repoRoot } from '../support/edge-worker.ts';
@@ -20,10 +20,9 @@ beforeAll(async () => {
 
 describe('models check on this repository', () => {
   it("lists every model the edge carries, at its carried version, with its bytes and a session's memory", async () => {
-    const carried = (await loadModelFolders(join(repoRoot, 'models'))).flatMap(({ manifest }) => {
-      const version = edgeCarriedVersion(manifest);
-      return version ? [{ name: `${manifest.name}@${version.version}`, bytes: version.bytes, labels: version.labels?.bytes ?? 0 }] : [];
-    });
+    const carried = (await loadModelFolders(join(repoRoot, 'models'))).flatMap(({ manifest }) =>
+      edgeCarriedVersions(manifest).map((version) => ({ name: `${manifest.name}@${version.version}`, bytes: version.bytes, labels: version.labels?.bytes ?? 0 })),
+    );
     expect(carried.length).toBeGreaterThan(0);
     expect(report.models.map((m) => `${m.model}@${m.version}`)).toEqual(carried.map((c) => c.name));
     for (const [i, m] of report.models.entries()) {
