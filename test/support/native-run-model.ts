@@ -24,13 +24,7 @@ export function nativeRunModel(versions: Record<string, string> = {}): NativeRun
   const modelMs = new Map<string, number>();
 
   async function createSession(model: string): Promise<ort.InferenceSession> {
-    const folder = (await loadModelFolders(join(repoRoot, 'models'))).find((f) => f.manifest.name === model);
-    if (!folder) throw new Error(`no model folder for '${model}'`);
-    const version = findVersion(folder.manifest, versions[model]);
-    if (!version) throw new Error(`model '${model}' has no version '${versions[model]}'`);
-    const bytes = await readFile(join(folder.dir, version.file));
-    await verifyWeights(folder.manifest, version, bytes);
-    return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    return ort.InferenceSession.create(await verifiedWeights(model, versions[model]), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   }
 
   const run: RunModel = async (model, feeds) => {
@@ -52,4 +46,15 @@ export function nativeRunModel(versions: Record<string, string> = {}): NativeRun
     return outputs;
   };
   return { run, modelMs };
+}
+
+/** A model version's weights (its default version when none is named), once they match their manifest's sha256. */
+export async function verifiedWeights(model: string, wanted: string | undefined): Promise<Uint8Array> {
+  const folder = (await loadModelFolders(join(repoRoot, 'models'))).find((f) => f.manifest.name === model);
+  if (!folder) throw new Error(`no model folder for '${model}'`);
+  const version = findVersion(folder.manifest, wanted);
+  if (!version) throw new Error(`model '${model}' has no version '${wanted}'`);
+  const bytes = new Uint8Array(await readFile(join(folder.dir, version.file)));
+  await verifyWeights(folder.manifest, version, bytes);
+  return bytes;
 }

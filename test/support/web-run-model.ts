@@ -2,15 +2,10 @@
 // options of edge/wasm-runtime.ts) without workerd, for models the edge does not carry yet and for
 // measurements that need the stage split of a pipeline in that runtime.
 
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { datatypeFromOrt, datatypeOf } from '../../protocol/datatypes.ts';
-import { loadModelFolders } from '../../models/catalog-fs.ts';
-import { verifyWeights } from '../../models/integrity.ts';
-import { findVersion } from '../../models/manifest.ts';
 import type { NamedTensors, RunModel } from '../../models/tasks/run-model.ts';
-import { repoRoot } from './edge-worker.ts';
+import { verifiedWeights } from './native-run-model.ts';
 
 export interface WebRunModel {
   run: RunModel;
@@ -22,12 +17,7 @@ export function webRunModel(versions: Record<string, string> = {}): WebRunModel 
   ort.env.wasm.numThreads = 1;
   const sessions = new Map<string, Promise<ort.InferenceSession>>();
   async function createSession(model: string): Promise<ort.InferenceSession> {
-    const folder = (await loadModelFolders(join(repoRoot, 'models'))).find((f) => f.manifest.name === model);
-    if (!folder) throw new Error(`no model folder for '${model}'`);
-    const version = findVersion(folder.manifest, versions[model]);
-    if (!version) throw new Error(`model '${model}' has no version '${versions[model]}'`);
-    const bytes = await readFile(join(folder.dir, version.file));
-    await verifyWeights(folder.manifest, version, bytes);
+    const bytes = await verifiedWeights(model, versions[model]);
     return ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false });
   }
   const handle: WebRunModel = {

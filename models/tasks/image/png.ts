@@ -167,18 +167,23 @@ function toRgb(raw: Uint8Array, width: number, height: number, rowBytes: number,
         r = g = b = raw[s]!;
         if (channels === 2) a = raw[s + step]!;
       }
-      if (a !== 255) {
-        const white = 255 * (255 - a) + 127;
-        r = (r * a + white) / 255;
-        g = (g * a + white) / 255;
-        b = (b * a + white) / 255;
-      }
-      rgb[o] = r;
-      rgb[o + 1] = g;
-      rgb[o + 2] = b;
+      storeOverWhite(rgb, o, r, g, b, a);
     }
   }
   return rgb;
+}
+
+/** Writes one pixel at `o`, composited over white by its alpha (rounded, as ImageMagick flattens). */
+function storeOverWhite(rgb: Uint8Array, o: number, r: number, g: number, b: number, a: number): void {
+  if (a !== 255) {
+    const white = 255 * (255 - a) + 127;
+    r = (r * a + white) / 255;
+    g = (g * a + white) / 255;
+    b = (b * a + white) / 255;
+  }
+  rgb[o] = r;
+  rgb[o + 1] = g;
+  rgb[o + 2] = b;
 }
 
 /** fast-png's output (interlaced or 1/2/4-bit images) to RGB, alpha over white. */
@@ -201,19 +206,10 @@ function fastPngToRgb(png: DecodedPng): Uint8Array {
   const hasAlpha = channels === 2 || channels === 4;
   const colour = channels >= 3;
   for (let p = 0, s = 0, o = 0; p < pixels; p++, s += channels, o += 3) {
-    let r = samples[s]! >> shift;
-    let g = colour ? samples[s + 1]! >> shift : r;
-    let b = colour ? samples[s + 2]! >> shift : r;
-    if (hasAlpha) {
-      const a = samples[s + channels - 1]! >> shift;
-      const white = 255 * (255 - a) + 127;
-      r = (r * a + white) / 255;
-      g = (g * a + white) / 255;
-      b = (b * a + white) / 255;
-    }
-    rgb[o] = r;
-    rgb[o + 1] = g;
-    rgb[o + 2] = b;
+    const r = samples[s]! >> shift;
+    const g = colour ? samples[s + 1]! >> shift : r;
+    const b = colour ? samples[s + 2]! >> shift : r;
+    storeOverWhite(rgb, o, r, g, b, hasAlpha ? samples[s + channels - 1]! >> shift : 255);
   }
   return rgb;
 }
