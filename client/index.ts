@@ -14,13 +14,13 @@ import { OcrBatchResponse, OcrResponse, tierHeader, VadBatchResponse, type VadOp
 import { EdgeinferError } from './errors.ts';
 import { base64, type FileInput, imageContentType, rawBody } from './files.ts';
 import { backoffMs, retryableStatuses, retryAfterMs } from './retry.ts';
-import { UsageResponse } from './usage.ts';
+import { UsageResponse } from '../protocol/usage.ts';
 
 export { EdgeinferError } from './errors.ts';
 export type { FileInput } from './files.ts';
 export type { OcrBatchResponse, OcrResponse, VadBatchResponse, VadOptionsInput as VadOptions, VadResponse } from '../protocol/tasks.ts';
 export type { InferResponse } from '../protocol/schemas.ts';
-export type { UsageResponse } from './usage.ts';
+export type { UsageResponse } from '../protocol/usage.ts';
 /** An inference request as the caller writes it (optional fields may be left out). */
 export type InferRequest = z.input<typeof InferRequestSchema>;
 

@@ -4,6 +4,7 @@
 
 import type { Redis } from '@upstash/redis/cloudflare';
 import { ModelUnavailable } from '../protocol/errors.ts';
+import type { DayUsage, Usage } from '../protocol/usage.ts';
 
 /** Days of usage kept: a year of billing periods and a month of disputes. */
 const retentionSeconds = 400 * 24 * 60 * 60;
@@ -20,15 +21,6 @@ export interface UsageEvent {
   work?: { unit: string; amount: number } | undefined;
 }
 
-export interface DayUsage {
-  date: string;
-  requests: number;
-  inputElements: number;
-  computeMs: number;
-  requestsByTier: Record<string, number>;
-  /** Task work by unit (`audio_ms`, `pixels`); empty on days without task requests. */
-  work: Record<string, number>;
-}
 
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -71,12 +63,12 @@ function daysBetween(from: string, to: string): string[] {
 }
 
 /** One key's usage for each day from `from` to `to` (inclusive, YYYY-MM-DD), days without use included. */
-export async function readUsage(redis: Redis, keyId: string, from: string, to: string): Promise<{ days: DayUsage[]; total: Omit<DayUsage, 'date'> }> {
+export async function readUsage(redis: Redis, keyId: string, from: string, to: string): Promise<{ days: DayUsage[]; total: Usage }> {
   const days = daysBetween(from, to);
   const pipeline = redis.pipeline();
   for (const day of days) pipeline.hgetall(usageKey(keyId, day));
   const hashes = days.length ? ((await pipeline.exec()) as (Record<string, unknown> | null)[]) : [];
-  const total: Omit<DayUsage, 'date'> = { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: {} };
+  const total: Usage = { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: {} };
   const perDay = days.map((date, index) => {
     const hash = hashes[index] ?? {};
     const usage: DayUsage = {

@@ -96,7 +96,7 @@ describe('retries', () => {
   });
 
   it('retries a GET whose connection dropped, but not a POST, which the server may have run', async () => {
-    const usage = { keyId: 'key_1', from: '2026-11-01', to: '2026-11-01', days: [], total: { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {} } };
+    const usage = { keyId: 'key_1', from: '2026-11-01', to: '2026-11-01', days: [], total: { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: { audio_ms: 2000 } } };
     server.script(['drop', { status: 200, json: usage }]);
     expect(await client().usage({ from: '2026-11-01', to: '2026-11-01' })).toEqual(usage);
     expect(server.received).toHaveLength(2);

@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalUpstash, startLocalUpstash } from '../../infra/local/local-upstash.ts';
 import { seedApiKey, type SeededKey } from '../support/api-keys.ts';
-import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageResponse } from '../../protocol/usage.ts';
+import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor } from '../support/infer.ts';
 
 let upstash: LocalUpstash;
@@ -63,6 +66,17 @@ describe('usage metering', () => {
 
     const theirUsage = await settledUsage(other.apiKey, theirs);
     expect(theirUsage.total).toMatchObject({ requests: theirs, inputElements: theirs * elementsPerRequest });
+  });
+
+  it('meters a task request by its work: milliseconds of audio for /v1/vad', async () => {
+    const caller = await seedApiKey(edge.apiKeys, { owner: 'task-caller' });
+    const wav = new Uint8Array(readFileSync(join(repoRoot, 'test/fixtures/speech-16k.wav')));
+    const res = await edge.fetch('/v1/vad', { method: 'POST', headers: { 'content-type': 'audio/wav', authorization: `Bearer ${caller.apiKey}` }, body: wav });
+    expect(res.status).toBe(200);
+    const { duration_ms: durationMs } = (await res.json()) as { duration_ms: number };
+    const settled = UsageResponse.parse(await settledUsage(caller.apiKey, 1));
+    expect(settled.total).toMatchObject({ requests: 1, inputElements: 0, requestsByTier: { edge: 1 } });
+    expect(settled.total.work.audio_ms).toBe(Math.round(durationMs));
   });
 
   it('lists every day of the range, empty days included', async () => {
