@@ -66,8 +66,8 @@ function breakdown(samples: Sample[]): { stages: Record<string, number>; taskMs:
   return { stages, taskMs: stages.task ?? 0, modelMs };
 }
 
-function stageRows(tier: string, samples: Sample[] | { stages: Record<string, number>; taskMs: number; modelMs: number }, wallP50: number | string) {
-  const { stages, taskMs, modelMs } = Array.isArray(samples) ? breakdown(samples) : samples;
+function stageRows(tier: string, samples: Sample[], wallP50: number | string) {
+  const { stages, taskMs, modelMs } = breakdown(samples);
   const stage = (name: string) => (stages[name] === undefined ? '—' : `${stages[name]!.toFixed(1)} (${pct(stages[name]!, taskMs)})`);
   const models = Object.keys(stages).filter((n) => n.startsWith('model-'));
   return [
@@ -149,7 +149,7 @@ async function benchOcr(e: RunningWorker, b: StartedBackend): Promise<void> {
     edge: () => e.fetch('/v1/ocr', png(page.png)),
     backend: () => b.signedRaw('/v1/ocr', page.png, 'image/png'),
   });
-  const inWasm = await webPipelineTimings(page.png, quick ? 3 : 8);
+  const inWasm = (await webPipelineTimings(page.png, quick ? 3 : 8)).map((timing) => ({ wallMs: timing.task!, timing, tier: 'edge runtime' }));
   printTable(
     `/v1/ocr on a rendered page of ten lines (${page.width}×${page.height} PNG): end-to-end latency and where the time goes (mean ms, share of the task)`,
     ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],

@@ -4,8 +4,8 @@
 // once per model run).
 
 import { BackendUnavailable } from '../protocol/errors.ts';
-import type { NamedTensors, RunModel } from '../models/tasks/run-model.ts';
 import type { TaskTimings } from '../models/tasks/timings.ts';
+import { taskAnswer, tierRunModel } from '../models/tasks/tier-run.ts';
 import type { TaskRequest } from '../models/tasks/task-request.ts';
 import type { TaskDefinition, Work } from '../models/tasks/tasks.ts';
 import type { Dictionary } from '../models/tasks/ocr/dictionary.ts';
@@ -77,24 +77,13 @@ export class EdgeTasks {
 
   async #runHere(task: PreparedTask, timings: TaskTimings): Promise<unknown> {
     const { registry, runtime } = this.#deps;
-    const models: Record<string, string> = {};
-    const run: RunModel = async (name, feeds) => {
-      const model = registry.carried(name)!;
-      models[name] = model.version.version;
-      const inputs = Object.entries(feeds).map(([input, tensor]) => ({ name: input, ...tensor }));
-      const startedMs = performance.now();
-      const outputs = await runtime.run(model, inputs, model.manifest.outputs.map((output) => output.name));
-      timings.addModel(name, performance.now() - startedMs);
-      const named: NamedTensors = {};
-      for (const { name: output, ...tensor } of outputs) named[output] = tensor;
-      return named;
-    };
+    const { run, models } = tierRunModel((name) => registry.carried(name)!, (model, modelRequest) => runtime.run(model, modelRequest.inputs, modelRequest.outputNames), timings);
     const { definition, request } = task;
     const rec = definition.models.at(-1)!;
     const dictionary = definition.name === 'ocr' ? await this.#deps.dictionary(rec, registry.carried(rec)!.version.version) : undefined;
     const results = [];
     // One file after another: a Worker runs one WebAssembly thread, so files in parallel would only interleave.
     for (const file of request.files) results.push(await definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines: 1 }));
-    return request.batch ? { results, models } : { ...(results[0] as object), models };
+    return taskAnswer(request.batch, results, models);
   }
 }

@@ -3,8 +3,8 @@
 
 import type { z } from 'zod';
 import type { Dictionary } from '../models/tasks/ocr/dictionary.ts';
-import type { NamedTensors, RunModel } from '../models/tasks/run-model.ts';
 import type { TaskTimings } from '../models/tasks/timings.ts';
+import { taskAnswer, tierRunModel } from '../models/tasks/tier-run.ts';
 import type { TaskRequest } from '../models/tasks/task-request.ts';
 import type { TaskDefinition } from '../models/tasks/tasks.ts';
 import type { InferenceService } from './inference.ts';
@@ -29,26 +29,12 @@ export class BackendTasks {
   /** The answer's JSON body: one result and `models`, or `results` and `models` for a batch. */
   async run(definition: TaskDefinition<z.ZodType, unknown>, request: TaskRequest<unknown>, timings: TaskTimings): Promise<unknown> {
     const { registry, inference } = this.#deps;
-    const models: Record<string, string> = {};
-    const run: RunModel = async (name, feeds) => {
-      const model = registry.resolve(name);
-      models[name] = model.version.version;
-      const outputNames = model.manifest.outputs.map((output) => output.name);
-      const inputs = Object.entries(feeds).map(([input, tensor]) => ({ name: input, ...tensor }));
-      const batchDimension = model.manifest.inputs[0]?.batchDimension;
-      const batchSize = batchDimension === undefined ? 1 : inputs[0]!.shape[batchDimension] ?? 1;
-      const startedMs = performance.now();
-      const outputs = await inference.infer(model, { inputs, outputNames, batchSize });
-      timings.addModel(name, performance.now() - startedMs);
-      const named: NamedTensors = {};
-      for (const { name: output, ...tensor } of outputs) named[output] = tensor;
-      return named;
-    };
+    const { run, models } = tierRunModel((name) => registry.resolve(name), (model, modelRequest) => inference.infer(model, modelRequest), timings);
     const rec = definition.models.at(-1)!;
     const dictionary = definition.name === 'ocr' ? this.#deps.dictionary(registry.resolve(rec)) : undefined;
     const recBatchLines = this.#deps.provider(registry.resolve(rec)) === 'cuda' ? undefined : 1;
     // The files of a batch run side by side: their model runs meet in the batchers.
     const results = await Promise.all(request.files.map((file) => definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines })));
-    return request.batch ? { results, models } : { ...(results[0] as object), models };
+    return taskAnswer(request.batch, results, models);
   }
 }

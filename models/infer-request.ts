@@ -75,3 +75,19 @@ export function decodeInferRequest(request: WireInferRequest, manifest: Manifest
   }
   return { inputs, outputNames, batchSize: batchSize ?? 1 };
 }
+
+/**
+ * A task pipeline's feeds (models/tasks/run-model.ts) as an infer request: inputs in the manifest's
+ * order, every output asked for, the batch read from the batched inputs. The pipelines build their
+ * feeds from the manifests, so nothing here is the caller's to check.
+ */
+export function requestFromFeeds(manifest: Manifest, feeds: Readonly<Record<string, Omit<Tensor, 'name'>>>): DecodedInferRequest {
+  let batchSize = 1;
+  const inputs = manifest.inputs.map((spec) => {
+    const tensor = feeds[spec.name];
+    if (!tensor) throw new Error(`the pipeline gave model '${manifest.name}' no input '${spec.name}'`);
+    if (spec.batchDimension !== undefined) batchSize = tensor.shape[spec.batchDimension]!;
+    return { name: spec.name, ...tensor };
+  });
+  return { inputs, outputNames: manifest.outputs.map((output) => output.name), batchSize };
+}

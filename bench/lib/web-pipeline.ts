@@ -1,5 +1,6 @@
 // The OCR pipeline in the edge's runtime, in this process (onnxruntime-web WASM, one thread, see
-// test/support/web-run-model.ts): the stage split of a tier that cannot run OCR itself yet.
+// test/support/web-run-model.ts): the stage split of the edge's runtime on a page the edge itself forwards
+// (it reads only images under the OCR task's edgeMaxPixels).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,8 +12,8 @@ import { parseServerTiming, TaskTimings } from '../../models/tasks/timings.ts';
 import { repoRoot } from '../../test/support/edge-worker.ts';
 import { webRunModel } from '../../test/support/web-run-model.ts';
 
-/** Mean milliseconds per stage over `runs` runs of one image, after one warm-up run. */
-export async function webPipelineTimings(image: Uint8Array, runs: number): Promise<{ stages: Record<string, number>; taskMs: number; modelMs: number }> {
+/** The Server-Timing-style split of `runs` runs of one image (milliseconds by stage), after one warm-up run. */
+export async function webPipelineTimings(image: Uint8Array, runs: number): Promise<Record<string, number>[]> {
   const rec = (await loadModelFolders(join(repoRoot, 'models'))).find((f) => f.manifest.name === ocrTask.models[2])!;
   const labels = findVersion(rec.manifest, undefined)!.labels!;
   const dictionary = parseDictionary(readFileSync(join(rec.dir, labels.file), 'utf8'));
@@ -27,8 +28,5 @@ export async function webPipelineTimings(image: Uint8Array, runs: number): Promi
   await once();
   const all: Record<string, number>[] = [];
   for (let i = 0; i < runs; i++) all.push(await once());
-  const names = new Set(all.flatMap((t) => Object.keys(t)));
-  const stages = Object.fromEntries([...names].map((name) => [name, all.reduce((sum, t) => sum + (t[name] ?? 0), 0) / all.length]));
-  const modelMs = Object.entries(stages).filter(([name]) => name.startsWith('model-')).reduce((sum, [, ms]) => sum + ms, 0);
-  return { stages, taskMs: stages.task!, modelMs };
+  return all;
 }

@@ -14,6 +14,7 @@ import { type StartedBackend, startTestBackend, testSigningSecret } from '../sup
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { textRenderer, type RenderedImage, type Renderer } from '../support/render-text.ts';
 import { servedVersions } from '../support/serving.ts';
+import { seedApiKey } from '../support/api-keys.ts';
 import { webRunModel } from '../support/web-run-model.ts';
 
 // PP-OCRv4's recogniser runs Latin words together at times (see test/models/tasks/ocr-read-text.test.ts)
@@ -109,11 +110,14 @@ describe('POST /v1/ocr', () => {
     for (const result of body.results) expect(compact(result.text)).toBe(compact(lines.join('\n')));
   });
 
-  it('charges the rate limit by megapixels, at least one unit per image', async () => {
-    const res = await edge.fetch('/v1/ocr', image(png.bytes, 'image/png'));
-    const { width, height } = OcrResponse.parse(await res.json());
-    expect(Math.ceil((width * height) / ocrTask.rateLimit.workPerUnit)).toBe(1);
-    const before = Number(res.headers.get('ratelimit-remaining'));
-    expect(before).toBeGreaterThan(0);
+  it('charges the rate limit by megapixels: one unit per started workPerUnit of each image', async () => {
+    const fresh = await seedApiKey(edge.apiKeys, { plan: 'pro' });
+    const files = [png.bytes, jpeg.bytes].map((bytes) => Buffer.from(bytes).toString('base64'));
+    const res = await edge.fetch('/v1/ocr', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh.apiKey}` }, body: JSON.stringify({ files }) });
+    expect(res.status).toBe(200);
+    const { results } = OcrBatchResponse.parse(await res.json());
+    const units = results.reduce((sum, { width, height }) => sum + Math.max(1, Math.ceil((width * height) / ocrTask.rateLimit.workPerUnit)), 0);
+    expect(units).toBe(2);
+    expect(Number(res.headers.get('ratelimit-limit')) - Number(res.headers.get('ratelimit-remaining'))).toBe(units);
   });
 });

@@ -1,8 +1,9 @@
-// A RunModel (models/tasks/run-model.ts) over onnxruntime-node sessions of the model folders: how the
-// pipeline tests run the real models without a tier. Each session is created once, from weights that
-// passed their manifest's sha256, and reused.
+// RunModels (models/tasks/run-model.ts) over onnxruntime sessions of the model folders: how the
+// pipeline tests and benchmarks run the real models without a tier. Each session is created once,
+// from weights that passed their manifest's sha256, and reused. `nativeRunModel` runs onnxruntime-node;
+// web-run-model.ts gives the same over onnxruntime-web.
 
-import * as ort from 'onnxruntime-node';
+import * as ortNode from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { datatypeFromOrt, datatypeOf } from '../../protocol/datatypes.ts';
@@ -12,40 +13,49 @@ import { verifyWeights } from '../../models/integrity.ts';
 import type { NamedTensors, RunModel } from '../../models/tasks/run-model.ts';
 import { repoRoot } from './edge-worker.ts';
 
-export interface NativeRunModel {
+type TensorData = NamedTensors[string]['data'];
+
+/** What onnxruntime-node and onnxruntime-web share, as far as running a model goes. */
+export interface OrtModule {
+  Tensor: new (type: never, data: TensorData, dims: readonly number[]) => unknown;
+  InferenceSession: {
+    create(bytes: Uint8Array, options: Record<string, unknown>): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { type: string; dims: readonly number[]; data: unknown }>> }>;
+  };
+}
+
+export interface OrtRunModel {
   run: RunModel;
-  /** Milliseconds spent inside `session.run`, per model, since creation. */
-  modelMs: Map<string, number>;
+  /** Called after each model run with its wall time; replaceable between runs. */
+  onModelRun: (model: string, ms: number) => void;
 }
 
 /** `versions` picks a version per model (its default otherwise). */
-export function nativeRunModel(versions: Record<string, string> = {}): NativeRunModel {
-  const sessions = new Map<string, Promise<ort.InferenceSession>>();
-  const modelMs = new Map<string, number>();
-
-  async function createSession(model: string): Promise<ort.InferenceSession> {
-    return ort.InferenceSession.create(await verifiedWeights(model, versions[model]), { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  }
-
-  const run: RunModel = async (model, feeds) => {
-    let session = sessions.get(model);
-    if (!session) sessions.set(model, (session = createSession(model)));
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, tensor] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(datatypeOf(tensor.datatype).ortType, tensor.data, tensor.shape);
-    }
-    const started = performance.now();
-    const results = await (await session).run(ortFeeds);
-    modelMs.set(model, (modelMs.get(model) ?? 0) + performance.now() - started);
-    const outputs: NamedTensors = {};
-    for (const [name, value] of Object.entries(results)) {
-      const datatype = datatypeFromOrt(value.type);
-      if (!datatype) throw new Error(`model '${model}' output '${name}' has unsupported type ${value.type}`);
-      outputs[name] = { datatype, shape: [...value.dims], data: value.data as NamedTensors[string]['data'] };
-    }
-    return outputs;
+export function ortRunModel(ort: OrtModule, sessionOptions: Record<string, unknown>, versions: Record<string, string> = {}): OrtRunModel {
+  const sessions = new Map<string, ReturnType<OrtModule['InferenceSession']['create']>>();
+  const handle: OrtRunModel = {
+    onModelRun: () => {},
+    run: async (model, feeds) => {
+      let session = sessions.get(model);
+      if (!session) sessions.set(model, (session = verifiedWeights(model, versions[model]).then((bytes) => ort.InferenceSession.create(bytes, sessionOptions))));
+      const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(datatypeOf(t.datatype).ortType as never, t.data, t.shape)]));
+      const started = performance.now();
+      const results = await (await session).run(ortFeeds);
+      handle.onModelRun(model, performance.now() - started);
+      const outputs: NamedTensors = {};
+      for (const [name, value] of Object.entries(results)) {
+        const datatype = datatypeFromOrt(value.type);
+        if (!datatype) throw new Error(`model '${model}' output '${name}' has unsupported type ${value.type}`);
+        outputs[name] = { datatype, shape: [...value.dims], data: value.data as TensorData };
+      }
+      return outputs;
+    },
   };
-  return { run, modelMs };
+  return handle;
+}
+
+/** onnxruntime-node on one thread, as the backend runs a model on CPU. */
+export function nativeRunModel(versions: Record<string, string> = {}): OrtRunModel {
+  return ortRunModel(ortNode as unknown as OrtModule, { intraOpNumThreads: 1, interOpNumThreads: 1 }, versions);
 }
 
 /** A model version's weights (its default version when none is named), once they match their manifest's sha256. */

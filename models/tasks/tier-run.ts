@@ -1,0 +1,41 @@
+// What every tier does around a task pipeline, written once: the RunModel it hands the pipeline
+// (recording which version of each model answered and how long each run took) and the answer's shape.
+
+import type { Tensor } from '../../protocol/tensor-codec.ts';
+import { type DecodedInferRequest, requestFromFeeds } from '../infer-request.ts';
+import type { Manifest, ModelVersion } from '../manifest.ts';
+import type { NamedTensors, RunModel } from './run-model.ts';
+import type { TaskTimings } from './timings.ts';
+
+export interface TierModel {
+  manifest: Manifest;
+  version: ModelVersion;
+}
+
+/**
+ * A RunModel over a tier's own way of running a model it resolved by name (a WASM session at the
+ * edge, a batcher on the backend). `models` fills with the version of each model that ran.
+ */
+export function tierRunModel<M extends TierModel>(
+  resolve: (name: string) => M,
+  runRequest: (model: M, request: DecodedInferRequest) => Promise<Tensor[]>,
+  timings: TaskTimings,
+): { run: RunModel; models: Record<string, string> } {
+  const models: Record<string, string> = {};
+  const run: RunModel = async (name, feeds) => {
+    const model = resolve(name);
+    models[name] = model.version.version;
+    const startedMs = performance.now();
+    const outputs = await runRequest(model, requestFromFeeds(model.manifest, feeds));
+    timings.addModel(name, performance.now() - startedMs);
+    const named: NamedTensors = {};
+    for (const { name: output, ...tensor } of outputs) named[output] = tensor;
+    return named;
+  };
+  return { run, models };
+}
+
+/** A task's answer: one result with `models`, or, for a batch, `results` (one per file, in order) and `models`. */
+export function taskAnswer(batch: boolean, results: readonly unknown[], models: Record<string, string>): unknown {
+  return batch ? { results, models } : { ...(results[0] as object), models };
+}
