@@ -1,9 +1,11 @@
 // `npm run bench:edge`: the edge Worker measured against native onnxruntime, side by side in one run.
 //
-// Prints (1) the Worker bundle's size against Workers' script limit, (2) per model, the latency of
-// `infer` through the local Worker (workerd, onnxruntime-web WASM) beside onnxruntime-node (native,
-// one thread) on the same input, with their ratio, (3) cold start: a fresh isolate's first infer,
-// and (4) what a session costs in the edge runtime: WASM memory after creation, first-inference CPU.
+// Prints (1) the Worker bundle's size against Workers' script limit, (2) per model version the edge
+// carries, one run inside workerd (onnxruntime-web WASM, timed from outside, see
+// lib/edge-run-worker.ts) beside onnxruntime-node (native, one thread) on the same file and input,
+// with their ratio, and beside the same WASM in Node with and without explicit bounds checks,
+// (3) the same infer end to end through the local Worker's HTTP API, (4) cold start: a fresh
+// isolate's first infer, and (5) the memory a session adds to workerd.
 
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,8 @@ import { readPcm16Wav } from '../test/support/wav.ts';
 import { edgeCarriedVersions, parseManifest } from '../models/manifest.ts';
 import { measureBundle } from '../tools/models/check/bundle-size.ts';
 import { workersLimits } from '../tools/models/check/limits.ts';
+import { startBoundsCheckedWeb } from './lib/bounds-checked-web.ts';
+import { ortFeeds } from './lib/ort-feeds.ts';
 import { interleave, printTable, summarise, timeMs } from './lib/stats.ts';
 
 const quick = process.argv.includes('--quick');
@@ -50,18 +54,6 @@ function cases(): Case[] {
   });
 }
 
-type OrtModule = typeof ortNode | typeof ortWeb;
-function feeds(ort: OrtModule, inputs: JsonTensor[]) {
-  return Object.fromEntries(
-    inputs.map((t) => [
-      t.name,
-      t.datatype === 'INT64'
-        ? new ort.Tensor('int64', BigInt64Array.from(t.data as number[], BigInt), t.shape)
-        : new ort.Tensor('float32', Float32Array.from(t.data as number[]), t.shape),
-    ]),
-  );
-}
-
 async function bundleSize(): Promise<void> {
   const { rawBytes, gzipBytes, modules } = await measureBundle(repoRoot);
   printTable('Worker bundle (wrangler deploy --dry-run)', ['module', 'raw', 'gzip'], [
@@ -70,14 +62,41 @@ async function bundleSize(): Promise<void> {
   ]);
 }
 
-/** Runs one infer through the Worker; returns the run time the Worker reported in Server-Timing. */
-async function inferOverHttp(edge: RunningWorker, c: Case): Promise<number> {
+/** Runs one infer through the Worker's API, reading the whole answer. */
+async function inferOverHttp(edge: RunningWorker, c: Case): Promise<void> {
   const res = await edge.fetch(`/v2/models/${c.model}/versions/${c.version}/infer`, postJson({ inputs: c.inputs }));
   if (res.status !== 200) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
-  return Number(/infer;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')?.[1] ?? Number.NaN);
 }
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/**
+ * Session runs inside workerd, timed from outside (bench/lib/edge-run-worker.ts): one request runs the
+ * infer once, the next `repeat + 1` times; their difference over `repeat` is one run, with the request
+ * path, the JSON decoding and the clock's granularity cancelled out.
+ */
+function inIsolateRuns(harness: RunningWorker, c: Case) {
+  const body = JSON.stringify({ inputs: c.inputs });
+  const runs = async (repeat: number) => {
+    const query = new URLSearchParams({ model: c.model, version: c.version, repeat: String(repeat) });
+    const res = await harness.fetch(`/?${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    if (res.status !== 204) throw new Error(`edge-run harness answered ${res.status}: ${await res.text()}`);
+  };
+  const perRunMs: number[] = [];
+  let repeat = 10;
+  return {
+    perRunMs,
+    /** Sizes `repeat` so that one sample spends about 25 ms in runs: long next to the request path's jitter. */
+    async calibrate() {
+      const estimate = ((await timeMs(() => runs(11))) - (await timeMs(() => runs(1)))) / 10;
+      repeat = Math.min(400, Math.max(5, Math.round(25 / Math.max(estimate, 0.01))));
+    },
+    async sample() {
+      const once = await timeMs(() => runs(1));
+      const many = await timeMs(() => runs(repeat + 1));
+      perRunMs.push((many - once) / repeat);
+    },
+  };
+}
 
 async function coldStart(c: Case): Promise<{ firstMs: number; secondMs: number }> {
   const edge = await startEdgeWorker();
@@ -142,7 +161,10 @@ async function main(): Promise<void> {
   ortWeb.env.wasm.numThreads = 1;
   // Thousands of requests a minute: this measures inference, not the plan's limit (bench:gateway does).
   const edge = await startEdgeWorker({ vars: { RATE_LIMIT_PRO: '1000000', RATE_LIMIT_FREE: '1000000' } });
-  const latencyRows: (string | number)[][] = [];
+  const harness = await startEdgeWorker({ entrypoint: join(repoRoot, 'bench/lib/edge-run-worker.ts') });
+  const boundsChecked = startBoundsCheckedWeb();
+  const httpRows: (string | number)[][] = [];
+  const runRows: (string | number)[][] = [];
   const coldRows: (string | number)[][] = [];
   const costRows: (string | number)[][] = [];
   try {
@@ -151,24 +173,30 @@ async function main(): Promise<void> {
       const path = join(repoRoot, 'models', c.model, c.file);
       const native = await ortNode.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
       const web = await ortWeb.InferenceSession.create(readFileSync(path), { graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false });
-      const nativeFeeds = feeds(ortNode, c.inputs);
-      const webFeeds = feeds(ortWeb, c.inputs);
-      const workerRunMs: number[] = [];
+      const nativeFeeds = ortFeeds(ortNode, c.inputs);
+      const webFeeds = ortFeeds(ortWeb, c.inputs);
+      const inIsolate = inIsolateRuns(harness, c);
+      await inIsolate.calibrate();
+      await boundsChecked.load(path, c.inputs);
+      const boundsCheckedMs: number[] = [];
       const results = await interleave(
         {
-          edge: async () => workerRunMs.push(await inferOverHttp(edge, c)),
+          edge: () => inferOverHttp(edge, c),
           httpFloor: async () => (await edge.fetch('/v2/health/live')).arrayBuffer(),
+          edgeRun: () => inIsolate.sample(),
           native: () => native.run(nativeFeeds),
           webInNode: () => web.run(webFeeds),
+          webBoundsChecked: async () => boundsCheckedMs.push(await boundsChecked.run()),
         },
         schedule,
       );
       const { edge: e, httpFloor: f, native: n, webInNode: w } = results as Record<string, ReturnType<typeof summarise>>;
-      const measuredRunMs = workerRunMs.slice(schedule.warmup);
-      latencyRows.push([
-        label(c), e!.p50, e!.p99, f!.p50, n!.p50, n!.p99, (e!.p50 / n!.p50).toFixed(2),
-        mean(measuredRunMs), n!.mean, (mean(measuredRunMs) / n!.mean).toFixed(2),
-        w!.p50, (w!.p50 / n!.p50).toFixed(2),
+      const run = summarise(inIsolate.perRunMs.slice(schedule.warmup));
+      const checked = summarise(boundsCheckedMs.slice(schedule.warmup));
+      httpRows.push([label(c), e!.p50, e!.p99, f!.p50, n!.p50, (e!.p50 / n!.p50).toFixed(1)]);
+      runRows.push([
+        label(c), run.p50, run.p99, n!.p50, n!.p99, (run.p50 / n!.p50).toFixed(2),
+        w!.p50, (w!.p50 / n!.p50).toFixed(2), checked.p50, (checked.p50 / n!.p50).toFixed(2),
       ]);
     }
     for (const c of cases()) {
@@ -177,18 +205,28 @@ async function main(): Promise<void> {
       costRows.push([label(c), mib(statSync(join(repoRoot, 'models', c.model, c.file)).size), mib(await sessionMemoryBytes(c))]);
     }
   } finally {
-    await edge.stop();
+    boundsChecked.stop();
+    await Promise.all([edge.stop(), harness.stop()]);
   }
-  printTable(`Latency of one infer, ms (${schedule.rounds}×${schedule.perRound} interleaved samples each)`, [
-    'model', 'edge p50', 'edge p99', 'local HTTP floor p50', 'native p50', 'native p99', 'edge/native',
-    'edge run mean', 'native run mean', 'edge run/native', 'ort-web in Node p50', 'ort-web/native',
-  ], latencyRows);
+  printTable(`One run of the model inside the edge's isolate against native, ms (${schedule.rounds}×${schedule.perRound} interleaved samples each)`, [
+    'model', 'edge run p50', 'edge run p99', 'native p50', 'native p99', 'edge run/native', 'ort-web in Node p50', 'ort-web/native',
+    'ort-web, bounds-checked p50', 'bounds-checked/native',
+  ], runRows);
   console.log([
-    'edge: POST /v2/models/{model}/infer through the local Worker (wrangler dev\'s workerd, onnxruntime-web WASM, 1 thread), JSON in and out.',
-    'local HTTP floor: GET /v2/health/live on the same local server, the cost of the local dev server\'s request path alone.',
-    'native: InferenceSession.run in onnxruntime-node, CPU, 1 thread, in-process.',
-    'edge run: session.run inside the Worker, from its Server-Timing header (workerd\'s clock ticks in whole ms: the mean over all samples is exact, single values are not).',
+    'edge run: InferenceSession.run in workerd (onnxruntime-web WASM, 1 thread, the edge\'s own runtime and session options),',
+    '  timed from outside as the difference between requests that run it 1 and N+1 times, over N (bench/lib/edge-run-worker.ts).',
+    'native: InferenceSession.run in onnxruntime-node, CPU, 1 thread, in-process, on the same file and input.',
     'ort-web in Node: the same WASM build as the Worker, in-process.',
+    'ort-web, bounds-checked: the same in a Node whose V8 checks every WebAssembly memory access explicitly',
+    '  (--wasm-enforce-bounds-checks), as workerd\'s does: workerd never installs V8\'s WebAssembly trap handler.',
+  ].join('\n'));
+  printTable('The same infer end to end: POST /v2/models/{model}/versions/{version}/infer through the local Worker, ms', [
+    'model', 'edge p50', 'edge p99', 'local HTTP floor p50', 'native p50', 'edge/native',
+  ], httpRows);
+  console.log([
+    'edge: JSON in and out through wrangler\'s local server (its proxy Worker, then workerd), auth and rate limit included.',
+    'local HTTP floor: GET /v2/health/live on the same server: what the local request path costs before any model runs.',
+    '  It is milliseconds where silero runs in a fraction of one, so this ratio measures the local server, not the runtime.',
   ].join('\n'));
   printTable('Cold start: a fresh isolate, first infer after it is up (ORT WASM instantiate + sha256 + session + run), ms', ['model', 'first infer', 'second infer', 'under 500 ms'], coldRows);
   console.log('The first infer is single-threaded compute with no I/O but loopback: its wall time bounds the CPU time Workers would bill for it.');
