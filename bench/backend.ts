@@ -17,7 +17,13 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { bodyHeaders, decodeInferResponseBody, type EncodedBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../protocol/binary.ts';
+import {
+  bodyHeaders,
+  decodeInferResponseBody,
+  type EncodedBody,
+  encodeBinaryInferRequest,
+  inferenceHeaderContentLength,
+} from '../protocol/binary.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
 import { sessionOptions } from '../gpu-backend/runtime.ts';
 import { spawnBackend, type SpawnedBackend } from '../test/support/backend.ts';
@@ -45,8 +51,16 @@ function pattern(shape: number[]): Float32Array {
 // A 160-pixel-wide text line for the recogniser; a 320×320 page tile for the detector (640×640 has its
 // own table below, where one request at a time keeps its run time modest).
 const cases: Case[] = [
-  { model: 'paddleocr-rec', file: 'ch_PP-OCRv4_rec_infer.onnx', input: { name: 'x', datatype: 'FP32', shape: [1, 3, 48, 160], data: pattern([1, 3, 48, 160]) } },
-  { model: 'paddleocr-det', file: 'ch_PP-OCRv4_det_infer.onnx', input: { name: 'x', datatype: 'FP32', shape: [1, 3, 320, 320], data: pattern([1, 3, 320, 320]) } },
+  {
+    model: 'paddleocr-rec',
+    file: 'ch_PP-OCRv4_rec_infer.onnx',
+    input: { name: 'x', datatype: 'FP32', shape: [1, 3, 48, 160], data: pattern([1, 3, 48, 160]) },
+  },
+  {
+    model: 'paddleocr-det',
+    file: 'ch_PP-OCRv4_det_infer.onnx',
+    input: { name: 'x', datatype: 'FP32', shape: [1, 3, 320, 320], data: pattern([1, 3, 320, 320]) },
+  },
 ];
 
 function batchOf(input: Tensor, rows: number): Tensor {
@@ -60,7 +74,11 @@ function batchOf(input: Tensor, rows: number): Tensor {
 // not the server's, and would hide the server's own in every figure here.
 const agent = new http.Agent({ keepAlive: true });
 
-function post(url: URL, headers: Record<string, string>, body: Uint8Array): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Uint8Array }> {
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: Uint8Array,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Uint8Array }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
       const chunks: Buffer[] = [];
@@ -92,13 +110,21 @@ async function infer(backend: SpawnedBackend, model: string, body: EncodedBody):
 
 /** The same request through fetch (undici), for the overhead table's client column. */
 async function inferWithFetch(backend: SpawnedBackend, model: string, body: EncodedBody): Promise<void> {
-  const res = await fetch(new URL(`/v2/models/${model}/infer`, backend.url), { method: 'POST', headers: bodyHeaders(body), body: body.body as Uint8Array<ArrayBuffer> });
+  const res = await fetch(new URL(`/v2/models/${model}/infer`, backend.url), {
+    method: 'POST',
+    headers: bodyHeaders(body),
+    body: body.body as Uint8Array<ArrayBuffer>,
+  });
   if (res.status !== 200) throw new Error(`${model}: backend answered ${res.status}: ${await res.text()}`);
   decodeInferResponseBody(new Uint8Array(await res.arrayBuffer()), res.headers.get(inferenceHeaderContentLength));
 }
 
 /** `clients` callers each sending requests back to back until `total` have been answered. */
-async function closedLoop(total: number, clients: number, send: () => Promise<void>): Promise<{ throughput: number; p50: number; p99: number }> {
+async function closedLoop(
+  total: number,
+  clients: number,
+  send: () => Promise<void>,
+): Promise<{ throughput: number; p50: number; p99: number }> {
   const latencies: number[] = [];
   let started = 0;
   const t0 = performance.now();
@@ -119,7 +145,8 @@ async function closedLoop(total: number, clients: number, send: () => Promise<vo
 
 async function batchedBatchSizes(backend: SpawnedBackend, model: string): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(new URL('/metrics', backend.url))).text();
-  const read = (suffix: string) => Number(new RegExp(`edgeinfer_backend_batch_size_${suffix}\\{model="${model}"\\} (\\S+)`).exec(text)?.[1] ?? 0);
+  const read = (suffix: string) =>
+    Number(new RegExp(`edgeinfer_backend_batch_size_${suffix}\\{model="${model}"\\} (\\S+)`).exec(text)?.[1] ?? 0);
   return { sum: read('sum'), count: read('count') };
 }
 
@@ -145,7 +172,8 @@ async function concurrencySweep({ on, off, capped }: Servers, perRow: PerRowMs):
       // Rotating which goes first spreads any drift of the machine over all three.
       const order = [on, off, capped].map((_, i, all) => all[(i + index) % all.length]!);
       const results = new Map<SpawnedBackend, Awaited<ReturnType<typeof closedLoop>>>();
-      for (const backend of order) results.set(backend, await closedLoop(total, clients, async () => void (await infer(backend, c.model, body))));
+      for (const backend of order)
+        results.set(backend, await closedLoop(total, clients, async () => void (await infer(backend, c.model, body))));
       const [batched, unbatched, cappedRun] = [results.get(on)!, results.get(off)!, results.get(capped)!];
       const after = await batchedBatchSizes(on, c.model);
       const meanBatch = (after.sum - before.sum) / Math.max(1, after.count - before.count);
@@ -153,11 +181,25 @@ async function concurrencySweep({ on, off, capped }: Servers, perRow: PerRowMs):
       cappedSizes.set(c.model, cappedAfter);
       const cappedMeanBatch = (cappedAfter.sum - cappedBefore.sum) / Math.max(1, cappedAfter.count - cappedBefore.count);
       rows.push([
-        c.model, `1×${c.input.shape.slice(1).join('×')}`, String(clients), String(total),
-        batched.throughput.toFixed(1), unbatched.throughput.toFixed(1), (batched.throughput / unbatched.throughput).toFixed(2), inProcessBound(perRow, c.model, meanBatch).toFixed(2),
-        batched.p50.toFixed(0), batched.p99.toFixed(0), unbatched.p50.toFixed(0), unbatched.p99.toFixed(0), (batched.p99 / unbatched.p99).toFixed(2),
+        c.model,
+        `1×${c.input.shape.slice(1).join('×')}`,
+        String(clients),
+        String(total),
+        batched.throughput.toFixed(1),
+        unbatched.throughput.toFixed(1),
+        (batched.throughput / unbatched.throughput).toFixed(2),
+        inProcessBound(perRow, c.model, meanBatch).toFixed(2),
+        batched.p50.toFixed(0),
+        batched.p99.toFixed(0),
+        unbatched.p50.toFixed(0),
+        unbatched.p99.toFixed(0),
+        (batched.p99 / unbatched.p99).toFixed(2),
         meanBatch.toFixed(1),
-        cappedRun.throughput.toFixed(1), (cappedRun.throughput / unbatched.throughput).toFixed(2), inProcessBound(perRow, c.model, cappedMeanBatch).toFixed(2), cappedRun.p99.toFixed(0), (cappedRun.p99 / unbatched.p99).toFixed(2),
+        cappedRun.throughput.toFixed(1),
+        (cappedRun.throughput / unbatched.throughput).toFixed(2),
+        inProcessBound(perRow, c.model, cappedMeanBatch).toFixed(2),
+        cappedRun.p99.toFixed(0),
+        (cappedRun.p99 / unbatched.p99).toFixed(2),
       ]);
     }
   }
@@ -166,7 +208,10 @@ async function concurrencySweep({ on, off, capped }: Servers, perRow: PerRowMs):
 
 async function jsonAgainstBinary(off: SpawnedBackend): Promise<(string | number)[][]> {
   const input: Tensor = { name: 'x', datatype: 'FP32', shape: [1, 3, 640, 640], data: pattern([1, 3, 640, 640]) };
-  const json: EncodedBody = { body: new TextEncoder().encode(JSON.stringify({ inputs: [tensor('x', 'FP32', input.shape, input.data as Float32Array)] })), headerLength: undefined };
+  const json: EncodedBody = {
+    body: new TextEncoder().encode(JSON.stringify({ inputs: [tensor('x', 'FP32', input.shape, input.data as Float32Array)] })),
+    headerLength: undefined,
+  };
   const binaryIn = encodeBinaryInferRequest({ inputs: [input] });
   const binary = encodeBinaryInferRequest({ inputs: [input], binaryOutputs: true });
   const results = await interleave(
@@ -181,8 +226,20 @@ async function jsonAgainstBinary(off: SpawnedBackend): Promise<(string | number)
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
   return [
     ['JSON in, JSON out', mib(json.body.length), base.p50.toFixed(1), base.p99.toFixed(1), '1.00'],
-    ['binary in, JSON out', mib(binaryIn.body.length), results.binaryInJsonOut!.p50.toFixed(1), results.binaryInJsonOut!.p99.toFixed(1), (base.p50 / results.binaryInJsonOut!.p50).toFixed(2)],
-    ['binary in, binary out', mib(binary.body.length), results.binary!.p50.toFixed(1), results.binary!.p99.toFixed(1), (base.p50 / results.binary!.p50).toFixed(2)],
+    [
+      'binary in, JSON out',
+      mib(binaryIn.body.length),
+      results.binaryInJsonOut!.p50.toFixed(1),
+      results.binaryInJsonOut!.p99.toFixed(1),
+      (base.p50 / results.binaryInJsonOut!.p50).toFixed(2),
+    ],
+    [
+      'binary in, binary out',
+      mib(binary.body.length),
+      results.binary!.p50.toFixed(1),
+      results.binary!.p99.toFixed(1),
+      (base.p50 / results.binary!.p50).toFixed(2),
+    ],
   ];
 }
 
@@ -191,7 +248,10 @@ async function createSession(file: string): Promise<{ session: ort.InferenceSess
   const list = providers.split(',').map((p) => p.trim());
   for (const [i, provider] of list.entries()) {
     try {
-      return { session: await ort.InferenceSession.create(weights, { ...sessionOptions(undefined), executionProviders: list.slice(i) }), provider };
+      return {
+        session: await ort.InferenceSession.create(weights, { ...sessionOptions(undefined), executionProviders: list.slice(i) }),
+        provider,
+      };
     } catch {
       // next provider
     }
@@ -239,7 +299,10 @@ async function serverOverhead(off: SpawnedBackend): Promise<(string | number)[][
           server: async () => inferMs.push(await infer(off, c.model, body)),
           serverViaFetch: () => inferWithFetch(off, c.model, body),
           inProcess: () => session.run(feeds),
-          httpFloor: () => new Promise((resolve, reject) => http.get(new URL('/v2/health/live', off.url), { agent }, (res) => res.resume().on('end', resolve)).on('error', reject)),
+          httpFloor: () =>
+            new Promise((resolve, reject) =>
+              http.get(new URL('/v2/health/live', off.url), { agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
+            ),
           bareHttp: () => post(bare.url, { 'x-response-bytes': String(responseBytes) }, body.body),
         },
         quick ? { warmup: 2, rounds: 2, perRound: 3 } : { warmup: 3, rounds: 4, perRound: 5 },
@@ -248,10 +311,19 @@ async function serverOverhead(off: SpawnedBackend): Promise<(string | number)[][
       const inProcess = results.inProcess!;
       const bodyMiB = body.body.length / 1024 / 1024;
       rows.push([
-        c.model, `${rows_}×${c.input.shape.slice(1).join('×')}`, provider, inProcess.p50.toFixed(1), server.p50.toFixed(1), summarise(inferMs).p50.toFixed(1), (server.p50 - inProcess.p50).toFixed(1),
-        `${(((server.p50 - inProcess.p50) / inProcess.p50) * 100).toFixed(1)}%`, results.httpFloor!.p50.toFixed(1),
-        `${bodyMiB.toFixed(2)} / ${(responseBytes / 1024 / 1024).toFixed(2)}`, results.bareHttp!.p50.toFixed(1),
-        (server.p50 - inProcess.p50 - results.bareHttp!.p50).toFixed(1), results.serverViaFetch!.p50.toFixed(1),
+        c.model,
+        `${rows_}×${c.input.shape.slice(1).join('×')}`,
+        provider,
+        inProcess.p50.toFixed(1),
+        server.p50.toFixed(1),
+        summarise(inferMs).p50.toFixed(1),
+        (server.p50 - inProcess.p50).toFixed(1),
+        `${(((server.p50 - inProcess.p50) / inProcess.p50) * 100).toFixed(1)}%`,
+        results.httpFloor!.p50.toFixed(1),
+        `${bodyMiB.toFixed(2)} / ${(responseBytes / 1024 / 1024).toFixed(2)}`,
+        results.bareHttp!.p50.toFixed(1),
+        (server.p50 - inProcess.p50 - results.bareHttp!.p50).toFixed(1),
+        results.serverViaFetch!.p50.toFixed(1),
       ]);
     }
     await session.release();
@@ -322,28 +394,76 @@ async function main(): Promise<void> {
     process.stderr.write('server overhead…\n');
     const overhead = await serverOverhead(off);
 
-    console.log(`\nedgeinfer gpu-backend benchmark: ${active.join(', ')}; client and servers on one machine, binary tensor bodies unless stated`);
+    console.log(
+      `\nedgeinfer gpu-backend benchmark: ${active.join(', ')}; client and servers on one machine, binary tensor bodies unless stated`,
+    );
     printTable(
       `Dynamic batching on vs off: closed-loop clients, one request = one row (throughput in requests/s, latency in ms); ≤${cappedBatch}: batching on with MAX_BATCH_SIZE=${cappedBatch}`,
       [
-        'model', 'row', 'clients', 'requests', 'on req/s', 'off req/s', 'on/off', 'bound', 'on p50', 'on p99', 'off p50', 'off p99', 'p99 on/off', 'rows/run (on)',
-        `≤${cappedBatch} req/s`, `≤${cappedBatch}/off`, 'bound', `≤${cappedBatch} p99`, `p99 ≤${cappedBatch}/off`,
+        'model',
+        'row',
+        'clients',
+        'requests',
+        'on req/s',
+        'off req/s',
+        'on/off',
+        'bound',
+        'on p50',
+        'on p99',
+        'off p50',
+        'off p99',
+        'p99 on/off',
+        'rows/run (on)',
+        `≤${cappedBatch} req/s`,
+        `≤${cappedBatch}/off`,
+        'bound',
+        `≤${cappedBatch} p99`,
+        `p99 ≤${cappedBatch}/off`,
       ],
       sweep,
     );
     console.log(
       "bound: the most batching could multiply throughput by at that run's mean rows per run, from session.run in-process (next table): per-row time at batch 1 over per-row time at that batch. Serving adds per-request work that batching does not share (HTTP, body copies, encoding), on the same cores.",
     );
-    printTable('What batching can gain here at most: session.run in-process, per row, by batch size (ms)', ['model', 'batch', 'provider', 'run p50', 'per row', 'rows/s vs batch 1'], ceiling.table);
-    printTable('paddleocr-det 1×3×640×640, one client, batching off: JSON against binary tensor data (ms; speed-up against JSON)', ['body', 'request size', 'p50', 'p99', 'speed-up'], bodies);
-    printTable('Server overhead: HTTP round trip (binary bodies, batching off) against session.run in-process, same batch (ms)', [
-        'model', 'batch', 'in-process provider', 'session.run p50', 'server p50', 'of which infer', 'overhead', 'overhead %', 'HTTP floor p50', 'MiB in / out',
-        'bare HTTP, same bytes', 'overhead past bare HTTP', 'server p50, fetch client',
-      ], overhead);
-    console.log("of which infer: the server's own Server-Timing for its inference service (queue, handoff to the session thread, session.run, back).");
+    printTable(
+      'What batching can gain here at most: session.run in-process, per row, by batch size (ms)',
+      ['model', 'batch', 'provider', 'run p50', 'per row', 'rows/s vs batch 1'],
+      ceiling.table,
+    );
+    printTable(
+      'paddleocr-det 1×3×640×640, one client, batching off: JSON against binary tensor data (ms; speed-up against JSON)',
+      ['body', 'request size', 'p50', 'p99', 'speed-up'],
+      bodies,
+    );
+    printTable(
+      'Server overhead: HTTP round trip (binary bodies, batching off) against session.run in-process, same batch (ms)',
+      [
+        'model',
+        'batch',
+        'in-process provider',
+        'session.run p50',
+        'server p50',
+        'of which infer',
+        'overhead',
+        'overhead %',
+        'HTTP floor p50',
+        'MiB in / out',
+        'bare HTTP, same bytes',
+        'overhead past bare HTTP',
+        'server p50, fetch client',
+      ],
+      overhead,
+    );
+    console.log(
+      "of which infer: the server's own Server-Timing for its inference service (queue, handoff to the session thread, session.run, back).",
+    );
     console.log('HTTP floor: GET /v2/health/live on the same server, the cost of a round trip that carries no tensor.');
-    console.log('bare HTTP, same bytes: a do-nothing node:http server in its own process that reads the same request and answers as many bytes: moving the bytes alone.');
-    console.log('Clients are node:http with keep-alive; the last column is the same request from fetch (undici), whose own cost the figures leave out.');
+    console.log(
+      'bare HTTP, same bytes: a do-nothing node:http server in its own process that reads the same request and answers as many bytes: moving the bytes alone.',
+    );
+    console.log(
+      'Clients are node:http with keep-alive; the last column is the same request from fetch (undici), whose own cost the figures leave out.',
+    );
   } finally {
     agent.destroy();
     for (const backend of [on, off, capped]) backend.child.kill('SIGTERM');

@@ -56,10 +56,18 @@ function cases(): Case[] {
 
 async function bundleSize(): Promise<void> {
   const { rawBytes, gzipBytes, modules } = await measureBundle(repoRoot);
-  printTable('Worker bundle (wrangler deploy --dry-run)', ['module', 'raw', 'gzip'], [
-    ...modules.map((m) => [m.file, mib(m.rawBytes), mib(m.gzipBytes)]),
-    ['total', `${mib(rawBytes)} (${((rawBytes / workersLimits.scriptRawBytes) * 100).toFixed(1)}% of ${mib(workersLimits.scriptRawBytes)})`, mib(gzipBytes)],
-  ]);
+  printTable(
+    'Worker bundle (wrangler deploy --dry-run)',
+    ['module', 'raw', 'gzip'],
+    [
+      ...modules.map((m) => [m.file, mib(m.rawBytes), mib(m.gzipBytes)]),
+      [
+        'total',
+        `${mib(rawBytes)} (${((rawBytes / workersLimits.scriptRawBytes) * 100).toFixed(1)}% of ${mib(workersLimits.scriptRawBytes)})`,
+        mib(gzipBytes),
+      ],
+    ],
+  );
 }
 
 /** Runs one infer through the Worker's API, reading the whole answer. */
@@ -155,7 +163,6 @@ async function sessionMemoryBytes(c: Case): Promise<number> {
   }
 }
 
-
 async function main(): Promise<void> {
   await bundleSize();
   ortWeb.env.wasm.numThreads = 1;
@@ -171,8 +178,16 @@ async function main(): Promise<void> {
     for (const c of cases()) {
       process.stderr.write(`measuring ${label(c)}…\n`);
       const path = join(repoRoot, 'models', c.model, c.file);
-      const native = await ortNode.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
-      const web = await ortWeb.InferenceSession.create(readFileSync(path), { graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false });
+      const native = await ortNode.InferenceSession.create(path, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+      });
+      const web = await ortWeb.InferenceSession.create(readFileSync(path), {
+        graphOptimizationLevel: 'all',
+        enableCpuMemArena: false,
+        enableMemPattern: false,
+      });
       const nativeFeeds = ortFeeds(ortNode, c.inputs);
       const webFeeds = ortFeeds(ortWeb, c.inputs);
       const inIsolate = inIsolateRuns(harness, c);
@@ -195,8 +210,16 @@ async function main(): Promise<void> {
       const checked = summarise(boundsCheckedMs.slice(schedule.warmup));
       httpRows.push([label(c), e!.p50, e!.p99, f!.p50, n!.p50, (e!.p50 / n!.p50).toFixed(1)]);
       runRows.push([
-        label(c), run.p50, run.p99, n!.p50, n!.p99, (run.p50 / n!.p50).toFixed(2),
-        w!.p50, (w!.p50 / n!.p50).toFixed(2), checked.p50, (checked.p50 / n!.p50).toFixed(2),
+        label(c),
+        run.p50,
+        run.p99,
+        n!.p50,
+        n!.p99,
+        (run.p50 / n!.p50).toFixed(2),
+        w!.p50,
+        (w!.p50 / n!.p50).toFixed(2),
+        checked.p50,
+        (checked.p50 / n!.p50).toFixed(2),
       ]);
     }
     for (const c of cases()) {
@@ -208,28 +231,52 @@ async function main(): Promise<void> {
     boundsChecked.stop();
     await Promise.all([edge.stop(), harness.stop()]);
   }
-  printTable(`One run of the model inside the edge's isolate against native, ms (${schedule.rounds}×${schedule.perRound} interleaved samples each)`, [
-    'model', 'edge run p50', 'edge run p99', 'native p50', 'native p99', 'edge run/native', 'ort-web in Node p50', 'ort-web/native',
-    'ort-web, bounds-checked p50', 'bounds-checked/native',
-  ], runRows);
-  console.log([
-    'edge run: InferenceSession.run in workerd (onnxruntime-web WASM, 1 thread, the edge\'s own runtime and session options),',
-    '  timed from outside as the difference between requests that run it 1 and N+1 times, over N (bench/lib/edge-run-worker.ts).',
-    'native: InferenceSession.run in onnxruntime-node, CPU, 1 thread, in-process, on the same file and input.',
-    'ort-web in Node: the same WASM build as the Worker, in-process.',
-    'ort-web, bounds-checked: the same in a Node whose V8 checks every WebAssembly memory access explicitly',
-    '  (--wasm-enforce-bounds-checks), as workerd\'s does: workerd never installs V8\'s WebAssembly trap handler.',
-  ].join('\n'));
-  printTable('The same infer end to end: POST /v2/models/{model}/versions/{version}/infer through the local Worker, ms', [
-    'model', 'edge p50', 'edge p99', 'local HTTP floor p50', 'native p50', 'edge/native',
-  ], httpRows);
-  console.log([
-    'edge: JSON in and out through wrangler\'s local server (its proxy Worker, then workerd), auth and rate limit included.',
-    'local HTTP floor: GET /v2/health/live on the same server: what the local request path costs before any model runs.',
-    '  It is milliseconds where silero runs in a fraction of one, so this ratio measures the local server, not the runtime.',
-  ].join('\n'));
-  printTable('Cold start: a fresh isolate, first infer after it is up (ORT WASM instantiate + sha256 + session + run), ms', ['model', 'first infer', 'second infer', 'under 500 ms'], coldRows);
-  console.log('The first infer is single-threaded compute with no I/O but loopback: its wall time bounds the CPU time Workers would bill for it.');
+  printTable(
+    `One run of the model inside the edge's isolate against native, ms (${schedule.rounds}×${schedule.perRound} interleaved samples each)`,
+    [
+      'model',
+      'edge run p50',
+      'edge run p99',
+      'native p50',
+      'native p99',
+      'edge run/native',
+      'ort-web in Node p50',
+      'ort-web/native',
+      'ort-web, bounds-checked p50',
+      'bounds-checked/native',
+    ],
+    runRows,
+  );
+  console.log(
+    [
+      "edge run: InferenceSession.run in workerd (onnxruntime-web WASM, 1 thread, the edge's own runtime and session options),",
+      '  timed from outside as the difference between requests that run it 1 and N+1 times, over N (bench/lib/edge-run-worker.ts).',
+      'native: InferenceSession.run in onnxruntime-node, CPU, 1 thread, in-process, on the same file and input.',
+      'ort-web in Node: the same WASM build as the Worker, in-process.',
+      'ort-web, bounds-checked: the same in a Node whose V8 checks every WebAssembly memory access explicitly',
+      "  (--wasm-enforce-bounds-checks), as workerd's does: workerd never installs V8's WebAssembly trap handler.",
+    ].join('\n'),
+  );
+  printTable(
+    'The same infer end to end: POST /v2/models/{model}/versions/{version}/infer through the local Worker, ms',
+    ['model', 'edge p50', 'edge p99', 'local HTTP floor p50', 'native p50', 'edge/native'],
+    httpRows,
+  );
+  console.log(
+    [
+      "edge: JSON in and out through wrangler's local server (its proxy Worker, then workerd), auth and rate limit included.",
+      'local HTTP floor: GET /v2/health/live on the same server: what the local request path costs before any model runs.',
+      '  It is milliseconds where silero runs in a fraction of one, so this ratio measures the local server, not the runtime.',
+    ].join('\n'),
+  );
+  printTable(
+    'Cold start: a fresh isolate, first infer after it is up (ORT WASM instantiate + sha256 + session + run), ms',
+    ['model', 'first infer', 'second infer', 'under 500 ms'],
+    coldRows,
+  );
+  console.log(
+    'The first infer is single-threaded compute with no I/O but loopback: its wall time bounds the CPU time Workers would bill for it.',
+  );
   printTable('Edge session memory against the 128 MB isolate', ['model', 'weights', 'workerd RSS added by its session'], costRows);
 }
 

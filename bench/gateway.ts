@@ -60,8 +60,13 @@ async function main(): Promise<void> {
       proxy.reset();
       for (let i = 0; i < countedRequests; i++) await send();
       const onPath = { ...proxy.counts };
-      for (let waited = 0; proxy.counts.metering < countedRequests && waited < 5_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-      return { rateLimit: onPath['rate-limit'] / countedRequests, metering: proxy.counts.metering / countedRequests, other: proxy.counts.other / countedRequests };
+      for (let waited = 0; proxy.counts.metering < countedRequests && waited < 5_000; waited += 20)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      return {
+        rateLimit: onPath['rate-limit'] / countedRequests,
+        metering: proxy.counts.metering / countedRequests,
+        other: proxy.counts.other / countedRequests,
+      };
     };
     const guardedTrips = await perRequest(async () => ok(await guarded.fetch('/v2/models/silero-vad/infer', frame)));
     const openTrips = await perRequest(async () => ok(await open.fetchWithoutCredentials('/v2/models/silero-vad/infer', frame)));
@@ -69,25 +74,37 @@ async function main(): Promise<void> {
     const g = results.guarded!;
     const o = results.open!;
     const l = results.limiterRoundTrip!;
-    printTable(`silero-vad infer through the local edge, ms (${schedule.rounds}×${schedule.perRound} interleaved samples each)`, ['contender', 'p50', 'p99', 'mean'], [
-      ['auth + rate limit (Upstash, local redis-server)', g.p50, g.p99, g.mean],
-      ['both off (UNSAFE_LOCAL_BENCHMARK_NO_AUTH)', o.p50, o.p99, o.mean],
-      ['difference', g.p50 - o.p50, g.p99 - o.p99, g.mean - o.mean],
-      ['rate limiter round trip alone (Node → REST → redis)', l.p50, l.p99, l.mean],
-    ]);
+    printTable(
+      `silero-vad infer through the local edge, ms (${schedule.rounds}×${schedule.perRound} interleaved samples each)`,
+      ['contender', 'p50', 'p99', 'mean'],
+      [
+        ['auth + rate limit (Upstash, local redis-server)', g.p50, g.p99, g.mean],
+        ['both off (UNSAFE_LOCAL_BENCHMARK_NO_AUTH)', o.p50, o.p99, o.mean],
+        ['difference', g.p50 - o.p50, g.p99 - o.p99, g.mean - o.mean],
+        ['rate limiter round trip alone (Node → REST → redis)', l.p50, l.p99, l.mean],
+      ],
+    );
     const gatewayOwnMs = g.p50 - o.p50 - l.p50;
-    printTable('What the gateway adds on top of the limiter\'s own round trip (median)', ['added p50', 'limiter round trip p50', 'gateway beyond it', `goal ≤ ${goalMs} ms`], [
-      [g.p50 - o.p50, l.p50, gatewayOwnMs, gatewayOwnMs <= goalMs ? 'met' : 'NOT met'],
-    ]);
-    printTable(`Redis round trips per request (${countedRequests} sequential requests, counted at the REST endpoint)`, ['worker', 'rate limit (response path)', 'metering (waitUntil, after the answer)', 'other'], [
-      ['auth + rate limit', guardedTrips.rateLimit, guardedTrips.metering, guardedTrips.other],
-      ['both off', openTrips.rateLimit, openTrips.metering, openTrips.other],
-    ]);
-    console.log([
-      'API key lookups are cached in the isolate (API_KEY_CACHE_TTL_MS), as in production; the first one reads KV.',
-      'Both Workers meter usage (one pipeline per request, in waitUntil); only the guarded one counts against a limit.',
-      'The limiter round trip is measured from Node through the same counting proxy and REST endpoint as the Worker\'s.',
-    ].join('\n'));
+    printTable(
+      "What the gateway adds on top of the limiter's own round trip (median)",
+      ['added p50', 'limiter round trip p50', 'gateway beyond it', `goal ≤ ${goalMs} ms`],
+      [[g.p50 - o.p50, l.p50, gatewayOwnMs, gatewayOwnMs <= goalMs ? 'met' : 'NOT met']],
+    );
+    printTable(
+      `Redis round trips per request (${countedRequests} sequential requests, counted at the REST endpoint)`,
+      ['worker', 'rate limit (response path)', 'metering (waitUntil, after the answer)', 'other'],
+      [
+        ['auth + rate limit', guardedTrips.rateLimit, guardedTrips.metering, guardedTrips.other],
+        ['both off', openTrips.rateLimit, openTrips.metering, openTrips.other],
+      ],
+    );
+    console.log(
+      [
+        'API key lookups are cached in the isolate (API_KEY_CACHE_TTL_MS), as in production; the first one reads KV.',
+        'Both Workers meter usage (one pipeline per request, in waitUntil); only the guarded one counts against a limit.',
+        "The limiter round trip is measured from Node through the same counting proxy and REST endpoint as the Worker's.",
+      ].join('\n'),
+    );
   } finally {
     await guarded.stop();
     await open.stop();

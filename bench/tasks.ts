@@ -62,7 +62,9 @@ const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1
 function breakdown(samples: Sample[]): { stages: Record<string, number>; taskMs: number; modelMs: number } {
   const names = new Set(samples.flatMap((s) => Object.keys(s.timing)));
   const stages = Object.fromEntries([...names].map((name) => [name, mean(samples.map((s) => s.timing[name] ?? 0))]));
-  const modelMs = Object.entries(stages).filter(([name]) => name.startsWith('model-')).reduce((sum, [, ms]) => sum + ms, 0);
+  const modelMs = Object.entries(stages)
+    .filter(([name]) => name.startsWith('model-'))
+    .reduce((sum, [, ms]) => sum + ms, 0);
   return { stages, taskMs: stages.task ?? 0, modelMs };
 }
 
@@ -100,7 +102,9 @@ async function main(): Promise<void> {
   let edge: RunningWorker | undefined;
   try {
     backend = await startTestBackend();
-    edge = await startEdgeWorker({ vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true' } });
+    edge = await startEdgeWorker({
+      vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true' },
+    });
     const b = backend;
     const e = edge;
     if (runs('vad')) await benchVad(e, b);
@@ -114,13 +118,22 @@ async function main(): Promise<void> {
 async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
   // A recording of phrases with pauses, the common case for a VAD caller, at the model's 16 kHz.
   const speech = generateSpeech(
-    ['The quick brown fox jumps over the lazy dog.', 'Speech detection runs at the edge of the network.', 'Three phrases, separated by silence.', 'Then a longer pause, and the last one.'],
+    [
+      'The quick brown fox jumps over the lazy dog.',
+      'Speech detection runs at the edge of the network.',
+      'Three phrases, separated by silence.',
+      'Then a longer pause, and the last one.',
+    ],
     [1.0, 2.5, 4.0],
     1.0,
   );
   const recording = to16k(speech.pcm16Mono22k);
   const audioSeconds = speech.durationMs / 1000;
-  const wav = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'audio/wav' }, body: bytes as Uint8Array<ArrayBuffer> });
+  const wav = (bytes: Uint8Array): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'audio/wav' },
+    body: bytes as Uint8Array<ArrayBuffer>,
+  });
   const vad = await interleaved({
     edge: () => e.fetch('/v1/vad', wav(recording)),
     backend: () => b.signedRaw('/v1/vad', recording, 'audio/wav'),
@@ -131,7 +144,14 @@ async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
     Object.entries(vad).map(([tier, samples]) => {
       const p50 = summarise(samples.map((s) => s.wallMs)).p50;
       const taskMs = breakdown(samples).taskMs;
-      return [tier, samples[0]!.tier, p50.toFixed(1), `${(audioSeconds / (p50 / 1000)).toFixed(0)}×`, taskMs.toFixed(1), `${(audioSeconds / (taskMs / 1000)).toFixed(0)}×`];
+      return [
+        tier,
+        samples[0]!.tier,
+        p50.toFixed(1),
+        `${(audioSeconds / (p50 / 1000)).toFixed(0)}×`,
+        taskMs.toFixed(1),
+        `${(audioSeconds / (taskMs / 1000)).toFixed(0)}×`,
+      ];
     }),
   );
   printTable(
@@ -139,22 +159,31 @@ async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
     ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
     Object.entries(vad).map(([tier, samples]) => stageRows(tier, samples, summarise(samples.map((s) => s.wallMs)).p50)),
   );
-
 }
 
 async function benchOcr(e: RunningWorker, b: StartedBackend): Promise<void> {
   const page = renderPage();
-  const png = (bytes: Uint8Array): RequestInit => ({ method: 'POST', headers: { 'content-type': 'image/png' }, body: bytes as Uint8Array<ArrayBuffer> });
+  const png = (bytes: Uint8Array): RequestInit => ({
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body: bytes as Uint8Array<ArrayBuffer>,
+  });
   const ocr = await interleaved({
     edge: () => e.fetch('/v1/ocr', png(page.png)),
     backend: () => b.signedRaw('/v1/ocr', page.png, 'image/png'),
   });
-  const inWasm = (await webPipelineTimings(page.png, quick ? 3 : 8)).map((timing) => ({ wallMs: timing.task!, timing, tier: 'edge runtime' }));
+  const inWasm = (await webPipelineTimings(page.png, quick ? 3 : 8)).map((timing) => ({
+    wallMs: timing.task!,
+    timing,
+    tier: 'edge runtime',
+  }));
   printTable(
     `/v1/ocr on a rendered page of ten lines (${page.width}×${page.height} PNG): end-to-end latency and where the time goes (mean ms, share of the task)`,
     ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
     [
-      ...Object.entries(ocr).map(([tier, samples]) => stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50)),
+      ...Object.entries(ocr).map(([tier, samples]) =>
+        stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50),
+      ),
       stageRows('edge runtime in-process (onnxruntime-web WASM, 1 thread)', inWasm, '—'),
     ],
   );
@@ -169,7 +198,9 @@ async function benchOcr(e: RunningWorker, b: StartedBackend): Promise<void> {
   printTable(
     `/v1/ocr on one printed line (${line.width}×${line.height} PNG, ${line.width * line.height} pixels; the edge runs images up to ${ocrTask.routing?.edgeMaxPixels ?? 0}): latency and where the time goes (mean ms)`,
     ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
-    Object.entries(oneLine).map(([tier, samples]) => stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50)),
+    Object.entries(oneLine).map(([tier, samples]) =>
+      stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50),
+    ),
   );
 }
 

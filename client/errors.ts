@@ -11,7 +11,13 @@ export class EdgeinferError extends Error {
   /** How many requests were sent, retries included. */
   readonly attempts: number;
 
-  constructor(init: { status: number; message: string; requestId?: string | undefined; retryAfterSeconds?: number | undefined; attempts: number }) {
+  constructor(init: {
+    status: number;
+    message: string;
+    requestId?: string | undefined;
+    retryAfterSeconds?: number | undefined;
+    attempts: number;
+  }) {
     super(init.message);
     this.name = 'EdgeinferError';
     this.status = init.status;

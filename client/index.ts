@@ -91,7 +91,13 @@ export function createClient(options: ClientOptions) {
     if (call.body) headers['content-type'] = call.body.contentType;
 
     for (let attempt = 1; ; attempt++) {
-      const answer = await attemptOnce(url, { method: call.method, headers, body: call.body?.data }, call.signal, attempt, call.method === 'GET');
+      const answer = await attemptOnce(
+        url,
+        { method: call.method, headers, body: call.body?.data },
+        call.signal,
+        attempt,
+        call.method === 'GET',
+      );
       if (answer.kind === 'retry') {
         await sleep(answer.delayMs, call.signal);
         continue;
@@ -108,14 +114,26 @@ export function createClient(options: ClientOptions) {
             continue;
           }
         }
-        throw new EdgeinferError({ status: response.status, message: errorMessage(response.status, text), requestId, retryAfterSeconds, attempts: attempt });
+        throw new EdgeinferError({
+          status: response.status,
+          message: errorMessage(response.status, text),
+          requestId,
+          retryAfterSeconds,
+          attempts: attempt,
+        });
       }
       const parsed = call.schema.safeParse(parseJson(text));
       if (!parsed.success) {
-        throw new EdgeinferError({ status: response.status, message: `the answer does not match the protocol: ${parsed.error.issues[0]?.message ?? 'not JSON'}`, requestId, attempts: attempt });
+        throw new EdgeinferError({
+          status: response.status,
+          message: `the answer does not match the protocol: ${parsed.error.issues[0]?.message ?? 'not JSON'}`,
+          requestId,
+          attempts: attempt,
+        });
       }
       const result = parsed.data as z.infer<S>;
-      if (typeof result === 'object' && result !== null) metaByResult.set(result, { tier: response.headers.get(tierHeader) ?? undefined, requestId, attempts: attempt });
+      if (typeof result === 'object' && result !== null)
+        metaByResult.set(result, { tier: response.headers.get(tierHeader) ?? undefined, requestId, attempts: attempt });
       return result;
     }
   }
@@ -123,7 +141,13 @@ export function createClient(options: ClientOptions) {
   type Attempt = { kind: 'answer'; response: Response; text: string } | { kind: 'retry'; delayMs: number };
 
   /** One request, its body read within the timeout. A transport failure is retried only when `idempotent`. */
-  async function attemptOnce(url: URL, init: RequestInit, signal: AbortSignal | undefined, attempt: number, idempotent: boolean): Promise<Attempt> {
+  async function attemptOnce(
+    url: URL,
+    init: RequestInit,
+    signal: AbortSignal | undefined,
+    attempt: number,
+    idempotent: boolean,
+  ): Promise<Attempt> {
     const { signal: attemptSignal, done } = attemptSignalFor(signal, timeoutMs);
     try {
       const response = await fetchImpl(url, { ...init, signal: attemptSignal });
@@ -142,26 +166,57 @@ export function createClient(options: ClientOptions) {
   return {
     /** Speech segments of one WAV recording, sent as the raw body; options go in the query. */
     async vad(file: FileInput, vadOptions: VadOptionsInput = {}, call: CallOptions = {}): Promise<VadResponse> {
-      return send({ method: 'POST', path: '/v1/vad', query: vadOptions, body: { contentType: 'audio/wav', data: rawBody(file) }, schema: VadResponse, signal: call.signal });
+      return send({
+        method: 'POST',
+        path: '/v1/vad',
+        query: vadOptions,
+        body: { contentType: 'audio/wav', data: rawBody(file) },
+        schema: VadResponse,
+        signal: call.signal,
+      });
     },
     /** Speech segments of several recordings in one request (up to the server's batch limit), one result per file in order. */
     async vadBatch(files: readonly FileInput[], vadOptions?: VadOptionsInput, call: CallOptions = {}): Promise<VadBatchResponse> {
       const body = JSON.stringify({ files: await Promise.all(files.map(base64)), ...(vadOptions && { options: vadOptions }) });
-      return send({ method: 'POST', path: '/v1/vad', body: { contentType: 'application/json', data: body }, schema: VadBatchResponse, signal: call.signal });
+      return send({
+        method: 'POST',
+        path: '/v1/vad',
+        body: { contentType: 'application/json', data: body },
+        schema: VadBatchResponse,
+        signal: call.signal,
+      });
     },
     /** Text lines of one PNG or JPEG image, sent as the raw body with the type its bytes show. */
     async ocr(file: FileInput, call: CallOptions = {}): Promise<OcrResponse> {
-      return send({ method: 'POST', path: '/v1/ocr', body: { contentType: await imageContentType(file), data: rawBody(file) }, schema: OcrResponse, signal: call.signal });
+      return send({
+        method: 'POST',
+        path: '/v1/ocr',
+        body: { contentType: await imageContentType(file), data: rawBody(file) },
+        schema: OcrResponse,
+        signal: call.signal,
+      });
     },
     /** Text lines of several images in one request, one result per image in order. */
     async ocrBatch(files: readonly FileInput[], call: CallOptions = {}): Promise<OcrBatchResponse> {
       const body = JSON.stringify({ files: await Promise.all(files.map(base64)) });
-      return send({ method: 'POST', path: '/v1/ocr', body: { contentType: 'application/json', data: body }, schema: OcrBatchResponse, signal: call.signal });
+      return send({
+        method: 'POST',
+        path: '/v1/ocr',
+        body: { contentType: 'application/json', data: body },
+        schema: OcrBatchResponse,
+        signal: call.signal,
+      });
     },
     /** Open Inference Protocol v2 inference on a model, its default version unless `version` is given. */
     async infer(model: string, request: InferRequest, call: CallOptions & { version?: string } = {}): Promise<InferResponse> {
       const version = call.version === undefined ? '' : `/versions/${encodeURIComponent(call.version)}`;
-      return send({ method: 'POST', path: `/v2/models/${encodeURIComponent(model)}${version}/infer`, body: { contentType: 'application/json', data: JSON.stringify(request) }, schema: InferResponse, signal: call.signal });
+      return send({
+        method: 'POST',
+        path: `/v2/models/${encodeURIComponent(model)}${version}/infer`,
+        body: { contentType: 'application/json', data: JSON.stringify(request) },
+        schema: InferResponse,
+        signal: call.signal,
+      });
     },
     /** The caller's own usage per UTC day, `from` and `to` as YYYY-MM-DD, both included. */
     async usage(range: { from: string; to: string }, call: CallOptions = {}): Promise<UsageResponse> {

@@ -61,6 +61,8 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/', playgroundRoutes());
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.
-  app.onError((err) => errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) }))));
+  app.onError((err) =>
+    errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) }))),
+  );
   return app;
 }

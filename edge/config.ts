@@ -25,15 +25,31 @@ const Environment = z.object({
   BACKEND_COOL_DOWN_MS: Milliseconds.default(10_000),
   CORS_ALLOWED_ORIGINS: z
     .string()
-    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
-    .pipe(z.array(z.url({ message: 'a comma-separated list of origins such as https://app.example.com' }).refine((origin) => origin !== '*', 'no wildcard')))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .url({ message: 'a comma-separated list of origins such as https://app.example.com' })
+          .refine((origin) => origin !== '*', 'no wildcard'),
+      ),
+    )
     .default([]),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().nonnegative().default(1_000),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').optional(),
   JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }).optional(),
   JWT_ALGORITHMS: z
     .string()
-    .transform((value) => value.split(',').map((alg) => alg.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((alg) => alg.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(jwtAlgorithms, { message: `one of ${jwtAlgorithms.join(', ')}` })).min(1))
     .optional(),
   JWT_ISSUER: z.string().min(1).optional(),
@@ -146,7 +162,8 @@ function jwtConfig(e: z.infer<typeof Environment>, problems: string[]): JwtConfi
   const secret = e.JWT_SECRET;
   const algorithms = e.JWT_ALGORITHMS ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
   const mismatched = algorithms.filter((alg) => isHmac(alg) !== Boolean(secret));
-  if (mismatched.length > 0) problems.push(`  JWT_ALGORITHMS: ${mismatched.join(', ')} cannot be verified with ${secret ? 'JWT_SECRET' : 'JWT_JWKS_URL'}`);
+  if (mismatched.length > 0)
+    problems.push(`  JWT_ALGORITHMS: ${mismatched.join(', ')} cannot be verified with ${secret ? 'JWT_SECRET' : 'JWT_JWKS_URL'}`);
   return {
     key: secret ? { kind: 'secret', secret } : { kind: 'jwks', url: e.JWT_JWKS_URL! },
     algorithms,

@@ -40,11 +40,13 @@ export class EdgeInference {
 
   /** `id` is the caller's infer request id, echoed by the backend as by the edge. */
   async infer(model: EdgeModel, request: DecodedInferRequest, trace: RequestTrace, id: string | undefined): Promise<InferenceOutcome> {
-    if (this.#runsHere(model) && placeRequest(model.manifest, inputElements(request)) === 'edge') return this.#runHere(model, request, 'edge');
+    if (this.#runsHere(model) && placeRequest(model.manifest, inputElements(request)) === 'edge')
+      return this.#runHere(model, request, 'edge');
 
     const { backend, log } = this.#deps;
     try {
-      if (!backend) throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
+      if (!backend)
+        throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
       const forwarded = await backend.infer({
         manifest: model.manifest,
         version: model.version.version,
@@ -65,7 +67,8 @@ export class EdgeInference {
   /** Resolves when the model can answer: its session here, or the backend's readiness for it. */
   async ready(model: EdgeModel): Promise<void> {
     if (this.#runsHere(model)) return this.#deps.runtime.ready(model);
-    if (!this.#deps.backend) throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
+    if (!this.#deps.backend)
+      throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
     await this.#deps.backend.modelReady(model.manifest.name, model.version.version);
   }
 

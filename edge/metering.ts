@@ -21,7 +21,6 @@ export interface UsageEvent {
   work?: { unit: string; amount: number } | undefined;
 }
 
-
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }

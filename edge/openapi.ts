@@ -5,7 +5,17 @@
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { ErrorResponse, InferRequest, InferResponse, ModelMetadata, ServerMetadata } from '../protocol/schemas.ts';
-import { audioContentTypes, imageContentTypes, OcrBatchResponse, OcrRequestBody, OcrResponse, VadBatchResponse, VadOptions, VadRequestBody, VadResponse } from '../protocol/tasks.ts';
+import {
+  audioContentTypes,
+  imageContentTypes,
+  OcrBatchResponse,
+  OcrRequestBody,
+  OcrResponse,
+  VadBatchResponse,
+  VadOptions,
+  VadRequestBody,
+  VadResponse,
+} from '../protocol/tasks.ts';
 import type { Manifest } from '../models/manifest.ts';
 import { ocrTask, vadTask } from '../models/tasks/catalog.ts';
 
@@ -24,11 +34,21 @@ const gatewayErrors = {
   401: error('no credential, or one that is malformed, unknown, revoked or expired (with WWW-Authenticate)'),
   429: error("a rate limit reached: the key's plan, or failed authentications from this address (RateLimit-* headers, Retry-After)"),
   502: error('the backend refused the edge or answered something unreadable'),
-  503: error('cannot serve now: the backend is down, or rate limiting is unavailable under RATE_LIMIT_FAILURE_MODE=closed (Retry-After when it may soon)'),
+  503: error(
+    'cannot serve now: the backend is down, or rate limiting is unavailable under RATE_LIMIT_FAILURE_MODE=closed (Retry-After when it may soon)',
+  ),
 };
 
 /** `POST /v1/vad` or `POST /v1/ocr`: the raw file, or JSON with one file or a batch in base64. */
-function taskOperation(spec: { summary: string; description: string; rawTypes: readonly string[]; name: string; query: JsonObject[]; badInput: string; tooLarge: string }) {
+function taskOperation(spec: {
+  summary: string;
+  description: string;
+  rawTypes: readonly string[];
+  name: string;
+  query: JsonObject[];
+  badInput: string;
+  tooLarge: string;
+}) {
   const raw = Object.fromEntries(spec.rawTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } }]));
   return {
     post: {
@@ -74,14 +94,20 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
         get: {
           summary: `Model metadata${suffix}`,
           parameters,
-          responses: { 200: json(ref('ModelMetadata'), 'name, versions, inputs and outputs (-1: any size)'), 404: error('unknown model or version') },
+          responses: {
+            200: json(ref('ModelMetadata'), 'name, versions, inputs and outputs (-1: any size)'),
+            404: error('unknown model or version'),
+          },
         },
       },
       ready: {
         get: {
           summary: `Model readiness${suffix}`,
           parameters,
-          responses: { 200: json({ type: 'object' }, 'ready: its session exists here, or its backend has it ready'), 503: error('cannot serve now, with the reason') },
+          responses: {
+            200: json({ type: 'object' }, 'ready: its session exists here, or its backend has it ready'),
+            503: error('cannot serve now, with the reason'),
+          },
         },
       },
       infer: {
@@ -107,9 +133,13 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
             404: error('unknown model or version'),
             413: error("body, values, elements or batch over the model's limits"),
             415: error('content type other than JSON or octet-stream'),
-            429: error("a rate limit reached: the key's plan, or failed authentications from this address (RateLimit-* headers, Retry-After)"),
+            429: error(
+              "a rate limit reached: the key's plan, or failed authentications from this address (RateLimit-* headers, Retry-After)",
+            ),
             502: error('the backend refused the edge or answered something unreadable'),
-            503: error('the model cannot serve now, or rate limiting is unavailable under RATE_LIMIT_FAILURE_MODE=closed (Retry-After when it may soon)'),
+            503: error(
+              'the model cannot serve now, or rate limiting is unavailable under RATE_LIMIT_FAILURE_MODE=closed (Retry-After when it may soon)',
+            ),
           },
         },
       },
@@ -128,7 +158,14 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
       '/v2': { get: { summary: 'Server metadata', responses: { 200: json(ref('ServerMetadata'), 'name, version, protocol extensions') } } },
       '/v2/health/live': { get: { summary: 'Liveness', responses: { 200: json({ type: 'object' }, 'live') } } },
       '/v2/health/ready': { get: { summary: 'Readiness', responses: { 200: json({ type: 'object' }, 'ready') } } },
-      '/v2/models': { get: { summary: 'Every model', responses: { 200: json({ type: 'object', properties: { models: { type: 'array', items: ref('ModelMetadata') } } }, 'their metadata') } } },
+      '/v2/models': {
+        get: {
+          summary: 'Every model',
+          responses: {
+            200: json({ type: 'object', properties: { models: { type: 'array', items: ref('ModelMetadata') } } }, 'their metadata'),
+          },
+        },
+      },
       '/v2/models/{name}': latest.metadata,
       '/v2/models/{name}/ready': latest.ready,
       '/v2/models/{name}/infer': latest.infer,
@@ -162,7 +199,10 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
             { name: 'to', in: 'query', required: true, schema: { type: 'string', format: 'date' } },
           ],
           responses: {
-            200: json({ type: 'object' }, 'requests, input elements, compute ms, requests by tier and task work (audio_ms, pixels), per day and in total'),
+            200: json(
+              { type: 'object' },
+              'requests, input elements, compute ms, requests by tier and task work (audio_ms, pixels), per day and in total',
+            ),
             400: error('a bad date range'),
             ...gatewayErrors,
           },

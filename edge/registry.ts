@@ -2,7 +2,15 @@
 // edge carries (models/manifest.ts, edgeCarriedVersion) comes with its bundled weights; every other
 // version, and the backend's models, come without and are forwarded.
 
-import { edgeCarriedVersion, edgeCarriedVersions, lookupModel, type Manifest, type ModelVersion, parseManifest, servedBy } from '../models/manifest.ts';
+import {
+  edgeCarriedVersion,
+  edgeCarriedVersions,
+  lookupModel,
+  type Manifest,
+  type ModelVersion,
+  parseManifest,
+  servedBy,
+} from '../models/manifest.ts';
 import { IntegrityError, verifyLabels } from '../models/integrity.ts';
 import { type Dictionary, parseDictionary } from '../models/tasks/ocr/dictionary.ts';
 import type { BundledModel } from './bundled-model.ts';
@@ -32,7 +40,9 @@ export class ModelRegistry {
       const manifest = parseManifest(model.manifest, 'in the edge bundle');
       for (const carried of edgeCarriedVersions(manifest)) {
         if (!model.weights[carried.version]) {
-          throw new Error(`edge bundle lacks weights for model '${manifest.name}' version '${carried.version}': run npm run models -- sync`);
+          throw new Error(
+            `edge bundle lacks weights for model '${manifest.name}' version '${carried.version}': run npm run models -- sync`,
+          );
         }
       }
       manifests.set(manifest.name, manifest);

@@ -51,14 +51,18 @@ export class EdgeTasks {
   /** True when every model of the task has its weights in this Worker and every file is small enough. */
   runsHere(task: PreparedTask): boolean {
     const { registry } = this.#deps;
-    return task.definition.models.every((name) => registry.carried(name) !== undefined) && task.works.every((work) => task.definition.fitsEdge(work));
+    return (
+      task.definition.models.every((name) => registry.carried(name) !== undefined) &&
+      task.works.every((work) => task.definition.fitsEdge(work))
+    );
   }
 
   async run(task: PreparedTask, trace: RequestTrace, timings: TaskTimings): Promise<TaskOutcome> {
     if (this.runsHere(task)) return { body: await this.#runHere(task, timings), tier: 'edge' };
     const { backend } = this.#deps;
     const { definition, original } = task;
-    if (!backend) throw new BackendUnavailable(`this ${definition.name} request runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
+    if (!backend)
+      throw new BackendUnavailable(`this ${definition.name} request runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
     const { body, serverTiming } = await backend.task({
       task: definition.name,
       ...original,
@@ -71,19 +75,26 @@ export class EdgeTasks {
 
   /** The slowest of the pipeline's models sets how long the backend may take (cold starts included). */
   #timeoutMs(definition: TaskDefinition<z.ZodType, unknown>): number {
-    const timeouts = definition.models.map((name) => this.#deps.registry.manifests.get(name)?.routing?.backendTimeoutMs ?? this.#deps.defaultBackendTimeoutMs);
+    const timeouts = definition.models.map(
+      (name) => this.#deps.registry.manifests.get(name)?.routing?.backendTimeoutMs ?? this.#deps.defaultBackendTimeoutMs,
+    );
     return Math.max(...timeouts);
   }
 
   async #runHere(task: PreparedTask, timings: TaskTimings): Promise<unknown> {
     const { registry, runtime } = this.#deps;
-    const { run, models } = tierRunModel((name) => registry.carried(name)!, (model, modelRequest) => runtime.run(model, modelRequest.inputs, modelRequest.outputNames), timings);
+    const { run, models } = tierRunModel(
+      (name) => registry.carried(name)!,
+      (model, modelRequest) => runtime.run(model, modelRequest.inputs, modelRequest.outputNames),
+      timings,
+    );
     const { definition, request } = task;
     const rec = definition.models.at(-1)!;
     const dictionary = definition.name === 'ocr' ? await this.#deps.dictionary(rec, registry.carried(rec)!.version.version) : undefined;
     const results = [];
     // One file after another: a Worker runs one WebAssembly thread, so files in parallel would only interleave.
-    for (const file of request.files) results.push(await definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines: 1 }));
+    for (const file of request.files)
+      results.push(await definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines: 1 }));
     return taskAnswer(request.batch, results, models);
   }
 }

@@ -76,7 +76,9 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
       log(`refusing ${err.message}`);
-      throw new ModelUnavailable(`model '${manifest.name}' version '${version.version}' is unavailable: its weights failed sha256 verification`);
+      throw new ModelUnavailable(
+        `model '${manifest.name}' version '${version.version}' is unavailable: its weights failed sha256 verification`,
+      );
     }
     // The first session also initialises the WebAssembly backend; later ones wait for it, so the
     // instantiate interposition is in place exactly once.
@@ -123,7 +125,8 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
       return outputNames.map((name) => {
         const output = results[name]!;
         const datatype = datatypeFromOrt(output.type);
-        if (!datatype) throw new Error(`model '${model.manifest.name}' output '${name}' has type ${output.type}, which the protocol cannot carry`);
+        if (!datatype)
+          throw new Error(`model '${model.manifest.name}' output '${name}' has type ${output.type}, which the protocol cannot carry`);
         return { name, datatype, shape: [...output.dims], data: output.data as Tensor['data'] };
       });
     },

@@ -41,7 +41,8 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
       })
     : undefined;
   if (!config.backend) log('BACKEND_URL is not set: gpu-tier models answer 503, auto-tier models run at the edge');
-  else if (!config.backend.signingSecret) log('EDGE_SIGNING_SECRET is not set: forwarding unsigned, which only a backend with EDGE_SIGNATURE_REQUIRED=false accepts');
+  else if (!config.backend.signingSecret)
+    log('EDGE_SIGNING_SECRET is not set: forwarding unsigned, which only a backend with EDGE_SIGNATURE_REQUIRED=false accepts');
   if (!config.gatewayChecks) log('UNSAFE_LOCAL_BENCHMARK_NO_AUTH=true: no authentication and no rate limits (local benchmark only)');
   const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token });
   if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
@@ -52,7 +53,13 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
     meter: new UsageMeter(redis, log),
     registry,
     inference: new EdgeInference({ runtime, backend, log }),
-    tasks: new EdgeTasks({ registry, runtime, backend, dictionary: (model, version) => registry.dictionary(model, version), defaultBackendTimeoutMs: config.backend?.timeoutMs ?? 30_000 }),
+    tasks: new EdgeTasks({
+      registry,
+      runtime,
+      backend,
+      dictionary: (model, version) => registry.dictionary(model, version),
+      defaultBackendTimeoutMs: config.backend?.timeoutMs ?? 30_000,
+    }),
     auth: {
       keys: new ApiKeyStore({ kv: config.auth.apiKeys, cacheTtlMs: config.auth.apiKeyCacheTtlMs, now }),
       jwt: config.auth.jwt && createJwtVerifier(config.auth.jwt, now),

@@ -35,6 +35,8 @@ export function createApp(deps: BackendDeps): Hono<BackendEnv> {
   app.route('/metrics', metricsRoutes(deps.metrics));
   app.route('/', vertexRoutes(deps));
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
-  app.onError((err) => errorResponse(err, (unexpected) => deps.log(`unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`)));
+  app.onError((err) =>
+    errorResponse(err, (unexpected) => deps.log(`unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`)),
+  );
   return app;
 }

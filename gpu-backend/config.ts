@@ -17,7 +17,12 @@ const Flag = z.enum(['true', 'false'], { message: "expected 'true' or 'false'" }
 
 const ProviderList = z
   .string()
-  .transform((value) => value.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.enum(executionProviders, { message: `each provider is one of ${executionProviders.join(', ')}` })).min(1));
 
 // Keys are the variable names, so a zod issue's path names the variable the operator has to fix.
@@ -80,7 +85,9 @@ export function parseConfig(env: Record<string, string | undefined>): BackendCon
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = Environment.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message} (got ${JSON.stringify(present[String(issue.path[0])])})`);
+    const lines = parsed.error.issues.map(
+      (issue) => `  ${String(issue.path[0])}: ${issue.message} (got ${JSON.stringify(present[String(issue.path[0])])})`,
+    );
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -97,7 +104,12 @@ export function parseConfig(env: Record<string, string | undefined>): BackendCon
     modelsDir: e.MODELS_DIR,
     executionProviders: e.EXECUTION_PROVIDERS,
     intraOpThreads: e.INTRA_OP_THREADS,
-    batching: { enabled: e.BATCHING, maxQueueDelayMs: e.MAX_QUEUE_DELAY_MS, maxBatchSize: e.MAX_BATCH_SIZE, maxQueueSize: e.MAX_QUEUE_SIZE },
+    batching: {
+      enabled: e.BATCHING,
+      maxQueueDelayMs: e.MAX_QUEUE_DELAY_MS,
+      maxBatchSize: e.MAX_BATCH_SIZE,
+      maxQueueSize: e.MAX_QUEUE_SIZE,
+    },
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     signature: e.EDGE_SIGNATURE_REQUIRED

@@ -33,7 +33,10 @@ export class InferenceService {
           model: manifest.name,
           inputs: manifest.inputs,
           outputs: manifest.outputs,
-          maxBatch: Math.min(manifest.limits.maxBatch, options.batching.maxBatchSize ?? manifest.batching?.maxBatchSize ?? manifest.limits.maxBatch),
+          maxBatch: Math.min(
+            manifest.limits.maxBatch,
+            options.batching.maxBatchSize ?? manifest.batching?.maxBatchSize ?? manifest.limits.maxBatch,
+          ),
           maxQueueDelayMs: options.batching.maxQueueDelayMs ?? manifest.batching?.maxQueueDelayMs ?? defaultBatching.maxQueueDelayMs,
           maxQueueSize: options.batching.maxQueueSize,
           enabled: options.batching.enabled,

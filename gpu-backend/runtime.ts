@@ -87,15 +87,25 @@ export class OnnxRuntime {
     const { thread, provider } = await this.#createSession(model, weights);
     this.#sessions.set(model.key, thread);
     const manifest = model.manifest;
-    await this.run(model, warmupInputs(manifest), manifest.outputs.map((o) => o.name)).catch((err: Error) => {
+    await this.run(
+      model,
+      warmupInputs(manifest),
+      manifest.outputs.map((o) => o.name),
+    ).catch((err: Error) => {
       throw new Error(`warm-up run failed: ${err.message}`);
     });
-    this.#options.log(`model ${model.key} ready on ${provider} (loaded, verified and warmed up in ${(performance.now() - started).toFixed(0)} ms)`);
+    this.#options.log(
+      `model ${model.key} ready on ${provider} (loaded, verified and warmed up in ${(performance.now() - started).toFixed(0)} ms)`,
+    );
     return provider;
   }
 
   async #createSession(model: BackendModel, weights: Uint8Array): Promise<{ thread: SessionThread; provider: ExecutionProvider }> {
-    const { thread, provider, failures } = await SessionThread.start(weights, this.#options.executionProviders, sessionOptions(this.#options.intraOpThreads));
+    const { thread, provider, failures } = await SessionThread.start(
+      weights,
+      this.#options.executionProviders,
+      sessionOptions(this.#options.intraOpThreads),
+    );
     if (failures.length > 0) this.#options.log(`model ${model.key}: ${failures.join('; ')}; using ${provider}`);
     return { thread, provider: provider as ExecutionProvider };
   }

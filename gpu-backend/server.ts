@@ -26,7 +26,10 @@ export interface RunningBackend {
 }
 
 export async function startBackend(config: BackendConfig, log: (line: string) => void): Promise<RunningBackend> {
-  const registry = new ModelRegistry(await loadModelFolders(config.modelsDir), Object.values(tasks).flatMap((task) => task.models));
+  const registry = new ModelRegistry(
+    await loadModelFolders(config.modelsDir),
+    Object.values(tasks).flatMap((task) => task.models),
+  );
   const runtime = new OnnxRuntime({ executionProviders: config.executionProviders, intraOpThreads: config.intraOpThreads, log });
   const metrics = new BackendMetrics();
   const readiness = new Readiness();
@@ -66,7 +69,8 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
   const { port } = server.address() as AddressInfo;
   const url = new URL(`http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
   log(`gpu-backend listening on ${url.origin} (Vertex AI routes: ${config.vertex.healthRoute}, ${config.vertex.predictRoute})`);
-  if (!config.signature.required) log('WARNING: EDGE_SIGNATURE_REQUIRED=false: inference routes accept unsigned requests; for local development only');
+  if (!config.signature.required)
+    log('WARNING: EDGE_SIGNATURE_REQUIRED=false: inference routes accept unsigned requests; for local development only');
   if (!config.batching.enabled) log('dynamic batching is off (BATCHING=false): every request runs by itself');
 
   const loaded = runtime.load(registry.models).then(() => {

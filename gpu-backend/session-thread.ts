@@ -84,7 +84,9 @@ export class SessionThread {
     const id = this.#nextId++;
     const response = await new Promise<SessionResponse>((resolve, reject) => {
       this.#runs.set(id, { resolve, reject });
-      const { tensors, transfer } = movableTensors(inputs.map((t) => ({ name: t.name, ortType: datatypeOf(t.datatype).ortType, shape: t.shape, data: t.data })));
+      const { tensors, transfer } = movableTensors(
+        inputs.map((t) => ({ name: t.name, ortType: datatypeOf(t.datatype).ortType, shape: t.shape, data: t.data })),
+      );
       this.#worker.postMessage({ type: 'run', id, inputs: tensors, outputNames: [...outputNames] } satisfies SessionRequest, transfer);
     });
     if (response.type === 'run-failed') throw new RunFailed(response.message);

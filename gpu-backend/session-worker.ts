@@ -32,7 +32,8 @@ async function load(weights: Uint8Array, providers: string[], options: ort.Infer
 
 async function run(id: number, inputs: WireTensor[], outputNames: string[]): Promise<SessionResponse> {
   const feeds: Record<string, ort.Tensor> = {};
-  for (const input of inputs) feeds[input.name] = new ort.Tensor(input.ortType as ort.Tensor.Type, input.data as ort.Tensor.DataType, input.shape);
+  for (const input of inputs)
+    feeds[input.name] = new ort.Tensor(input.ortType as ort.Tensor.Type, input.data as ort.Tensor.DataType, input.shape);
   try {
     const results = await session!.run(feeds, outputNames);
     const outputs = outputNames.map((name) => {

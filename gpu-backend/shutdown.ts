@@ -44,7 +44,11 @@ export async function shutdown(backend: RunningBackend, { timeoutMs, log }: Shut
 }
 
 /** Shuts down on the first of `signals`, then exits: 0 after a clean drain, 1 otherwise. */
-export function shutdownOnSignals(backend: RunningBackend, options: ShutdownOptions, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+export function shutdownOnSignals(
+  backend: RunningBackend,
+  options: ShutdownOptions,
+  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): void {
   let started = false;
   for (const signal of signals) {
     process.once(signal, () => {

@@ -29,12 +29,18 @@ export class BackendTasks {
   /** The answer's JSON body: one result and `models`, or `results` and `models` for a batch. */
   async run(definition: TaskDefinition<z.ZodType, unknown>, request: TaskRequest<unknown>, timings: TaskTimings): Promise<unknown> {
     const { registry, inference } = this.#deps;
-    const { run, models } = tierRunModel((name) => registry.resolve(name), (model, modelRequest) => inference.infer(model, modelRequest), timings);
+    const { run, models } = tierRunModel(
+      (name) => registry.resolve(name),
+      (model, modelRequest) => inference.infer(model, modelRequest),
+      timings,
+    );
     const rec = definition.models.at(-1)!;
     const dictionary = definition.name === 'ocr' ? this.#deps.dictionary(registry.resolve(rec)) : undefined;
     const recBatchLines = this.#deps.provider(registry.resolve(rec)) === 'cuda' ? undefined : 1;
     // The files of a batch run side by side: their model runs meet in the batchers.
-    const results = await Promise.all(request.files.map((file) => definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines })));
+    const results = await Promise.all(
+      request.files.map((file) => definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines })),
+    );
     return taskAnswer(request.batch, results, models);
   }
 }

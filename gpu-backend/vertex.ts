@@ -77,7 +77,9 @@ function rowsOf(manifest: Manifest, instance: unknown, index: number): Map<strin
 export function decodeVertexRequest(request: VertexPredictRequest, manifest: Manifest): DecodedInferRequest {
   const { instances, parameters = {} } = request;
   if (instances.length > manifest.limits.maxBatch) {
-    throw new PayloadTooLarge(`${instances.length} instances; model '${manifest.name}' takes at most ${manifest.limits.maxBatch} per request`);
+    throw new PayloadTooLarge(
+      `${instances.length} instances; model '${manifest.name}' takes at most ${manifest.limits.maxBatch} per request`,
+    );
   }
   if (!manifest.inputs.some((spec) => spec.batchDimension !== undefined)) {
     throw new InvalidInput(`model '${manifest.name}' has no batched input, so it has no rows for Vertex AI instances`);
@@ -85,7 +87,10 @@ export function decodeVertexRequest(request: VertexPredictRequest, manifest: Man
   const shared = manifest.inputs
     .filter((spec) => spec.batchDimension === undefined)
     .map((spec) => {
-      if (!(spec.name in parameters)) throw new InvalidInput(`parameters.${spec.name} is missing: input '${spec.name}' has no batch dimension, so it is given once in parameters`);
+      if (!(spec.name in parameters))
+        throw new InvalidInput(
+          `parameters.${spec.name} is missing: input '${spec.name}' has no batch dimension, so it is given once in parameters`,
+        );
       return sharedInput(spec, parameters[spec.name]);
     });
 
@@ -101,7 +106,9 @@ export function decodeVertexRequest(request: VertexPredictRequest, manifest: Man
     // Counted from the declared shapes before any row is decoded, so the whole request stays in the limit.
     const elements = inputs.reduce((sum, input) => sum + input.shape.reduce((n, size) => n * size, 1), 0);
     if (elements > elementsLeft) {
-      throw new PayloadTooLarge(`the instances carry more than the ${manifest.limits.maxElementsPerRequest} elements model '${manifest.name}' takes per request`);
+      throw new PayloadTooLarge(
+        `the instances carry more than the ${manifest.limits.maxElementsPerRequest} elements model '${manifest.name}' takes per request`,
+      );
     }
     elementsLeft -= elements;
     try {
@@ -116,7 +123,8 @@ export function decodeVertexRequest(request: VertexPredictRequest, manifest: Man
     const parts = decoded.map((request) => request.inputs[i]!);
     if (spec.batchDimension === undefined) return parts[0]!;
     const shapes = new Set(parts.map((part) => part.shape.filter((_, axis) => axis !== spec.batchDimension).join('x')));
-    if (shapes.size > 1) throw new InvalidInput(`instances give input '${spec.name}' different shapes; every row of a batch has the same shape`);
+    if (shapes.size > 1)
+      throw new InvalidInput(`instances give input '${spec.name}' different shapes; every row of a batch has the same shape`);
     return concatAlong(parts, spec.batchDimension);
   });
   return { inputs, outputNames: manifest.outputs.map((spec) => spec.name), batchSize: instances.length };

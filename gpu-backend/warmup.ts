@@ -12,7 +12,8 @@ const warmupSideSize = 32;
 
 export function warmupInputs(manifest: Manifest): Tensor[] {
   return manifest.inputs.map((spec) => {
-    const shape = spec.warmup?.shape ?? spec.shape.map((size, axis) => (size !== -1 ? size : axis === spec.batchDimension ? 1 : warmupSideSize));
+    const shape =
+      spec.warmup?.shape ?? spec.shape.map((size, axis) => (size !== -1 ? size : axis === spec.batchDimension ? 1 : warmupSideSize));
     const elements = shape.reduce((total, size) => total * size, 1);
     const type = datatypeOf(spec.datatype);
     const data = type.allocate(elements);

@@ -31,7 +31,11 @@ export function maxJsonValues(manifest: Manifest): number {
  * Reads an infer request body (JSON, or the binary tensor data extension when `headerLength`, the
  * `Inference-Header-Content-Length` header, is set) and decodes it against the model's manifest.
  */
-export function readInferRequest(body: Uint8Array, headerLength: string | null | undefined, manifest: Manifest): { wire: WireInferRequest; decoded: DecodedInferRequest } {
+export function readInferRequest(
+  body: Uint8Array,
+  headerLength: string | null | undefined,
+  manifest: Manifest,
+): { wire: WireInferRequest; decoded: DecodedInferRequest } {
   const wire = parseInferRequestBody(body, headerLength, maxJsonValues(manifest));
   return { wire, decoded: decodeInferRequest(wire, manifest) };
 }
@@ -42,7 +46,9 @@ export function decodeInferRequest(request: WireInferRequest, manifest: Manifest
   for (const input of request.inputs) {
     if (sent.has(input.name)) throw new InvalidInput(`input '${input.name}' is given more than once`);
     if (!manifest.inputs.some((spec) => spec.name === input.name)) {
-      throw new InvalidInput(`model '${manifest.name}' has no input '${input.name}'; its inputs are ${manifest.inputs.map((s) => s.name).join(', ')}`);
+      throw new InvalidInput(
+        `model '${manifest.name}' has no input '${input.name}'; its inputs are ${manifest.inputs.map((s) => s.name).join(', ')}`,
+      );
     }
     sent.set(input.name, input);
   }
@@ -51,16 +57,23 @@ export function decodeInferRequest(request: WireInferRequest, manifest: Manifest
   let batchSize: number | undefined;
   const inputs = manifest.inputs.map((spec) => {
     const input = sent.get(spec.name);
-    if (!input) throw new InvalidInput(`input '${spec.name}' is missing; model '${manifest.name}' needs ${manifest.inputs.map((s) => s.name).join(', ')}`);
+    if (!input)
+      throw new InvalidInput(
+        `input '${spec.name}' is missing; model '${manifest.name}' needs ${manifest.inputs.map((s) => s.name).join(', ')}`,
+      );
     const tensor = decodeTensor(input, spec, elementsLeft);
     elementsLeft -= tensor.data.length;
     if (spec.batchDimension !== undefined) {
       const rows = tensor.shape[spec.batchDimension]!;
       if (rows > manifest.limits.maxBatch) {
-        throw new PayloadTooLarge(`input '${spec.name}' has a batch of ${rows}; model '${manifest.name}' takes at most ${manifest.limits.maxBatch}`);
+        throw new PayloadTooLarge(
+          `input '${spec.name}' has a batch of ${rows}; model '${manifest.name}' takes at most ${manifest.limits.maxBatch}`,
+        );
       }
       if (batchSize !== undefined && rows !== batchSize) {
-        throw new InvalidInput(`input '${spec.name}' has a batch of ${rows} but an earlier input has ${batchSize}: batched inputs must agree`);
+        throw new InvalidInput(
+          `input '${spec.name}' has a batch of ${rows} but an earlier input has ${batchSize}: batched inputs must agree`,
+        );
       }
       batchSize = rows;
     }
@@ -70,7 +83,9 @@ export function decodeInferRequest(request: WireInferRequest, manifest: Manifest
   const outputNames = request.outputs?.map((o) => o.name) ?? manifest.outputs.map((o) => o.name);
   for (const name of outputNames) {
     if (!manifest.outputs.some((spec) => spec.name === name)) {
-      throw new InvalidInput(`model '${manifest.name}' has no output '${name}'; its outputs are ${manifest.outputs.map((s) => s.name).join(', ')}`);
+      throw new InvalidInput(
+        `model '${manifest.name}' has no output '${name}'; its outputs are ${manifest.outputs.map((s) => s.name).join(', ')}`,
+      );
     }
   }
   return { inputs, outputNames, batchSize: batchSize ?? 1 };

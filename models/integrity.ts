@@ -34,6 +34,12 @@ export async function verifyLabels(manifest: Manifest, version: ModelVersion, by
   const labels = version.labels;
   if (!labels) throw new Error(`model '${manifest.name}' version '${version.version}' has no labels`);
   const actual = await sha256Hex(bytes);
-  if (actual !== labels.sha256) throw new IntegrityError(manifest.name, { ...version, file: labels.file, sha256: labels.sha256, bytes: labels.bytes }, actual, bytes.byteLength);
+  if (actual !== labels.sha256)
+    throw new IntegrityError(
+      manifest.name,
+      { ...version, file: labels.file, sha256: labels.sha256, bytes: labels.bytes },
+      actual,
+      bytes.byteLength,
+    );
   return new TextDecoder().decode(bytes);
 }

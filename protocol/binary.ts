@@ -79,7 +79,12 @@ function declaredSize(kind: string, name: string, parameters: Parameters | undef
  * Splits the bytes after the header among the tensors that declared a binary size, in order. Checks
  * first that the sizes add up to exactly the bytes there are, so nothing is read past or left over.
  */
-function sliceBinaryData(kind: string, tensors: { name: string; parameters?: Parameters | undefined; data?: unknown }[], body: Uint8Array, headerLength: number): (Uint8Array | undefined)[] {
+function sliceBinaryData(
+  kind: string,
+  tensors: { name: string; parameters?: Parameters | undefined; data?: unknown }[],
+  body: Uint8Array,
+  headerLength: number,
+): (Uint8Array | undefined)[] {
   const sizes = tensors.map((tensor) => {
     const size = declaredSize(kind, tensor.name, tensor.parameters);
     if (size !== undefined && tensor.data !== undefined) {
@@ -93,7 +98,9 @@ function sliceBinaryData(kind: string, tensors: { name: string; parameters?: Par
   const declaredTotal = sizes.reduce<number>((sum, size) => sum + (size ?? 0), 0);
   const available = body.length - headerLength;
   if (declaredTotal !== available) {
-    throw new InvalidInput(`the ${kind}s declare ${declaredTotal} bytes of binary data but the body has ${available} after its ${headerLength}-byte JSON header`);
+    throw new InvalidInput(
+      `the ${kind}s declare ${declaredTotal} bytes of binary data but the body has ${available} after its ${headerLength}-byte JSON header`,
+    );
   }
   let offset = headerLength;
   return sizes.map((size) => {
@@ -123,7 +130,10 @@ export function parseInferRequestBody(body: Uint8Array, headerLength: string | n
   const request = parsed.data;
   if (headerLength == null) {
     const binary = request.inputs.find((input) => input.parameters?.[binaryDataSize] !== undefined);
-    if (binary) throw new InvalidInput(`input '${binary.name}' has ${binaryDataSize} but the request has no ${inferenceHeaderContentLength} header to say where its JSON ends`);
+    if (binary)
+      throw new InvalidInput(
+        `input '${binary.name}' has ${binaryDataSize} but the request has no ${inferenceHeaderContentLength} header to say where its JSON ends`,
+      );
   }
   const slices = sliceBinaryData('input', request.inputs, body, jsonLength);
   return { ...request, inputs: request.inputs.map((input, index) => ({ ...input, data: slices[index] ?? input.data! })) };
@@ -188,7 +198,11 @@ export function encodeInferResponseParts(
   });
   const json = new TextEncoder().encode(JSON.stringify({ ...head, outputs: encodedOutputs }));
   const parts = [json, ...binary];
-  return { parts, headerLength: binary.length === 0 ? undefined : json.length, byteLength: parts.reduce((sum, part) => sum + part.length, 0) };
+  return {
+    parts,
+    headerLength: binary.length === 0 ? undefined : json.length,
+    byteLength: parts.reduce((sum, part) => sum + part.length, 0),
+  };
 }
 
 /**
@@ -251,7 +265,11 @@ export interface DecodedInferResponse {
  * A response that does not add up throws InvalidInput naming the problem; `maxElements` bounds what
  * one output may make the reader allocate.
  */
-export function decodeInferResponseBody(body: Uint8Array, headerLength: string | null | undefined, maxElements = Number.MAX_SAFE_INTEGER): DecodedInferResponse {
+export function decodeInferResponseBody(
+  body: Uint8Array,
+  headerLength: string | null | undefined,
+  maxElements = Number.MAX_SAFE_INTEGER,
+): DecodedInferResponse {
   try {
     const jsonLength = headerLengthOf(headerLength, body.length);
     const parsed = WireResponse.safeParse(parseJson(body.subarray(0, jsonLength)));
@@ -259,7 +277,11 @@ export function decodeInferResponseBody(body: Uint8Array, headerLength: string |
     const header = parsed.data;
     const slices = sliceBinaryData('output', header.outputs, body, jsonLength);
     const outputs = header.outputs.map((output, index) =>
-      decodeTensor({ ...output, data: slices[index] ?? output.data! }, { name: output.name, datatype: output.datatype, shape: output.shape }, maxElements),
+      decodeTensor(
+        { ...output, data: slices[index] ?? output.data! },
+        { name: output.name, datatype: output.datatype, shape: output.shape },
+        maxElements,
+      ),
     );
     return { header, outputs };
   } catch (err) {

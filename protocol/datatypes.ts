@@ -8,15 +8,7 @@ export const datatypes = ['BOOL', 'UINT8', 'INT8', 'INT16', 'INT32', 'INT64', 'F
 export const Datatype = z.enum(datatypes);
 export type Datatype = z.infer<typeof Datatype>;
 
-export type TensorData =
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint16Array
-  | Float32Array
-  | Float64Array;
+export type TensorData = Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array | Uint16Array | Float32Array | Float64Array;
 
 interface DatatypeInfo {
   bytesPerElement: number;

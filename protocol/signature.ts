@@ -106,7 +106,10 @@ export async function verifyRequest(
 ): Promise<void> {
   const timestampHeader = headers.get(signatureHeaders.timestamp);
   const signatureHeader = headers.get(signatureHeaders.signature);
-  for (const [name, value] of [[signatureHeaders.timestamp, timestampHeader], [signatureHeaders.signature, signatureHeader]] as const) {
+  for (const [name, value] of [
+    [signatureHeaders.timestamp, timestampHeader],
+    [signatureHeaders.signature, signatureHeader],
+  ] as const) {
     if (value === null || value === '') throw unauthorized(`missing request signature header '${name}'`);
   }
   // Digits only: Number() would also accept '1e12', ' 12', '0x1f' and make the signed text ambiguous.
@@ -117,7 +120,9 @@ export async function verifyRequest(
   const skewMs = nowMs - timestampMs;
   if (Math.abs(skewMs) > maxClockSkewMs) {
     const direction = skewMs > 0 ? 'expired' : 'in the future';
-    throw unauthorized(`request signature ${direction}: timestamp is ${Math.round(Math.abs(skewMs) / 1000)} s from this server's clock (at most ${maxClockSkewMs / 1000} s allowed)`);
+    throw unauthorized(
+      `request signature ${direction}: timestamp is ${Math.round(Math.abs(skewMs) / 1000)} s from this server's clock (at most ${maxClockSkewMs / 1000} s allowed)`,
+    );
   }
   const provided = signatureBytes(signatureHeader!.trim());
   const expected = await hmac(secret, await stringToSign(timestampMs, method, path, body));

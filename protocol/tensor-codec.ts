@@ -33,12 +33,16 @@ function swapByteOrder(bytes: Uint8Array, width: number): void {
  */
 export function checkShape(name: string, shape: readonly unknown[], declared: readonly number[], maxElements: number): number {
   if (shape.length !== declared.length) {
-    throw new InvalidInput(`input '${name}' has rank ${shape.length}; the model expects rank ${declared.length} (shape [${declared.join(', ')}])`);
+    throw new InvalidInput(
+      `input '${name}' has rank ${shape.length}; the model expects rank ${declared.length} (shape [${declared.join(', ')}])`,
+    );
   }
   let elements = 1;
   for (const [axis, size] of shape.entries()) {
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
-      throw new InvalidInput(`input '${name}' has an invalid size ${JSON.stringify(size)} at dimension ${axis}: sizes are non-negative integers`);
+      throw new InvalidInput(
+        `input '${name}' has an invalid size ${JSON.stringify(size)} at dimension ${axis}: sizes are non-negative integers`,
+      );
     }
     const expected = declared[axis]!;
     if (expected !== -1 && size !== expected) {
@@ -97,7 +101,9 @@ export function decodeTensor(input: TensorInput, declared: TensorMetadata, maxEl
   const data = info.allocate(elements);
   for (let index = 0; index < elements; index++) {
     if (!info.store(data, index, values[index])) {
-      throw new InvalidInput(`input '${name}' value ${JSON.stringify(values[index]) ?? 'undefined'} at index ${index} does not fit datatype ${declared.datatype}`);
+      throw new InvalidInput(
+        `input '${name}' value ${JSON.stringify(values[index]) ?? 'undefined'} at index ${index} does not fit datatype ${declared.datatype}`,
+      );
     }
   }
   return { name, datatype: declared.datatype, shape, data };
@@ -108,7 +114,9 @@ function decodeBytes(name: string, datatype: Datatype, shape: readonly number[],
   const info = datatypeOf(datatype);
   const needed = elements * info.bytesPerElement;
   if (bytes.length !== needed) {
-    throw new InvalidInput(`input '${name}' has ${bytes.length} bytes of binary data; shape [${shape.join(', ')}] of ${datatype} needs ${needed}`);
+    throw new InvalidInput(
+      `input '${name}' has ${bytes.length} bytes of binary data; shape [${shape.join(', ')}] of ${datatype} needs ${needed}`,
+    );
   }
   const data = info.allocate(elements);
   // Copied, not viewed: the bytes sit at an arbitrary offset of the body, and typed arrays need
@@ -118,7 +126,8 @@ function decodeBytes(name: string, datatype: Datatype, shape: readonly number[],
   if (!platformIsLittleEndian) swapByteOrder(target, info.bytesPerElement);
   if (datatype === 'BOOL') {
     const index = target.findIndex((byte) => byte > 1);
-    if (index !== -1) throw new InvalidInput(`input '${name}' byte ${target[index]} at index ${index} is not a BOOL: binary BOOL is 0 or 1`);
+    if (index !== -1)
+      throw new InvalidInput(`input '${name}' byte ${target[index]} at index ${index} is not a BOOL: binary BOOL is 0 or 1`);
   }
   return data;
 }

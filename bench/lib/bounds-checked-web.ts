@@ -49,7 +49,10 @@ export interface BoundsCheckedWeb {
 }
 
 export function startBoundsCheckedWeb(): BoundsCheckedWeb {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: ['--wasm-enforce-bounds-checks'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    execArgv: ['--wasm-enforce-bounds-checks'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ask = (message: Request) =>
     new Promise<Reply>((resolve, reject) => {
       child.once('message', (answer: Reply) => ('error' in answer ? reject(new Error(answer.error)) : resolve(answer)));

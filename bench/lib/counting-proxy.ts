@@ -27,11 +27,19 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const body = Buffer.concat(chunks);
     counts[kindOf(req.url ?? '/', body.toString('utf8'))]++;
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers))
+      if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
     try {
-      const upstream = await fetch(new URL(req.url ?? '/', target), { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+      const upstream = await fetch(new URL(req.url ?? '/', target), {
+        method: req.method,
+        headers,
+        body: req.method === 'GET' ? undefined : body,
+      });
       const answer = Buffer.from(await upstream.arrayBuffer());
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json', 'content-length': answer.length });
+      res.writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'application/json',
+        'content-length': answer.length,
+      });
       res.end(answer);
     } catch {
       res.writeHead(502).end();

@@ -19,14 +19,29 @@ export const pageLines = [
   'The README is the manual for every user.',
 ];
 
-export function renderPage(lines: readonly string[] = pageLines, layout: { width?: number; lineHeight?: number } = {}): { png: Uint8Array; width: number; height: number; lines: readonly string[] } {
+export function renderPage(
+  lines: readonly string[] = pageLines,
+  layout: { width?: number; lineHeight?: number } = {},
+): { png: Uint8Array; width: number; height: number; lines: readonly string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'edgeinfer-page-'));
   try {
     const path = join(dir, 'page.png');
     const { width = 900, lineHeight = 48 } = layout;
     const height = lineHeight * lines.length + 40;
     const draw = lines.flatMap((line, i) => ['-annotate', `+20+${Math.round(lineHeight * 0.8) + 10 + i * lineHeight}`, line]);
-    execFileSync('convert', ['-size', `${width}x${height}`, 'xc:white', '-font', 'DejaVu-Sans', '-pointsize', '26', '-fill', 'black', ...draw, path]);
+    execFileSync('convert', [
+      '-size',
+      `${width}x${height}`,
+      'xc:white',
+      '-font',
+      'DejaVu-Sans',
+      '-pointsize',
+      '26',
+      '-fill',
+      'black',
+      ...draw,
+      path,
+    ]);
     return { png: new Uint8Array(readFileSync(path)), width, height, lines };
   } finally {
     rmSync(dir, { recursive: true, force: true });

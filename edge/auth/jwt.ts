@@ -53,7 +53,8 @@ function refusal(err: unknown): Error {
     return unauthorized(reasons[err.claim] ?? 'the token has an invalid claim', 'invalid_token');
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return unauthorized("the token's algorithm is not accepted", 'invalid_token');
-  if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout)) return unauthorized('the token could not be verified', 'invalid_token');
+  if (err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout))
+    return unauthorized('the token could not be verified', 'invalid_token');
   // A JWKS endpoint that times out or fails is ours to fix, not the caller's: it surfaces as a 500.
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -78,8 +79,18 @@ export function createJwtVerifier(config: JwtConfig, now: () => number): JwtVeri
         throw refusal(err);
       }
       const claims = Claims.safeParse(payload);
-      if (!claims.success) throw unauthorized(`the token's claims are invalid: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`, 'invalid_token');
-      return { kind: 'jwt', id: `jwt:${claims.data.sub}`, owner: claims.data.sub, plan: claims.data.plan, models: allowedModels(claims.data) };
+      if (!claims.success)
+        throw unauthorized(
+          `the token's claims are invalid: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+          'invalid_token',
+        );
+      return {
+        kind: 'jwt',
+        id: `jwt:${claims.data.sub}`,
+        owner: claims.data.sub,
+        plan: claims.data.plan,
+        models: allowedModels(claims.data),
+      };
     },
   };
 }

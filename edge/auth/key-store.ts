@@ -67,10 +67,14 @@ export class ApiKeyStore {
     }
     const parsed = ApiKeyRecord.safeParse(json);
     // A record we cannot read is our fault, not the caller's: a 500 whose log names the field, never the key.
-    if (!parsed.success) throw new Error(`an API key record in KV is invalid: ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
+    if (!parsed.success)
+      throw new Error(`an API key record in KV is invalid: ${parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ')}`);
     const record = parsed.data;
     if (!constantTimeEqual(record.sha256, sha256)) return { status: 'unknown' };
     if (record.revokedAt !== undefined) return { status: 'revoked' };
-    return { status: 'valid', principal: { kind: 'api-key', id: record.id, owner: record.owner, plan: record.plan, models: record.models } };
+    return {
+      status: 'valid',
+      principal: { kind: 'api-key', id: record.id, owner: record.owner, plan: record.plan, models: record.models },
+    };
   }
 }

@@ -17,7 +17,10 @@ export interface AuthOptions {
   jwt: JwtVerifier | undefined;
 }
 
-async function principalFor(options: AuthOptions, headers: { authorization: string | undefined; apiKey: string | undefined }): Promise<Principal> {
+async function principalFor(
+  options: AuthOptions,
+  headers: { authorization: string | undefined; apiKey: string | undefined },
+): Promise<Principal> {
   const credential = readCredential(headers);
   if (credential.kind === 'jwt') {
     if (!options.jwt) throw unauthorized('this edge accepts API keys only', 'invalid_token');

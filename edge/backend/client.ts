@@ -128,12 +128,20 @@ export class BackendClient {
    * One signed POST with its timeout. Resolves the body of a 200; throws TransientFailure when no
    * answer worth passing on came back, and the backend's own 4xx as the caller's error.
    */
-  async #post(path: string, search: string, body: Uint8Array, headers: Record<string, string>, timeoutMs: number, trace: { requestId: string; traceparent?: string | undefined }): Promise<{ body: Uint8Array; headers: Headers }> {
+  async #post(
+    path: string,
+    search: string,
+    body: Uint8Array,
+    headers: Record<string, string>,
+    timeoutMs: number,
+    trace: { requestId: string; traceparent?: string | undefined },
+  ): Promise<{ body: Uint8Array; headers: Headers }> {
     const signed: Record<string, string> = {
       ...headers,
       'x-request-id': trace.requestId,
       ...(trace.traceparent && { traceparent: trace.traceparent }),
-      ...(this.#options.signingSecret !== undefined && (await signRequest(this.#options.signingSecret, 'POST', path + search, body, this.#options.now()))),
+      ...(this.#options.signingSecret !== undefined &&
+        (await signRequest(this.#options.signingSecret, 'POST', path + search, body, this.#options.now()))),
     };
     let response: Response;
     try {
@@ -145,7 +153,11 @@ export class BackendClient {
       });
     } catch (err) {
       const name = (err as Error).name;
-      throw new TransientFailure(name === 'TimeoutError' || name === 'AbortError' ? `timed out after ${timeoutMs} ms` : `could not connect (${(err as Error).message})`);
+      throw new TransientFailure(
+        name === 'TimeoutError' || name === 'AbortError'
+          ? `timed out after ${timeoutMs} ms`
+          : `could not connect (${(err as Error).message})`,
+      );
     }
 
     const answer = new Uint8Array(await response.arrayBuffer());
@@ -153,7 +165,7 @@ export class BackendClient {
       throw new TransientFailure(`it answered ${response.status}`);
     }
     if (response.status === 401) {
-      throw new BadGateway('the GPU backend refused the edge\'s signature: EDGE_SIGNING_SECRET differs between the tiers');
+      throw new BadGateway("the GPU backend refused the edge's signature: EDGE_SIGNING_SECRET differs between the tiers");
     }
     if (response.status !== 200) {
       // The caller's request, judged by the backend against the same manifest: pass its answer on.
@@ -163,7 +175,14 @@ export class BackendClient {
   }
 
   async #callTask(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
-    const answer = await this.#post(`/v1/${request.task}`, request.search, request.body, { 'content-type': request.contentType }, request.timeoutMs, request);
+    const answer = await this.#post(
+      `/v1/${request.task}`,
+      request.search,
+      request.body,
+      { 'content-type': request.contentType },
+      request.timeoutMs,
+      request,
+    );
     try {
       return { body: JSON.parse(new TextDecoder().decode(answer.body)), serverTiming: answer.headers.get('server-timing') ?? undefined };
     } catch (err) {

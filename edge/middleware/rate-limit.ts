@@ -42,7 +42,14 @@ function tooManyRequests(message: string, result: LimitResult, nowMs: number): T
  * Counts one request, or, when the store did not answer in time, applies the failure policy: `open`
  * answers undefined (serve without a limit), `closed` throws 503. Either way one log line says so.
  */
-async function count(options: RateLimitOptions, limiter: Limiter, identifier: string, which: 'plan' | 'failed-auth-ip', c: Context<EdgeEnv>, units = 1): Promise<LimitResult | undefined> {
+async function count(
+  options: RateLimitOptions,
+  limiter: Limiter,
+  identifier: string,
+  which: 'plan' | 'failed-auth-ip',
+  c: Context<EdgeEnv>,
+  units = 1,
+): Promise<LimitResult | undefined> {
   // Analytics and other writes after the decision: off the response path, but kept alive past it.
   const check = await limiter.check(identifier, (work) => c.executionCtx.waitUntil(work.catch(() => {})), units);
   if (check.outcome === 'counted') return check.result;
@@ -70,7 +77,8 @@ export function limitFailedAuthByIp(options: RateLimitOptions): MiddlewareHandle
   return async (c, next) => {
     const ip = clientIp(c);
     const refusal = blocked.get(ip);
-    if (refusal && refusal.resetAtMs > options.now()) throw tooManyRequests('too many failed authentications from this address', refusal, options.now());
+    if (refusal && refusal.resetAtMs > options.now())
+      throw tooManyRequests('too many failed authentications from this address', refusal, options.now());
     if (refusal) blocked.delete(ip);
     try {
       await next();

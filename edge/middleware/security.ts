@@ -22,7 +22,16 @@ export function securityHeaders(): MiddlewareHandler {
 // What a browser client sends and may read: credentials travel as headers (Authorization,
 // x-api-key), never cookies, so CORS never needs `credentials: true`.
 const requestHeaders = ['authorization', 'x-api-key', 'content-type', 'inference-header-content-length', 'x-request-id', 'traceparent'];
-const exposedHeaders = ['x-edgeinfer-tier', 'x-request-id', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'retry-after', 'inference-header-content-length', 'server-timing'];
+const exposedHeaders = [
+  'x-edgeinfer-tier',
+  'x-request-id',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+  'retry-after',
+  'inference-header-content-length',
+  'server-timing',
+];
 
 export function corsFromAllowlist(allowedOrigins: readonly string[]): MiddlewareHandler {
   const allowed = new Set(allowedOrigins);

@@ -46,7 +46,13 @@ async function prepare(file) {
       throw new Error(`${file.name}: this browser cannot decode it; send a WAV`);
     });
     const name = `${file.name.replace(/\.[^.]*$/, '')}.wav`;
-    return { name, bytes: encodeWav(audio.samples, audio.sampleRate), kind: 'wav', audio, note: `converted to ${name} (16-bit PCM, ${pageSampleRate} Hz) in the page` };
+    return {
+      name,
+      bytes: encodeWav(audio.samples, audio.sampleRate),
+      kind: 'wav',
+      audio,
+      note: `converted to ${name} (16-bit PCM, ${pageSampleRate} Hz) in the page`,
+    };
   }
   throw new Error(`${file.name}: not a WAV, other audio, PNG or JPEG file`);
 }
@@ -70,7 +76,11 @@ async function send() {
   const startedMs = performance.now();
   let response;
   try {
-    response = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': contentType }, body: current.bytes });
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': contentType },
+      body: current.bytes,
+    });
   } catch (err) {
     setStatus('');
     showError(`The request did not reach the server: ${err.message}`);
@@ -106,7 +116,8 @@ function showSpeech(result) {
   show('image-result', false);
   show('audio-result', true);
   const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
-  $('audio-summary').textContent = `${result.segments.length} segment${result.segments.length === 1 ? '' : 's'} of speech in ${seconds(result.duration_ms)} recorded at ${result.sample_rate} Hz.`;
+  $('audio-summary').textContent =
+    `${result.segments.length} segment${result.segments.length === 1 ? '' : 's'} of speech in ${seconds(result.duration_ms)} recorded at ${result.sample_rate} Hz.`;
   $('segments').replaceChildren(
     ...result.segments.map((segment) => {
       const item = document.createElement('li');

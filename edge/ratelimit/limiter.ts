@@ -49,8 +49,12 @@ export function upstashLimiter(options: UpstashLimiterOptions): Limiter {
       try {
         const response = await ratelimit.limit(identifier, { rate: units });
         background(response.pending);
-        if (response.reason === 'timeout') return { outcome: 'unavailable', reason: 'timeout', detail: `no answer within ${options.timeoutMs} ms` };
-        return { outcome: 'counted', result: { success: response.success, limit: response.limit, remaining: response.remaining, resetAtMs: response.reset } };
+        if (response.reason === 'timeout')
+          return { outcome: 'unavailable', reason: 'timeout', detail: `no answer within ${options.timeoutMs} ms` };
+        return {
+          outcome: 'counted',
+          result: { success: response.success, limit: response.limit, remaining: response.remaining, resetAtMs: response.reset },
+        };
       } catch (err) {
         return { outcome: 'unavailable', reason: 'error', detail: err instanceof Error ? err.message : String(err) };
       }

@@ -26,7 +26,8 @@ export class MemorySlidingWindow {
     const inCurrent = this.#counts.get(`${identifier}:${current}`) ?? 0;
     const inPrevious = Math.floor((1 - (now % windowMs) / windowMs) * (this.#counts.get(`${identifier}:${current - 1}`) ?? 0));
     const resetAtMs = (current + 1) * windowMs;
-    if (inPrevious + inCurrent + units > requests) return { success: false, limit: requests, remaining: Math.max(0, requests - inPrevious - inCurrent), resetAtMs };
+    if (inPrevious + inCurrent + units > requests)
+      return { success: false, limit: requests, remaining: Math.max(0, requests - inPrevious - inCurrent), resetAtMs };
     this.#counts.set(`${identifier}:${current}`, inCurrent + units);
     return { success: true, limit: requests, remaining: requests - (inCurrent + units + inPrevious), resetAtMs };
   }

@@ -17,7 +17,10 @@ export function rateLimitOptions(config: EdgeConfig, log: (line: string) => void
   const limiter = (prefix: string, rule: RateLimitRule): Limiter =>
     redis ? upstashLimiter({ redis, rule, prefix, timeoutMs, analytics }) : memoryLimiter(rule, now);
   return {
-    perPlan: Object.fromEntries(plans.map((plan) => [plan, limiter(`ratelimit:plan:${plan}`, ruleForPlan(limits, plan))])) as Record<Plan, Limiter>,
+    perPlan: Object.fromEntries(plans.map((plan) => [plan, limiter(`ratelimit:plan:${plan}`, ruleForPlan(limits, plan))])) as Record<
+      Plan,
+      Limiter
+    >,
     failedAuthPerIp: limiter('ratelimit:failed-auth:ip', ruleForFailedAuth(limits)),
     failureMode,
     log,

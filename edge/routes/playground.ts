@@ -42,13 +42,23 @@ export function playgroundRoutes(): Hono {
   const etags = new Map<string, Promise<string>>();
   for (const [path, file] of Object.entries(files)) {
     playground.get(path, async (c) => {
-      if (!etags.has(path)) etags.set(path, sha256Hex(file.body).then((hex) => `"${hex.slice(0, 32)}"`));
+      if (!etags.has(path))
+        etags.set(
+          path,
+          sha256Hex(file.body).then((hex) => `"${hex.slice(0, 32)}"`),
+        );
       const etag = await etags.get(path)!;
       // Revalidated on every load (a 304 costs a round trip, no body), so a deployment shows at once.
       c.header('ETag', etag);
       c.header('Cache-Control', 'no-cache');
       if (path === '/') c.header('Content-Security-Policy', playgroundSecurityPolicy);
-      if (c.req.header('if-none-match')?.split(',').some((tag) => tag.trim() === etag)) return c.body(null, 304);
+      if (
+        c.req
+          .header('if-none-match')
+          ?.split(',')
+          .some((tag) => tag.trim() === etag)
+      )
+        return c.body(null, 304);
       c.header('Content-Type', file.contentType);
       return c.body(file.body);
     });

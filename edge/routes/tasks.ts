@@ -34,7 +34,11 @@ function prepareTask(definition: TaskDefinition<z.ZodType, unknown>): Middleware
     if (!type || !accepted.includes(type)) throw new UnsupportedMediaType(type, accepted);
     const maxBytes = type === 'application/json' ? maxTaskBodyBytes(definition.limits) : definition.limits.maxFileBytes;
     const body = await readBodyWithLimit(c.req.raw, maxBytes);
-    const request = readTaskRequest(body, contentType, c.req.query(), { rawTypes: definition.rawTypes, limits: definition.limits, options: definition.options });
+    const request = readTaskRequest(body, contentType, c.req.query(), {
+      rawTypes: definition.rawTypes,
+      limits: definition.limits,
+      options: definition.options,
+    });
     const works = request.files.map((file) => definition.inspect(file));
     c.set('task', { definition, request, works, original: { body, contentType: type, search: new URL(c.req.url).search } });
     await next();
@@ -45,27 +49,33 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
   const routes = new Hono<EdgeEnv>();
   for (const definition of Object.values(tasks) as TaskDefinition<z.ZodType, unknown>[]) {
     const path = `/${definition.name}`;
-    routes.post(path, deps.guard(prepareTask(definition), (c) => rateLimitUnits(definition, c.get('task').works)), async (c) => {
-      const task = c.get('task');
-      const timings = new TaskTimings();
-      const startedMs = performance.now();
-      const outcome = await deps.tasks.run(task, c.get('trace'), timings);
-      const computeMs = performance.now() - startedMs;
-      const unit = task.works[0]!.unit;
-      c.executionCtx.waitUntil(
-        deps.meter.record({
-          keyId: c.get('principal').id,
-          atMs: Date.now(),
-          inputElements: 0,
-          computeMs,
-          tier: outcome.tier,
-          work: { unit, amount: task.works.reduce((sum, work) => sum + work.amount, 0) },
-        }),
-      );
-      // A forwarded task is timed by the backend, stage by stage; the edge adds its own total.
-      const serverTiming = outcome.serverTiming ? `${outcome.serverTiming}, edge;dur=${computeMs.toFixed(3)}` : timings.serverTiming(computeMs);
-      return c.json(outcome.body as object, 200, { [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
-    });
+    routes.post(
+      path,
+      deps.guard(prepareTask(definition), (c) => rateLimitUnits(definition, c.get('task').works)),
+      async (c) => {
+        const task = c.get('task');
+        const timings = new TaskTimings();
+        const startedMs = performance.now();
+        const outcome = await deps.tasks.run(task, c.get('trace'), timings);
+        const computeMs = performance.now() - startedMs;
+        const unit = task.works[0]!.unit;
+        c.executionCtx.waitUntil(
+          deps.meter.record({
+            keyId: c.get('principal').id,
+            atMs: Date.now(),
+            inputElements: 0,
+            computeMs,
+            tier: outcome.tier,
+            work: { unit, amount: task.works.reduce((sum, work) => sum + work.amount, 0) },
+          }),
+        );
+        // A forwarded task is timed by the backend, stage by stage; the edge adds its own total.
+        const serverTiming = outcome.serverTiming
+          ? `${outcome.serverTiming}, edge;dur=${computeMs.toFixed(3)}`
+          : timings.serverTiming(computeMs);
+        return c.json(outcome.body as object, 200, { [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
+      },
+    );
     routes.all(path, (c) => {
       throw new MethodNotAllowed(c.req.method, ['POST']);
     });

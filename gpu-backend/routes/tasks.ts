@@ -28,7 +28,8 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
     routes.post(
       path,
       bufferedBody({
-        maxBytes: (c) => (acceptedType(c, definition) === 'application/json' ? maxTaskBodyBytes(definition.limits) : definition.limits.maxFileBytes),
+        maxBytes: (c) =>
+          acceptedType(c, definition) === 'application/json' ? maxTaskBodyBytes(definition.limits) : definition.limits.maxFileBytes,
       }),
       edgeSignature({ secret: deps.signatureSecret }),
       async (c) => {

@@ -67,7 +67,11 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
       runtime.ensureReady(resolved);
       // JSON, or the binary tensor data extension's JSON header followed by raw tensor bytes.
       requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
-      const { wire: body, decoded: request } = readInferRequest(c.get('body'), c.req.header(inferenceHeaderContentLength) ?? null, resolved.manifest);
+      const { wire: body, decoded: request } = readInferRequest(
+        c.get('body'),
+        c.req.header(inferenceHeaderContentLength) ?? null,
+        resolved.manifest,
+      );
 
       const startedMs = performance.now();
       const outputs = await inference.infer(resolved, request);

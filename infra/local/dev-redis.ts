@@ -31,7 +31,9 @@ try {
     token: args.token,
     log: (line) => console.error(line),
   });
-  console.log(`Upstash-compatible REST endpoint at ${local.url}, in front of redis-server on 127.0.0.1:${local.redisPort} (nothing is saved)`);
+  console.log(
+    `Upstash-compatible REST endpoint at ${local.url}, in front of redis-server on 127.0.0.1:${local.redisPort} (nothing is saved)`,
+  );
   console.log('Give the edge these (e.g. in .dev.vars):');
   console.log(`UPSTASH_REDIS_REST_URL=${local.url}`);
   console.log(`UPSTASH_REDIS_REST_TOKEN=${local.token}`);

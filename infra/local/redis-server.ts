@@ -24,7 +24,9 @@ export interface RunningRedisServer {
 
 export class RedisServerNotInstalled extends Error {
   constructor(command: string) {
-    super(`'${command}' was not found: the local Upstash endpoint needs a real Redis; install it: apt-get install -y redis-server (macOS: brew install redis)`);
+    super(
+      `'${command}' was not found: the local Upstash endpoint needs a real Redis; install it: apt-get install -y redis-server (macOS: brew install redis)`,
+    );
     this.name = 'RedisServerNotInstalled';
   }
 }
@@ -46,14 +48,11 @@ class PortTaken extends Error {}
 
 async function startOnce(port: number, options: RedisServerOptions): Promise<RunningRedisServer> {
   const command = options.command ?? 'redis-server';
-  const child = spawn(command, [
-    '--port', String(port),
-    '--bind', redisHost,
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', tmpdir(),
-    '--loglevel', 'notice',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    command,
+    ['--port', String(port), '--bind', redisHost, '--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'notice'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   // Failures to start are reported by waitUntilReady; later ones (a kill that fails) must not crash the caller.
   child.on('error', () => {});
 
@@ -94,11 +93,14 @@ function waitUntilReady(child: ChildProcess, command: string, port: number, time
       output += chunk.toString('utf8');
       if (/Ready to accept connections/.test(output)) finish();
     };
-    const onError = (err: NodeJS.ErrnoException) =>
-      finish(err.code === 'ENOENT' ? new RedisServerNotInstalled(command) : err);
+    const onError = (err: NodeJS.ErrnoException) => finish(err.code === 'ENOENT' ? new RedisServerNotInstalled(command) : err);
     // 'close', not 'exit': by then everything it wrote has been read.
     const onClose = (code: number | null) =>
-      finish(/Address already in use/.test(output) ? new PortTaken(`port ${port} is taken`) : new Error(`redis-server exited (code ${code}) before it was ready:\n${output}`));
+      finish(
+        /Address already in use/.test(output)
+          ? new PortTaken(`port ${port} is taken`)
+          : new Error(`redis-server exited (code ${code}) before it was ready:\n${output}`),
+      );
     function finish(err?: Error) {
       clearTimeout(timer);
       child.stdout?.off('data', onOutput);

@@ -39,7 +39,9 @@ function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, where: strin
 
 /** Query values are strings; numeric ones become numbers so one schema checks both forms. */
 function queryOptions(query: Record<string, string>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(query).map(([key, value]) => [key, value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value]));
+  return Object.fromEntries(
+    Object.entries(query).map(([key, value]) => [key, value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value]),
+  );
 }
 
 function checkFileSize(bytes: number, limits: TaskLimits, which: string): void {
@@ -64,7 +66,9 @@ export function readTaskRequest<S extends z.ZodType>(
   // A JSON task body is a handful of strings and options, however large the files in it.
   const parsed = taskRequestBody(spec.options).safeParse(parseJson(body, 4096));
   if (!parsed.success) {
-    throw new InvalidInput(`invalid request body: ${describeIssues(parsed.error)}; send {"file": "<base64>"} or {"files": ["<base64>", …]}`);
+    throw new InvalidInput(
+      `invalid request body: ${describeIssues(parsed.error)}; send {"file": "<base64>"} or {"files": ["<base64>", …]}`,
+    );
   }
   const message = parsed.data;
   const encoded = 'file' in message ? [message.file] : message.files;

@@ -77,8 +77,14 @@ export const ocr: TaskDefinition<typeof OcrOptions, OcrResult> = {
   },
   fitsEdge: (work) => work.amount <= (ocrTask.routing?.edgeMaxPixels ?? 0),
   async run(file, _options, context) {
-    if (!context.dictionary) throw new ModelUnavailable(`the recogniser's dictionary is unavailable (see the server log), so ${ocrTask.models[2]} cannot be read`);
-    return readText(file, context.run, { dictionary: context.dictionary, maxPixels: ocrTask.limits.maxPixels, timer: context.timer, recBatchLines: context.recBatchLines });
+    if (!context.dictionary)
+      throw new ModelUnavailable(`the recogniser's dictionary is unavailable (see the server log), so ${ocrTask.models[2]} cannot be read`);
+    return readText(file, context.run, {
+      dictionary: context.dictionary,
+      maxPixels: ocrTask.limits.maxPixels,
+      timer: context.timer,
+      recBatchLines: context.recBatchLines,
+    });
   },
 };
 

@@ -27,10 +27,17 @@ const nearTensor = fc.record({
 describe('bad input', () => {
   it('answers any JSON body that is not a valid infer request with 4xx JSON, and keeps serving', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.record({ inputs: fc.array(nearTensor, { maxLength: 3 }) }, { requiredKeys: [] })), async (body) => {
-        const res = await server.fetch('/v2/models/paddleocr-rec/infer', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-        await expectClientError(res);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.jsonValue(), fc.record({ inputs: fc.array(nearTensor, { maxLength: 3 }) }, { requiredKeys: [] })),
+        async (body) => {
+          const res = await server.fetch('/v2/models/paddleocr-rec/infer', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          await expectClientError(res);
+        },
+      ),
       { numRuns: 150 },
     );
     expect((await server.fetch('/v2/health/ready')).status).toBe(200);
@@ -43,7 +50,11 @@ describe('bad input', () => {
         fc.oneof(fc.integer({ min: -5, max: 400 }).map(String), fc.constantFrom('', 'abc', '1e3', ' 12')),
         fc.integer({ min: -10, max: 1000 }),
         async (tail, headerLength, declaredSize) => {
-          const header = new TextEncoder().encode(JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 1], parameters: { binary_data_size: declaredSize } }] }));
+          const header = new TextEncoder().encode(
+            JSON.stringify({
+              inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 1], parameters: { binary_data_size: declaredSize } }],
+            }),
+          );
           const body = new Uint8Array([...header, ...tail]);
           const res = await server.fetch('/v2/models/paddleocr-rec/infer', {
             method: 'POST',
@@ -61,10 +72,20 @@ describe('bad input', () => {
 
   it('answers malformed Vertex AI requests with 4xx JSON', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue(), fc.record({ instances: fc.array(fc.jsonValue(), { maxLength: 4 }), parameters: fc.dictionary(fc.string(), fc.jsonValue()) })), async (body) => {
-        const res = await server.fetch('/predict', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...(typeof body === 'object' && body), parameters: { model: 'paddleocr-det' } }) });
-        await expectClientError(res);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.record({ instances: fc.array(fc.jsonValue(), { maxLength: 4 }), parameters: fc.dictionary(fc.string(), fc.jsonValue()) }),
+        ),
+        async (body) => {
+          const res = await server.fetch('/predict', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ ...(typeof body === 'object' && body), parameters: { model: 'paddleocr-det' } }),
+          });
+          await expectClientError(res);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -76,7 +76,17 @@ function recording(run: RunModel): Recorded {
 }
 
 function batcher(run: RunModel, options: Partial<ConstructorParameters<typeof DynamicBatcher>[0]> = {}): DynamicBatcher {
-  return new DynamicBatcher({ model: 'm', inputs, outputs, maxBatch: 8, maxQueueDelayMs: 1, maxQueueSize: 1000, enabled: true, run, ...options });
+  return new DynamicBatcher({
+    model: 'm',
+    inputs,
+    outputs,
+    maxBatch: 8,
+    maxQueueDelayMs: 1,
+    maxQueueSize: 1000,
+    enabled: true,
+    run,
+    ...options,
+  });
 }
 
 describe('concatAlong and splitAlong', () => {
@@ -166,10 +176,13 @@ describe('DynamicBatcher', () => {
   it('refuses a request past the queue bound with Overloaded and Retry-After instead of waiting', async () => {
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    const subject = batcher(async (i, o) => {
-      await blocked;
-      return rowwiseModel(i, o);
-    }, { maxQueueSize: 2, enabled: false });
+    const subject = batcher(
+      async (i, o) => {
+        await blocked;
+        return rowwiseModel(i, o);
+      },
+      { maxQueueSize: 2, enabled: false },
+    );
     const running = subject.submit(request(1, 4, 16000, 1), 5_000); // leaves the queue to run
     const queued = [subject.submit(request(1, 4, 16000, 2), 5_000), subject.submit(request(1, 4, 16000, 3), 5_000)];
     const refused = subject.submit(request(1, 4, 16000, 4), 5_000);
@@ -182,10 +195,13 @@ describe('DynamicBatcher', () => {
   it('answers a request still queued at its deadline with Overloaded', async () => {
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    const subject = batcher(async (i, o) => {
-      await blocked;
-      return rowwiseModel(i, o);
-    }, { enabled: false });
+    const subject = batcher(
+      async (i, o) => {
+        await blocked;
+        return rowwiseModel(i, o);
+      },
+      { enabled: false },
+    );
     const running = subject.submit(request(1, 4, 16000, 1), 5_000);
     const late = subject.submit(request(1, 4, 16000, 2), 20);
     await expect(late).rejects.toThrow(/did not start this request within 20 ms/);
@@ -195,10 +211,13 @@ describe('DynamicBatcher', () => {
   });
 
   it('gives each caller its own error when a joint run fails', async () => {
-    const subject = batcher(async (i, o) => {
-      if ((i[0]!.data as Float32Array).some(Number.isNaN)) throw new Error('NaN input');
-      return rowwiseModel(i, o);
-    }, { maxQueueDelayMs: 20 });
+    const subject = batcher(
+      async (i, o) => {
+        if ((i[0]!.data as Float32Array).some(Number.isNaN)) throw new Error('NaN input');
+        return rowwiseModel(i, o);
+      },
+      { maxQueueDelayMs: 20 },
+    );
     const poisoned = request(1, 4, 16000, 1);
     (poisoned.inputs[0]!.data as Float32Array)[0] = Number.NaN;
     const [bad, good] = await Promise.allSettled([subject.submit(poisoned, 1000), subject.submit(request(1, 4, 16000, 2), 1000)]);
@@ -222,7 +241,12 @@ describe('DynamicBatcher on a real onnxruntime session (silero-vad: state batche
   const run: RunModel = async (runInputs, outputNames) => {
     const feeds = Object.fromEntries(runInputs.map((t) => [t.name, new ort.Tensor(datatypeOf(t.datatype).ortType, t.data, t.shape)]));
     const results = await session.run(feeds, outputNames);
-    return outputNames.map((name) => ({ name, datatype: datatypeFromOrt(results[name]!.type)!, shape: [...results[name]!.dims], data: results[name]!.data as Tensor['data'] }));
+    return outputNames.map((name) => ({
+      name,
+      datatype: datatypeFromOrt(results[name]!.type)!,
+      shape: [...results[name]!.dims],
+      data: results[name]!.data as Tensor['data'],
+    }));
   };
 
   beforeAll(async () => {
@@ -238,13 +262,29 @@ describe('DynamicBatcher on a real onnxruntime session (silero-vad: state batche
     await fc.assert(
       fc.asyncProperty(fc.array(frame$, { minLength: 2, maxLength: 12 }), async (frames) => {
         const subject = new DynamicBatcher({
-          model: manifest.name, inputs: manifest.inputs, outputs: manifest.outputs, maxBatch: manifest.limits.maxBatch,
-          maxQueueDelayMs: 2, maxQueueSize: 100, enabled: true, run,
+          model: manifest.name,
+          inputs: manifest.inputs,
+          outputs: manifest.outputs,
+          maxBatch: manifest.limits.maxBatch,
+          maxQueueDelayMs: 2,
+          maxQueueSize: 100,
+          enabled: true,
+          run,
         });
         const requests: BatchRequest[] = frames.map(({ seed, rows }) => ({
           inputs: [
-            { name: 'input', datatype: 'FP32', shape: [rows, 576], data: Float32Array.from({ length: rows * 576 }, (_, i) => Math.fround(0.3 * Math.sin(seed + i / 7))) },
-            { name: 'state', datatype: 'FP32', shape: [2, rows, 128], data: Float32Array.from({ length: 2 * rows * 128 }, (_, i) => Math.fround(0.1 * Math.cos(seed + i))) },
+            {
+              name: 'input',
+              datatype: 'FP32',
+              shape: [rows, 576],
+              data: Float32Array.from({ length: rows * 576 }, (_, i) => Math.fround(0.3 * Math.sin(seed + i / 7))),
+            },
+            {
+              name: 'state',
+              datatype: 'FP32',
+              shape: [2, rows, 128],
+              data: Float32Array.from({ length: 2 * rows * 128 }, (_, i) => Math.fround(0.1 * Math.cos(seed + i))),
+            },
             { name: 'sr', datatype: 'INT64', shape: [], data: BigInt64Array.of(16000n) },
           ],
           outputNames: ['output', 'stateN'],

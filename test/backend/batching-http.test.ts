@@ -18,7 +18,9 @@ let reference: ort.InferenceSession;
 beforeAll(async () => {
   server = await startTestBackend({ MAX_QUEUE_DELAY_MS: '5' });
   const rec = (await loadModelFolders(`${repoRoot}/models`)).find((f) => f.manifest.name === 'paddleocr-rec')!;
-  reference = await ort.InferenceSession.create(await readFile(`${rec.dir}/${findVersion(rec.manifest, '4')!.file}`), { executionProviders: ['cpu'] });
+  reference = await ort.InferenceSession.create(await readFile(`${rec.dir}/${findVersion(rec.manifest, '4')!.file}`), {
+    executionProviders: ['cpu'],
+  });
 });
 afterAll(async () => {
   await server?.stop();
@@ -37,7 +39,11 @@ async function histogramSumAndCount(name: string, model: string): Promise<{ sum:
 
 describe('dynamic batching over HTTP', () => {
   it('answers every concurrent caller exactly what the model computes for its request alone', async () => {
-    const request$ = fc.record({ rows: fc.integer({ min: 1, max: 3 }), width: fc.constantFrom(16, 24), seed: fc.integer({ min: 0, max: 1000 }) });
+    const request$ = fc.record({
+      rows: fc.integer({ min: 1, max: 3 }),
+      width: fc.constantFrom(16, 24),
+      seed: fc.integer({ min: 0, max: 1000 }),
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(request$, { minLength: 2, maxLength: 12 }), async (requests) => {
         const responses = await Promise.all(
@@ -48,7 +54,9 @@ describe('dynamic batching over HTTP', () => {
         for (const [i, { rows, width, seed }] of requests.entries()) {
           expect(responses[i]!.status).toBe(200);
           const output = InferResponse.parse(await responses[i]!.json()).outputs[0]!;
-          const alone = (await reference.run({ x: new ort.Tensor('float32', lineCrops(rows, width, seed), [rows, 3, 48, width]) }))['softmax_11.tmp_0']!;
+          const alone = (await reference.run({ x: new ort.Tensor('float32', lineCrops(rows, width, seed), [rows, 3, 48, width]) }))[
+            'softmax_11.tmp_0'
+          ]!;
           expect(output.shape).toEqual([...alone.dims]);
           expect(output.data).toEqual(Array.from(alone.data as Float32Array));
         }

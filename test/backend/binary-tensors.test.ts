@@ -19,7 +19,11 @@ function post(body: Uint8Array, headers: Record<string, string>): Promise<Respon
 }
 
 async function jsonOutput(): Promise<number[]> {
-  const res = await server.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [tensor('x', 'FP32', input.shape, line)] }) });
+  const res = await server.fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs: [tensor('x', 'FP32', input.shape, line)] }),
+  });
   return InferResponse.parse(await res.json()).outputs[0]!.data as number[];
 }
 
@@ -47,14 +51,32 @@ describe('binary tensor data extension', () => {
   });
 
   it.each([
-    ['the data is shorter than declared', (body: Uint8Array) => body.subarray(0, body.length - 4), (h: number) => h, /declare \d+ bytes of binary data but the body has/],
-    ['the data is longer than declared', (body: Uint8Array) => new Uint8Array([...body, 0, 0, 0, 0]), (h: number) => h, /declare \d+ bytes of binary data but the body has/],
-    ['the header length runs past the body', (body: Uint8Array) => body, (_h: number, body: Uint8Array) => body.length + 1, /but the body has only/],
+    [
+      'the data is shorter than declared',
+      (body: Uint8Array) => body.subarray(0, body.length - 4),
+      (h: number) => h,
+      /declare \d+ bytes of binary data but the body has/,
+    ],
+    [
+      'the data is longer than declared',
+      (body: Uint8Array) => new Uint8Array([...body, 0, 0, 0, 0]),
+      (h: number) => h,
+      /declare \d+ bytes of binary data but the body has/,
+    ],
+    [
+      'the header length runs past the body',
+      (body: Uint8Array) => body,
+      (_h: number, body: Uint8Array) => body.length + 1,
+      /but the body has only/,
+    ],
     ['the header length cuts the JSON short', (body: Uint8Array) => body, (h: number) => h - 2, /not valid JSON/],
   ])('answers 400 JSON when %s', async (_case, reshape, headerLength, message) => {
     const encoded = encodeBinaryInferRequest({ inputs: [input] });
     const body = reshape(encoded.body);
-    const res = await post(body, { 'content-type': 'application/octet-stream', [inferenceHeaderContentLength]: String(headerLength(encoded.headerLength, body)) });
+    const res = await post(body, {
+      'content-type': 'application/octet-stream',
+      [inferenceHeaderContentLength]: String(headerLength(encoded.headerLength, body)),
+    });
     expect(res.status).toBe(400);
     expect(ErrorResponse.parse(await res.json()).error).toMatch(message);
   });

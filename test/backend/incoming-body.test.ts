@@ -11,12 +11,15 @@ const maxBytes = 1_000_000;
 function send(server: Server, chunks: Uint8Array[], contentLength?: number): Promise<{ status: number; body: string }> {
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', method: 'POST', headers: contentLength === undefined ? {} : { 'content-length': String(contentLength) } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
+    const req = request(
+      { port, host: '127.0.0.1', method: 'POST', headers: contentLength === undefined ? {} : { 'content-length': String(contentLength) } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      },
+    );
     req.on('error', reject);
     for (const chunk of chunks) req.write(chunk);
     req.end();

@@ -20,7 +20,11 @@ describe('SIGTERM', () => {
     });
     const requests = 5;
     const responses = Array.from({ length: requests }, () =>
-      fetch(new URL('/v2/models/paddleocr-det/infer', backend.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: detBody }),
+      fetch(new URL('/v2/models/paddleocr-det/infer', backend.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: detBody,
+      }),
     );
     while ((await requestsInFlight(backend.url)) < requests) await new Promise((resolve) => setTimeout(resolve, 10));
 

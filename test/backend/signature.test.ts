@@ -13,7 +13,11 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 const post = (headers: Record<string, string>, bytes: Uint8Array = body) =>
-  server.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: bytes as Uint8Array<ArrayBuffer> });
+  server.fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: bytes as Uint8Array<ArrayBuffer>,
+  });
 
 async function expect401(res: Response, message: RegExp): Promise<void> {
   expect(res.status).toBe(401);
@@ -31,7 +35,10 @@ describe('edge signature on inference routes', () => {
   });
 
   it('answers 401 to a signature made with another secret', async () => {
-    await expect401(await post(await signRequest('another-secret-of-at-least-32-characters', 'POST', path, body, Date.now())), /does not match/);
+    await expect401(
+      await post(await signRequest('another-secret-of-at-least-32-characters', 'POST', path, body, Date.now())),
+      /does not match/,
+    );
   });
 
   it('answers 401 when the body differs from the one signed', async () => {
@@ -42,7 +49,10 @@ describe('edge signature on inference routes', () => {
   });
 
   it('answers 401 when the signature was made for another path', async () => {
-    await expect401(await post(await signRequest(testSigningSecret, 'POST', '/v2/models/paddleocr-det/infer', body, Date.now())), /does not match/);
+    await expect401(
+      await post(await signRequest(testSigningSecret, 'POST', '/v2/models/paddleocr-det/infer', body, Date.now())),
+      /does not match/,
+    );
   });
 
   it('answers 401 to a signature older than five minutes', async () => {
@@ -55,7 +65,14 @@ describe('edge signature on inference routes', () => {
   });
 
   it('leaves health and metadata routes open', async () => {
-    for (const open of ['/v2', '/v2/health/live', '/v2/health/ready', '/v2/models/paddleocr-rec', '/v2/models/paddleocr-rec/ready', '/metrics']) {
+    for (const open of [
+      '/v2',
+      '/v2/health/live',
+      '/v2/health/ready',
+      '/v2/models/paddleocr-rec',
+      '/v2/models/paddleocr-rec/ready',
+      '/metrics',
+    ]) {
       expect((await server.fetch(open)).status, open).toBe(200);
     }
   });

@@ -33,11 +33,15 @@ describe('a model whose weights fail sha256', () => {
     const res = await server.fetch('/v2/models/paddleocr-det/ready');
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/unavailable: its weights failed sha256 verification/);
-    expect(server.logs.join('\n')).toMatch(new RegExp(`paddleocr-det@${served.version} unavailable: .*expected sha256 ${served.sha256.slice(0, 8)}`));
+    expect(server.logs.join('\n')).toMatch(
+      new RegExp(`paddleocr-det@${served.version} unavailable: .*expected sha256 ${served.sha256.slice(0, 8)}`),
+    );
   });
 
   it('answers inference with 503 JSON', async () => {
-    const res = await server.signedPost('/v2/models/paddleocr-det/infer', { inputs: [tensor('x', 'FP32', [1, 3, 32, 32], new Float32Array(3 * 32 * 32))] });
+    const res = await server.signedPost('/v2/models/paddleocr-det/infer', {
+      inputs: [tensor('x', 'FP32', [1, 3, 32, 32], new Float32Array(3 * 32 * 32))],
+    });
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/paddleocr-det/);
   });
@@ -45,7 +49,9 @@ describe('a model whose weights fail sha256', () => {
   it('leaves the other models serving and the server ready', async () => {
     expect((await server.fetch('/v2/health/ready')).status).toBe(200);
     expect((await server.fetch('/v2/models/paddleocr-rec/ready')).status).toBe(200);
-    const res = await server.signedPost('/v2/models/paddleocr-rec/infer', { inputs: [tensor('x', 'FP32', [1, 3, 48, 8], new Float32Array(3 * 48 * 8))] });
+    const res = await server.signedPost('/v2/models/paddleocr-rec/infer', {
+      inputs: [tensor('x', 'FP32', [1, 3, 48, 8], new Float32Array(3 * 48 * 8))],
+    });
     expect(res.status).toBe(200);
   });
 });

@@ -42,7 +42,9 @@ describe('health and metadata routes', () => {
   });
 
   it('answers model metadata from the manifest, with and without a version, listing every version that passed its gate', async () => {
-    const servable = (await servedManifest('paddleocr-rec')).versions.filter((v) => !v.quantization || v.evaluation?.passed).map((v) => v.version);
+    const servable = (await servedManifest('paddleocr-rec')).versions
+      .filter((v) => !v.quantization || v.evaluation?.passed)
+      .map((v) => v.version);
     expect(servable).toContain('4');
     for (const path of ['/v2/models/paddleocr-rec', '/v2/models/paddleocr-rec/versions/4']) {
       const meta = ModelMetadata.parse(await (await server.fetch(path)).json());
@@ -53,8 +55,16 @@ describe('health and metadata routes', () => {
   it('reports a loaded model ready, at the version it serves by default or the one named', async () => {
     const res = await server.fetch('/v2/models/paddleocr-det/ready');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ name: 'paddleocr-det', version: (await servedVersions('gpu', ['paddleocr-det']))['paddleocr-det'], ready: true });
-    expect(await (await server.fetch('/v2/models/paddleocr-det/versions/4/ready')).json()).toEqual({ name: 'paddleocr-det', version: '4', ready: true });
+    expect(await res.json()).toEqual({
+      name: 'paddleocr-det',
+      version: (await servedVersions('gpu', ['paddleocr-det']))['paddleocr-det'],
+      ready: true,
+    });
+    expect(await (await server.fetch('/v2/models/paddleocr-det/versions/4/ready')).json()).toEqual({
+      name: 'paddleocr-det',
+      version: '4',
+      ready: true,
+    });
   });
 
   it('answers 404 for a model it does not serve', async () => {
@@ -82,7 +92,11 @@ describe('POST /v2/models/{name}/infer', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-edgeinfer-tier')).toBe('gpu');
     const body = InferResponse.parse(await res.json());
-    expect(body).toMatchObject({ model_name: 'paddleocr-rec', model_version: (await servedVersions('gpu', ['paddleocr-rec']))['paddleocr-rec'], id: 'req-1' });
+    expect(body).toMatchObject({
+      model_name: 'paddleocr-rec',
+      model_version: (await servedVersions('gpu', ['paddleocr-rec']))['paddleocr-rec'],
+      id: 'req-1',
+    });
     expect(body.outputs[0]).toMatchObject({ name: 'softmax_11.tmp_0', datatype: 'FP32', shape: [1, 4, 6625] });
     // Each time step is a probability distribution over the dictionary.
     const firstStep = body.outputs[0]!.data.slice(0, 6625) as number[];
@@ -111,18 +125,24 @@ describe('POST /v2/models/{name}/infer', () => {
   });
 
   it('rejects a fixed dimension of the wrong size with 400', async () => {
-    const res = await server.signedPost('/v2/models/paddleocr-rec/infer', { inputs: [tensor('x', 'FP32', [1, 3, 32, 8], new Float32Array(768))] });
+    const res = await server.signedPost('/v2/models/paddleocr-rec/infer', {
+      inputs: [tensor('x', 'FP32', [1, 3, 32, 8], new Float32Array(768))],
+    });
     await expectError(res, 400, /expects 48/);
   });
 
   it('rejects an input the model cannot run on (a detector side that is no multiple of 32) with 400, and keeps serving', async () => {
-    const res = await server.signedPost('/v2/models/paddleocr-det/infer', { inputs: [tensor('x', 'FP32', [1, 3, 33, 33], new Float32Array(3 * 33 * 33))] });
+    const res = await server.signedPost('/v2/models/paddleocr-det/infer', {
+      inputs: [tensor('x', 'FP32', [1, 3, 33, 33], new Float32Array(3 * 33 * 33))],
+    });
     await expectError(res, 400, /cannot run on this input/);
     expect((await server.signedPost('/v2/models/paddleocr-rec/infer', recInput())).status).toBe(200);
   });
 
   it('rejects a batch larger than the manifest allows with 413', async () => {
-    const res = await server.signedPost('/v2/models/paddleocr-det/infer', { inputs: [tensor('x', 'FP32', [9, 3, 1, 1], new Float32Array(27))] });
+    const res = await server.signedPost('/v2/models/paddleocr-det/infer', {
+      inputs: [tensor('x', 'FP32', [9, 3, 1, 1], new Float32Array(27))],
+    });
     await expectError(res, 413, /at most 8/);
   });
 

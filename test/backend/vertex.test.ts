@@ -9,14 +9,24 @@ const healthRoute = '/v1/endpoints/123/deployedModels/456';
 
 let server: StartedBackend;
 beforeAll(async () => {
-  server = await startTestBackend({ AIP_HTTP_PORT: '0', PORT: '1', AIP_PREDICT_ROUTE: predictRoute, AIP_HEALTH_ROUTE: healthRoute, VERTEX_MODEL: 'paddleocr-rec' });
+  server = await startTestBackend({
+    AIP_HTTP_PORT: '0',
+    PORT: '1',
+    AIP_PREDICT_ROUTE: predictRoute,
+    AIP_HEALTH_ROUTE: healthRoute,
+    VERTEX_MODEL: 'paddleocr-rec',
+  });
 });
 afterAll(() => server?.stop());
 
 /** One 3×48×W line crop as nested arrays: channels, rows, columns. */
 function nestedLine(width: number, shift: number): number[][][] {
   const flat = textLinePattern(width);
-  return [0, 1, 2].map((c) => Array.from({ length: 48 }, (_, y) => Array.from({ length: width }, (_, x) => flat[c * 48 * width + y * width + ((x + shift) % width)]!)));
+  return [0, 1, 2].map((c) =>
+    Array.from({ length: 48 }, (_, y) =>
+      Array.from({ length: width }, (_, x) => flat[c * 48 * width + y * width + ((x + shift) % width)]!),
+    ),
+  );
 }
 
 describe('Vertex AI custom-container contract', () => {
@@ -41,7 +51,9 @@ describe('Vertex AI custom-container contract', () => {
       const steps = predictions[i]!['softmax_11.tmp_0']!;
       expect(steps).toHaveLength(4);
       expect(steps[0]).toHaveLength(6625);
-      const v2 = await server.signedPost('/v2/models/paddleocr-rec/infer', { inputs: [tensor('x', 'FP32', [1, 3, 48, 32], instance.x.flat(2))] });
+      const v2 = await server.signedPost('/v2/models/paddleocr-rec/infer', {
+        inputs: [tensor('x', 'FP32', [1, 3, 48, 32], instance.x.flat(2))],
+      });
       expect(steps.flat()).toEqual(InferResponse.parse(await v2.json()).outputs[0]!.data);
     }
   });
@@ -80,7 +92,11 @@ describe('Vertex AI custom-container contract', () => {
   });
 
   it('requires the edge signature on the predict route but not on the health route', async () => {
-    const res = await server.fetch(predictRoute, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"instances":[]}' });
+    const res = await server.fetch(predictRoute, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"instances":[]}',
+    });
     expect(res.status).toBe(401);
     expect((await server.fetch(healthRoute)).status).toBe(200);
   });

@@ -67,10 +67,18 @@ describe('retries', () => {
   });
 
   it('gives up after maxRetries with the last answer as a typed error', async () => {
-    server.script([{ status: 429, headers: { 'retry-after': '0', 'x-request-id': 'req-429' }, json: { error: 'rate limit exceeded for plan free' } }]);
+    server.script([
+      { status: 429, headers: { 'retry-after': '0', 'x-request-id': 'req-429' }, json: { error: 'rate limit exceeded for plan free' } },
+    ]);
     const err = await rejection(client({ maxRetries: 2 }).vad(wav));
     expect(server.received).toHaveLength(3);
-    expect(err).toMatchObject({ status: 429, message: 'rate limit exceeded for plan free', requestId: 'req-429', retryAfterSeconds: 0, attempts: 3 });
+    expect(err).toMatchObject({
+      status: 429,
+      message: 'rate limit exceeded for plan free',
+      requestId: 'req-429',
+      retryAfterSeconds: 0,
+      attempts: 3,
+    });
   });
 
   it('does not wait a Retry-After longer than maxRetryDelayMs: it throws at once and says when to come back', async () => {
@@ -89,14 +97,23 @@ describe('retries', () => {
   });
 
   it.each([400, 401, 403, 404, 413, 415, 500, 502])('never retries a %i', async (status) => {
-    server.script([{ status, headers: { 'retry-after': '0', 'x-request-id': `req-${status}` }, json: { error: `refused with ${status}` } }, ok]);
+    server.script([
+      { status, headers: { 'retry-after': '0', 'x-request-id': `req-${status}` }, json: { error: `refused with ${status}` } },
+      ok,
+    ]);
     const err = await rejection(client().vad(wav));
     expect(server.received).toHaveLength(1);
     expect(err).toMatchObject({ status, message: `refused with ${status}`, requestId: `req-${status}`, attempts: 1 });
   });
 
   it('retries a GET whose connection dropped, but not a POST, which the server may have run', async () => {
-    const usage = { keyId: 'key_1', from: '2026-11-01', to: '2026-11-01', days: [], total: { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: { audio_ms: 2000 } } };
+    const usage = {
+      keyId: 'key_1',
+      from: '2026-11-01',
+      to: '2026-11-01',
+      days: [],
+      total: { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: { audio_ms: 2000 } },
+    };
     server.script(['drop', { status: 200, json: usage }]);
     expect(await client().usage({ from: '2026-11-01', to: '2026-11-01' })).toEqual(usage);
     expect(server.received).toHaveLength(2);
@@ -128,7 +145,12 @@ describe('retries', () => {
 describe('errors', () => {
   it('takes the message from the error body, else the status and the text sent', async () => {
     server.script([{ status: 500, text: 'upstream exploded' }]);
-    expect(await rejection(client().vad(wav))).toMatchObject({ status: 500, message: 'HTTP 500: upstream exploded', requestId: undefined, retryAfterSeconds: undefined });
+    expect(await rejection(client().vad(wav))).toMatchObject({
+      status: 500,
+      message: 'HTTP 500: upstream exploded',
+      requestId: undefined,
+      retryAfterSeconds: undefined,
+    });
   });
 
   it('refuses a 200 whose body does not match the protocol', async () => {
@@ -165,7 +187,24 @@ describe('request encoding', () => {
   });
 
   it('sends an image raw with the type its bytes show, and a batch of images as JSON', async () => {
-    const ocrAnswer = { text: 'HELLO', lines: [{ text: 'HELLO', confidence: 0.98, box: [[1, 2], [30, 2], [30, 12], [1, 12]] }], width: 64, height: 16, models: { 'paddleocr-det': '1' } };
+    const ocrAnswer = {
+      text: 'HELLO',
+      lines: [
+        {
+          text: 'HELLO',
+          confidence: 0.98,
+          box: [
+            [1, 2],
+            [30, 2],
+            [30, 12],
+            [1, 12],
+          ],
+        },
+      ],
+      width: 64,
+      height: 16,
+      models: { 'paddleocr-det': '1' },
+    };
     server.script([{ status: 200, json: ocrAnswer }]);
     expect(await client().ocr(png)).toEqual(ocrAnswer);
     expect(await client().ocr(new Blob([jpeg]))).toEqual(ocrAnswer);
@@ -182,12 +221,19 @@ describe('request encoding', () => {
   });
 
   it('posts inference to the model, or to one version of it, and keeps a base URL path', async () => {
-    const inferAnswer = { model_name: 'silero-vad', model_version: '5', outputs: [{ name: 'output', shape: [1, 1], datatype: 'FP32', data: [0.1] }] };
+    const inferAnswer = {
+      model_name: 'silero-vad',
+      model_version: '5',
+      outputs: [{ name: 'output', shape: [1, 1], datatype: 'FP32', data: [0.1] }],
+    };
     server.script([{ status: 200, json: inferAnswer }]);
     const request = { inputs: [{ name: 'sr', shape: [], datatype: 'INT64', data: [16000] }] };
     expect(await client().infer('silero-vad', request)).toEqual(inferAnswer);
     await createClient({ baseUrl: `${server.url}/api`, apiKey }).infer('silero-vad', request, { version: '5' });
-    expect(server.received.map((r) => r.url.pathname)).toEqual(['/v2/models/silero-vad/infer', '/api/v2/models/silero-vad/versions/5/infer']);
+    expect(server.received.map((r) => r.url.pathname)).toEqual([
+      '/v2/models/silero-vad/infer',
+      '/api/v2/models/silero-vad/versions/5/infer',
+    ]);
     expect(JSON.parse(server.received[0]!.body.toString())).toEqual(request);
   });
 });

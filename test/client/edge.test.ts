@@ -27,9 +27,17 @@ describe('client against the edge', () => {
   it('runs silero-vad through infer() and reads where it ran', async () => {
     const result = await client().infer('silero-vad', {
       id: 'frame-1',
-      inputs: [tensor('input', 'FP32', [1, 576], new Float32Array(576)), tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)), tensor('sr', 'INT64', [], [16000])],
+      inputs: [
+        tensor('input', 'FP32', [1, 576], new Float32Array(576)),
+        tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
+        tensor('sr', 'INT64', [], [16000]),
+      ],
     });
-    expect(result).toMatchObject({ model_name: 'silero-vad', model_version: (await servedVersions('edge', ['silero-vad']))['silero-vad'], id: 'frame-1' });
+    expect(result).toMatchObject({
+      model_name: 'silero-vad',
+      model_version: (await servedVersions('edge', ['silero-vad']))['silero-vad'],
+      id: 'frame-1',
+    });
     expect(result.outputs.find((output) => output.name === 'output')?.shape).toEqual([1, 1]);
     expect(responseMeta(result)).toMatchObject({ tier: 'edge', attempts: 1 });
     expect(responseMeta(result)?.requestId).toBeTruthy();
@@ -37,7 +45,9 @@ describe('client against the edge', () => {
 
   it('reads the usage the inference was metered as', async () => {
     // Metering is written after the answer (waitUntil): poll until it is in.
-    await expect.poll(async () => (await client().usage({ from: today, to: today })).total.requests, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => (await client().usage({ from: today, to: today })).total.requests, { timeout: 5_000 })
+      .toBeGreaterThanOrEqual(1);
     const usage = await client().usage({ from: today, to: today });
     expect(usage.keyId).toBe(edge.key.record.id);
     expect(usage.days.map((day) => day.date)).toEqual([today]);
@@ -51,7 +61,9 @@ describe('client against the edge', () => {
     expect(unauthorized).toMatchObject({ status: 401, attempts: 1 });
     expect((unauthorized as EdgeinferError).requestId).toBeTruthy();
 
-    const badRange = await client().usage({ from: today, to: '2020-01-01' }).catch((err: unknown) => err);
+    const badRange = await client()
+      .usage({ from: today, to: '2020-01-01' })
+      .catch((err: unknown) => err);
     expect(badRange).toMatchObject({ status: 400, attempts: 1, message: expect.stringMatching(/usage query/) });
   });
 

@@ -29,20 +29,40 @@ afterAll(async () => {
 
 describe('edgeinfer/client as a package', () => {
   it('runs in Node from the built JavaScript, no type stripping involved', async () => {
-    server.script([{ status: 429, headers: { 'retry-after': '0' }, json: { error: 'slow down' } }, { status: 200, json: { segments: [], duration_ms: 10, sample_rate: 8000, models: { 'silero-vad': '5' } } }]);
+    server.script([
+      { status: 429, headers: { 'retry-after': '0' }, json: { error: 'slow down' } },
+      { status: 200, json: { segments: [], duration_ms: 10, sample_rate: 8000, models: { 'silero-vad': '5' } } },
+    ]);
     const script = `
       import { createClient, responseMeta } from 'edgeinfer/client';
       const result = await createClient({ baseUrl: ${JSON.stringify(server.url)}, apiKey: 'k' }).vad(new Uint8Array([1, 2]));
       console.log(JSON.stringify({ result, attempts: responseMeta(result).attempts }));`;
     // Asynchronously: the server answering it runs in this process.
-    const { stdout } = await promisify(execFile)(process.execPath, ['--no-experimental-strip-types', '--input-type=module', '-e', script], { cwd: consumer, encoding: 'utf8' });
-    expect(JSON.parse(stdout)).toEqual({ result: { segments: [], duration_ms: 10, sample_rate: 8000, models: { 'silero-vad': '5' } }, attempts: 2 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--no-experimental-strip-types', '--input-type=module', '-e', script], {
+      cwd: consumer,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      result: { segments: [], duration_ms: 10, sample_rate: 8000, models: { 'silero-vad': '5' } },
+      attempts: 2,
+    });
   });
 
   it('gives a strict TypeScript consumer the types derived from the protocol schemas', () => {
     writeFileSync(
       join(consumer, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], strict: true, noEmit: true, types: [] }, files: ['main.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          strict: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ['main.ts'],
+      }),
     );
     writeFileSync(
       join(consumer, 'main.ts'),

@@ -42,7 +42,14 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      received.push({ method: req.method!, url: new URL(req.url!, 'http://localhost'), headers: req.headers, body: Buffer.concat(chunks), atMs, wallMs });
+      received.push({
+        method: req.method!,
+        url: new URL(req.url!, 'http://localhost'),
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        atMs,
+        wallMs,
+      });
       const step = steps[Math.min(received.length - 1, steps.length - 1)] ?? { status: 500, text: 'no script' };
       if (step === 'hang') return;
       if (step === 'drop') return void req.socket.destroy();

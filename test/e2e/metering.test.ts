@@ -32,7 +32,11 @@ const frame = [
 const elementsPerRequest = 576 + 256 + 1;
 const today = new Date().toISOString().slice(0, 10);
 
-type Usage = { keyId: string; days: { date: string; requests: number }[]; total: { requests: number; inputElements: number; computeMs: number; requestsByTier: Record<string, number> } };
+type Usage = {
+  keyId: string;
+  days: { date: string; requests: number }[];
+  total: { requests: number; inputElements: number; computeMs: number; requestsByTier: Record<string, number> };
+};
 
 async function usageOf(apiKey: string, query = `from=${today}&to=${today}`): Promise<Response> {
   return edge.fetch(`/v1/usage?${query}`, { headers: { authorization: `Bearer ${apiKey}` } });
@@ -54,7 +58,9 @@ describe('usage metering', () => {
     const theirs = 3;
     const responses = await Promise.all([
       ...Array.from({ length: mine }, () => edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }))),
-      ...Array.from({ length: theirs }, () => edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }, { authorization: `Bearer ${other.apiKey}` }))),
+      ...Array.from({ length: theirs }, () =>
+        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }, { authorization: `Bearer ${other.apiKey}` })),
+      ),
     ]);
     expect(responses.map((r) => r.status)).toEqual(Array(mine + theirs).fill(200));
 
@@ -71,7 +77,11 @@ describe('usage metering', () => {
   it('meters a task request by its work: milliseconds of audio for /v1/vad', async () => {
     const caller = await seedApiKey(edge.apiKeys, { owner: 'task-caller' });
     const wav = new Uint8Array(readFileSync(join(repoRoot, 'test/fixtures/speech-16k.wav')));
-    const res = await edge.fetch('/v1/vad', { method: 'POST', headers: { 'content-type': 'audio/wav', authorization: `Bearer ${caller.apiKey}` }, body: wav });
+    const res = await edge.fetch('/v1/vad', {
+      method: 'POST',
+      headers: { 'content-type': 'audio/wav', authorization: `Bearer ${caller.apiKey}` },
+      body: wav,
+    });
     expect(res.status).toBe(200);
     const { duration_ms: durationMs } = (await res.json()) as { duration_ms: number };
     const settled = UsageResponse.parse(await settledUsage(caller.apiKey, 1));
@@ -87,7 +97,12 @@ describe('usage metering', () => {
   });
 
   it('refuses a malformed or too long range with 400, and a caller without credentials with 401', async () => {
-    for (const query of ['from=2026-13-01&to=2026-12-01', `from=${today}`, 'from=2026-03-01&to=2026-01-01', 'from=2025-01-01&to=2026-01-01']) {
+    for (const query of [
+      'from=2026-13-01&to=2026-12-01',
+      `from=${today}`,
+      'from=2026-03-01&to=2026-01-01',
+      'from=2025-01-01&to=2026-01-01',
+    ]) {
       const res = await usageOf(edge.key.apiKey, query);
       expect(res.status, query).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(/usage query/);

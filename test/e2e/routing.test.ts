@@ -29,7 +29,12 @@ afterAll(async () => {
   await backend?.stop();
 });
 
-const recLine = tensor('x', 'FP32', [1, 3, 48, 64], Array.from({ length: 3 * 48 * 64 }, (_, i) => Math.sin(i / 7)));
+const recLine = tensor(
+  'x',
+  'FP32',
+  [1, 3, 48, 64],
+  Array.from({ length: 3 * 48 * 64 }, (_, i) => Math.sin(i / 7)),
+);
 const crops = (count: number) => {
   const one = textLinePattern();
   const all = new Float32Array(one.length * count);
@@ -57,7 +62,10 @@ describe('routing between the tiers', () => {
   });
 
   it("passes on the backend's 400 for an input only the graph refuses", async () => {
-    const res = await edge.fetch('/v2/models/paddleocr-det/infer', postJson({ inputs: [tensor('x', 'FP32', [1, 3, 33, 33], new Float32Array(3 * 33 * 33))] }));
+    const res = await edge.fetch(
+      '/v2/models/paddleocr-det/infer',
+      postJson({ inputs: [tensor('x', 'FP32', [1, 3, 33, 33], new Float32Array(3 * 33 * 33))] }),
+    );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/paddleocr-det/);
   });
@@ -108,7 +116,9 @@ describe('an edge whose secret the backend does not share', () => {
   let misconfigured: RunningWorker;
   beforeAll(async () => {
     other = await startTestBackend();
-    misconfigured = await startEdgeWorker({ vars: { BACKEND_URL: other.url.origin, EDGE_SIGNING_SECRET: 'not-the-backend-secret-but-32-chars-long' } });
+    misconfigured = await startEdgeWorker({
+      vars: { BACKEND_URL: other.url.origin, EDGE_SIGNING_SECRET: 'not-the-backend-secret-but-32-chars-long' },
+    });
   });
   afterAll(async () => {
     await misconfigured?.stop();

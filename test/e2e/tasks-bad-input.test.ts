@@ -22,7 +22,9 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'edgeinfer-bad-'));
   speech = generateSpeech(['Hello there.'], [], 0.2);
   backend = await startTestBackend();
-  edge = await startEdgeWorker({ vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, RATE_LIMIT_PRO: '100000', RATE_LIMIT_FREE: '100000' } });
+  edge = await startEdgeWorker({
+    vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, RATE_LIMIT_PRO: '100000', RATE_LIMIT_FREE: '100000' },
+  });
 });
 afterAll(async () => {
   await edge?.stop();

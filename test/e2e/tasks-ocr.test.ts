@@ -76,14 +76,24 @@ describe('POST /v1/ocr', () => {
     expect(body.lines).toHaveLength(2);
     // The backend timed each stage and model; the edge added its own total.
     expect(Object.keys(parseServerTiming(res.headers.get('server-timing')))).toEqual(
-      expect.arrayContaining(['decode', 'preprocess', 'postprocess', 'model-paddleocr-det', 'model-paddleocr-cls', 'model-paddleocr-rec', 'task', 'edge']),
+      expect.arrayContaining([
+        'decode',
+        'preprocess',
+        'postprocess',
+        'model-paddleocr-det',
+        'model-paddleocr-cls',
+        'model-paddleocr-rec',
+        'task',
+        'edge',
+      ]),
     );
   });
 
   it('reads an upside-down JPEG in another font, boxes inside the image', async () => {
     const body = OcrResponse.parse(await (await edge.fetch('/v1/ocr', image(jpeg.bytes, 'image/jpeg'))).json());
     expect(compact(body.text)).toBe(compact(lines.join('\n')));
-    for (const line of body.lines) for (const [x, y] of line.box) expect(x >= 0 && x <= body.width && y >= 0 && y <= body.height).toBe(true);
+    for (const line of body.lines)
+      for (const [x, y] of line.box) expect(x >= 0 && x <= body.width && y >= 0 && y <= body.height).toBe(true);
   });
 
   it('answers what the backend answers directly, and what the pipeline reads in the edge runtime', async () => {
@@ -91,19 +101,26 @@ describe('POST /v1/ocr', () => {
     const direct = OcrResponse.parse(await (await backend.signedRaw('/v1/ocr', png.bytes, 'image/png')).json());
     expect(direct).toEqual(viaEdge);
 
-    const labels = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-rec/manifest.json'), 'utf8')).versions[0].labels.file as string;
+    const labels = JSON.parse(await readFile(join(repoRoot, 'models/paddleocr-rec/manifest.json'), 'utf8')).versions[0].labels
+      .file as string;
     const dictionary = parseDictionary(await readFile(join(repoRoot, 'models/paddleocr-rec', labels), 'utf8'));
     const inWasm = await readText(png.bytes, webRunModel().run, { dictionary, maxPixels: ocrTask.limits.maxPixels });
     expect(inWasm.lines.map((l) => l.text)).toEqual(direct.lines.map((l) => l.text));
-    inWasm.lines.forEach((line, i) => line.box.forEach(([x, y], k) => {
-      expect(Math.abs(x - direct.lines[i]!.box[k]![0])).toBeLessThanOrEqual(1);
-      expect(Math.abs(y - direct.lines[i]!.box[k]![1])).toBeLessThanOrEqual(1);
-    }));
+    inWasm.lines.forEach((line, i) =>
+      line.box.forEach(([x, y], k) => {
+        expect(Math.abs(x - direct.lines[i]!.box[k]![0])).toBeLessThanOrEqual(1);
+        expect(Math.abs(y - direct.lines[i]!.box[k]![1])).toBeLessThanOrEqual(1);
+      }),
+    );
   });
 
   it('answers a JSON batch with one result per image, in order', async () => {
     const files = [png.bytes, jpeg.bytes].map((bytes) => Buffer.from(bytes).toString('base64'));
-    const res = await edge.fetch('/v1/ocr', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files }) });
+    const res = await edge.fetch('/v1/ocr', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files }),
+    });
     expect(res.status).toBe(200);
     const body = OcrBatchResponse.parse(await res.json());
     expect(body.results).toHaveLength(2);
@@ -113,10 +130,17 @@ describe('POST /v1/ocr', () => {
   it('charges the rate limit by megapixels: one unit per started workPerUnit of each image', async () => {
     const fresh = await seedApiKey(edge.apiKeys, { plan: 'pro' });
     const files = [png.bytes, jpeg.bytes].map((bytes) => Buffer.from(bytes).toString('base64'));
-    const res = await edge.fetch('/v1/ocr', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh.apiKey}` }, body: JSON.stringify({ files }) });
+    const res = await edge.fetch('/v1/ocr', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${fresh.apiKey}` },
+      body: JSON.stringify({ files }),
+    });
     expect(res.status).toBe(200);
     const { results } = OcrBatchResponse.parse(await res.json());
-    const units = results.reduce((sum, { width, height }) => sum + Math.max(1, Math.ceil((width * height) / ocrTask.rateLimit.workPerUnit)), 0);
+    const units = results.reduce(
+      (sum, { width, height }) => sum + Math.max(1, Math.ceil((width * height) / ocrTask.rateLimit.workPerUnit)),
+      0,
+    );
     expect(units).toBe(2);
     expect(Number(res.headers.get('ratelimit-limit')) - Number(res.headers.get('ratelimit-remaining'))).toBe(units);
   });

@@ -98,7 +98,11 @@ describe('POST /v1/vad', () => {
 
   it('answers a batch with one result per file, in order', async () => {
     const files = [speech.pcm16Mono22k, speech.float32Stereo44k].map((bytes) => Buffer.from(bytes).toString('base64'));
-    const res = await edge.fetch('/v1/vad', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ files }) });
+    const res = await edge.fetch('/v1/vad', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files }),
+    });
     expect(res.status).toBe(200);
     const body = VadBatchResponse.parse(await res.json());
     expect(body.results.map((r) => r.sample_rate)).toEqual([22050, 44100]);

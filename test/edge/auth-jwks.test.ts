@@ -7,7 +7,13 @@ import { postJson, tensor } from '../support/infer.ts';
 
 const issuer = 'https://issuer.example.com/';
 const audience = 'edgeinfer';
-const sileroBody = { inputs: [tensor('input', 'FP32', [1, 576], new Float32Array(576)), tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)), tensor('sr', 'INT64', [], [16000])] };
+const sileroBody = {
+  inputs: [
+    tensor('input', 'FP32', [1, 576], new Float32Array(576)),
+    tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
+    tensor('sr', 'INT64', [], [16000]),
+  ],
+};
 
 let jwks: Server;
 let edge: RunningWorker;
@@ -30,23 +36,42 @@ afterAll(async () => {
 });
 
 const token = (key: CryptoKey, claims: Record<string, unknown> = { sub: 'svc', models: '*' }) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(issuer).setAudience(audience).setExpirationTime('5m').sign(key);
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setExpirationTime('5m')
+    .sign(key);
 
 describe('edge authentication with a JWKS', () => {
   it('accepts a token signed by a key the JWKS publishes', async () => {
-    const res = await edge.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson(sileroBody, { authorization: `Bearer ${await token(signingKey)}` }));
+    const res = await edge.fetchWithoutCredentials(
+      '/v2/models/silero-vad/infer',
+      postJson(sileroBody, { authorization: `Bearer ${await token(signingKey)}` }),
+    );
     expect(res.status).toBe(200);
   });
 
   it('refuses a token signed by any other key', async () => {
-    const res = await edge.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson(sileroBody, { authorization: `Bearer ${await token(strangerKey)}` }));
+    const res = await edge.fetchWithoutCredentials(
+      '/v2/models/silero-vad/infer',
+      postJson(sileroBody, { authorization: `Bearer ${await token(strangerKey)}` }),
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
   });
 
   it('refuses an HS256 token even when its secret is the published key, since only RS256/ES256 are allowed', async () => {
-    const forged = await new SignJWT({ sub: 'svc', models: '*' }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(issuer).setAudience(audience).setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(32)));
-    const res = await edge.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson(sileroBody, { authorization: `Bearer ${forged}` }));
+    const forged = await new SignJWT({ sub: 'svc', models: '*' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('x'.repeat(32)));
+    const res = await edge.fetchWithoutCredentials(
+      '/v2/models/silero-vad/infer',
+      postJson(sileroBody, { authorization: `Bearer ${forged}` }),
+    );
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toMatch(/algorithm is not accepted/);
   });

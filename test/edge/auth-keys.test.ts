@@ -21,7 +21,8 @@ describe('API key generation and hashing', () => {
 
   it('uses every base64url character about equally often', () => {
     const counts = new Map<string, number>();
-    for (let i = 0; i < 4000; i++) for (const char of generateApiKey().slice('ei_live_'.length, -1)) counts.set(char, (counts.get(char) ?? 0) + 1);
+    for (let i = 0; i < 4000; i++)
+      for (const char of generateApiKey().slice('ei_live_'.length, -1)) counts.set(char, (counts.get(char) ?? 0) + 1);
     expect(counts.size).toBe(64);
     const expected = (4000 * 31) / 64;
     for (const count of counts.values()) expect(Math.abs(count - expected) / expected).toBeLessThan(0.15);
@@ -41,7 +42,8 @@ describe('API key generation and hashing', () => {
   it('compares equal strings as equal and any difference, anywhere, as different', () => {
     const hash = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
     expect(constantTimeEqual(hash, hash.slice())).toBe(true);
-    for (const at of [0, 31, 63]) expect(constantTimeEqual(hash, hash.slice(0, at) + (hash[at] === '0' ? '1' : '0') + hash.slice(at + 1))).toBe(false);
+    for (const at of [0, 31, 63])
+      expect(constantTimeEqual(hash, hash.slice(0, at) + (hash[at] === '0' ? '1' : '0') + hash.slice(at + 1))).toBe(false);
     expect(constantTimeEqual(hash, hash.slice(0, 63))).toBe(false);
     expect(constantTimeEqual('', '')).toBe(true);
   });
@@ -85,7 +87,10 @@ describe('ApiKeyStore over a real KV namespace', () => {
 
   it('finds a key by its hash and answers its principal', async () => {
     const seeded = await seedApiKey(proxy.env.API_KEYS, { owner: 'acme', plan: 'free', models: ['silero-vad'] });
-    expect(await store().lookup(seeded.apiKey)).toEqual({ status: 'valid', principal: { kind: 'api-key', id: seeded.record.id, owner: 'acme', plan: 'free', models: ['silero-vad'] } });
+    expect(await store().lookup(seeded.apiKey)).toEqual({
+      status: 'valid',
+      principal: { kind: 'api-key', id: seeded.record.id, owner: 'acme', plan: 'free', models: ['silero-vad'] },
+    });
     expect(await store().lookup(generateApiKey())).toEqual({ status: 'unknown' });
   });
 
@@ -122,7 +127,12 @@ describe('ApiKeyStore over a real KV namespace', () => {
   it('fails loudly, without the key, on a record that does not validate', async () => {
     const key = generateApiKey();
     await proxy.env.API_KEYS.put(apiKeyKvName(await sha256Hex(key)), JSON.stringify({ id: 'nope' }));
-    const err = await store().lookup(key).then(() => undefined, (e: Error) => e);
+    const err = await store()
+      .lookup(key)
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
     expect(err?.message).toMatch(/record in KV is invalid/);
     expect(err?.message).not.toContain(key);
   });
@@ -145,13 +155,27 @@ describe('edge auth configuration', () => {
   });
 
   it('defaults the HS256 allowlist for a secret and names every missing or conflicting variable', () => {
-    expect(parseEdgeConfig({ API_KEYS: kv, JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).auth.jwt).toMatchObject({ algorithms: ['HS256'], issuer: 'i', audience: 'a' });
+    expect(parseEdgeConfig({ API_KEYS: kv, JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).auth.jwt).toMatchObject({
+      algorithms: ['HS256'],
+      issuer: 'i',
+      audience: 'a',
+    });
     expect(configError({})).toMatch(/API_KEYS: must be a KV namespace binding/);
     expect(configError({ API_KEYS: kv, JWT_SECRET: 'short' })).toMatch(/JWT_SECRET: must be at least 32/);
     const missing = configError({ API_KEYS: kv, JWT_SECRET: 'x'.repeat(32) });
     expect(missing).toMatch(/JWT_ISSUER: required/);
     expect(missing).toMatch(/JWT_AUDIENCE: required/);
-    expect(configError({ API_KEYS: kv, JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'RS256' })).toMatch(/JWT_ALGORITHMS: RS256 cannot be verified with JWT_SECRET/);
-    expect(configError({ API_KEYS: kv, JWT_JWKS_URL: 'https://auth.example.com/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'none' })).toMatch(/JWT_ALGORITHMS: one of/);
+    expect(configError({ API_KEYS: kv, JWT_SECRET: 'x'.repeat(32), JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_ALGORITHMS: 'RS256' })).toMatch(
+      /JWT_ALGORITHMS: RS256 cannot be verified with JWT_SECRET/,
+    );
+    expect(
+      configError({
+        API_KEYS: kv,
+        JWT_JWKS_URL: 'https://auth.example.com/jwks',
+        JWT_ISSUER: 'i',
+        JWT_AUDIENCE: 'a',
+        JWT_ALGORITHMS: 'none',
+      }),
+    ).toMatch(/JWT_ALGORITHMS: one of/);
   });
 });

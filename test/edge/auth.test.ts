@@ -32,7 +32,10 @@ const sentCredentials = new Set<string>();
 
 function inferSilero(headers: Record<string, string>, requestId?: string): Promise<Response> {
   for (const value of Object.values(headers)) sentCredentials.add(value.replace(/^Bearer /, ''));
-  return edge.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson(sileroBody, { ...headers, ...(requestId && { 'x-request-id': requestId }) }));
+  return edge.fetchWithoutCredentials(
+    '/v2/models/silero-vad/infer',
+    postJson(sileroBody, { ...headers, ...(requestId && { 'x-request-id': requestId }) }),
+  );
 }
 
 async function expectRefusal(res: Response, status: number, message: RegExp, challenge?: RegExp): Promise<void> {
@@ -44,7 +47,10 @@ async function expectRefusal(res: Response, status: number, message: RegExp, cha
 
 const invalidToken = /^Bearer realm="edgeinfer", error="invalid_token"/;
 
-async function jwt(claims: Record<string, unknown>, options: { alg?: string; secret?: string; iss?: string; aud?: string; exp?: number | string; nbf?: number } = {}): Promise<string> {
+async function jwt(
+  claims: Record<string, unknown>,
+  options: { alg?: string; secret?: string; iss?: string; aud?: string; exp?: number | string; nbf?: number } = {},
+): Promise<string> {
   let builder = new SignJWT(claims)
     .setProtectedHeader({ alg: options.alg ?? 'HS256' })
     .setIssuedAt()
@@ -77,7 +83,12 @@ describe('edge authentication with API keys', () => {
 
   it('answers 401 invalid_request for another scheme or two credentials at once', async () => {
     await expectRefusal(await inferSilero({ authorization: 'Basic dXNlcjpwYXNz' }), 401, /Bearer scheme/, /error="invalid_request"/);
-    await expectRefusal(await inferSilero({ ...bearer(edge.key.apiKey), 'x-api-key': edge.key.apiKey }), 401, /not both/, /error="invalid_request"/);
+    await expectRefusal(
+      await inferSilero({ ...bearer(edge.key.apiKey), 'x-api-key': edge.key.apiKey }),
+      401,
+      /not both/,
+      /error="invalid_request"/,
+    );
   });
 
   it('answers 401 for a well-formed key that was never issued', async () => {
@@ -120,30 +131,64 @@ describe('edge authentication with JWTs', () => {
   });
 
   it('answers 403 when the token grants other models only', async () => {
-    await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'user-3', scope: 'infer:paddleocr-cls' }))), 403, /may not run model 'silero-vad'/);
+    await expectRefusal(
+      await inferSilero(bearer(await jwt({ sub: 'user-3', scope: 'infer:paddleocr-cls' }))),
+      403,
+      /may not run model 'silero-vad'/,
+    );
     await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'user-4' }))), 403, /may not run/);
   });
 
   it('refuses an expired token', async () => {
-    await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { exp: nowSeconds() - 120 }))), 401, /expired/, invalidToken);
+    await expectRefusal(
+      await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { exp: nowSeconds() - 120 }))),
+      401,
+      /expired/,
+      invalidToken,
+    );
   });
 
   it('refuses a token that is not valid yet', async () => {
-    await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { nbf: nowSeconds() + 3600 }))), 401, /not valid yet/, invalidToken);
+    await expectRefusal(
+      await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { nbf: nowSeconds() + 3600 }))),
+      401,
+      /not valid yet/,
+      invalidToken,
+    );
   });
 
   it('refuses a token for another audience or from another issuer', async () => {
-    await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { aud: 'someone-else' }))), 401, /another audience/, invalidToken);
-    await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { iss: 'https://evil.example.com/' }))), 401, /issuer/, invalidToken);
+    await expectRefusal(
+      await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { aud: 'someone-else' }))),
+      401,
+      /another audience/,
+      invalidToken,
+    );
+    await expectRefusal(
+      await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { iss: 'https://evil.example.com/' }))),
+      401,
+      /issuer/,
+      invalidToken,
+    );
   });
 
   it('refuses algorithms outside the allowlist, unsigned tokens and wrong signatures', async () => {
-    await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { alg: 'HS512' }))), 401, /algorithm is not accepted/, invalidToken);
+    await expectRefusal(
+      await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { alg: 'HS512' }))),
+      401,
+      /algorithm is not accepted/,
+      invalidToken,
+    );
     const valid = await jwt({ sub: 'u', models: '*' });
     const [, payload] = valid.split('.');
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
     await expectRefusal(await inferSilero(bearer(unsigned)), 401, /algorithm is not accepted|could not be verified/, invalidToken);
-    await expectRefusal(await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { secret: 'another-secret-of-at-least-thirty-two-chars' }))), 401, /could not be verified/, invalidToken);
+    await expectRefusal(
+      await inferSilero(bearer(await jwt({ sub: 'u', models: '*' }, { secret: 'another-secret-of-at-least-thirty-two-chars' }))),
+      401,
+      /could not be verified/,
+      invalidToken,
+    );
   });
 
   it('refuses a token without a subject', async () => {
@@ -153,7 +198,16 @@ describe('edge authentication with JWTs', () => {
 
 describe('edge public routes', () => {
   it('serves health and metadata without credentials', async () => {
-    for (const path of ['/v2', '/v2/health/live', '/v2/health/ready', '/v2/models', '/v2/models/silero-vad', '/v2/models/silero-vad/versions/5', '/v2/models/silero-vad/ready', '/openapi.json']) {
+    for (const path of [
+      '/v2',
+      '/v2/health/live',
+      '/v2/health/ready',
+      '/v2/models',
+      '/v2/models/silero-vad',
+      '/v2/models/silero-vad/versions/5',
+      '/v2/models/silero-vad/ready',
+      '/openapi.json',
+    ]) {
       expect((await edge.fetchWithoutCredentials(path)).status, path).toBe(200);
     }
   });
@@ -169,7 +223,15 @@ describe('edge credential hygiene', () => {
     const token = await jwt({ sub: 'hygiene', models: '*' });
     const expired = await jwt({ sub: 'hygiene', models: '*' }, { exp: nowSeconds() - 120 });
     const unknown = generateApiKey();
-    const cases: Record<string, string>[] = [bearer(apiKey), { 'x-api-key': apiKey }, bearer(token), bearer(expired), bearer(unknown), { 'x-api-key': unknown }, bearer(`${apiKey}x`)];
+    const cases: Record<string, string>[] = [
+      bearer(apiKey),
+      { 'x-api-key': apiKey },
+      bearer(token),
+      bearer(expired),
+      bearer(unknown),
+      { 'x-api-key': unknown },
+      bearer(`${apiKey}x`),
+    ];
     const requestIds: string[] = [];
     for (const [i, headers] of cases.entries()) {
       const requestId = `hygiene-${i}`;

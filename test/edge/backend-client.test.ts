@@ -22,7 +22,12 @@ beforeAll(async () => {
 });
 afterAll(() => backend?.stop());
 
-const line: Tensor = { name: 'x', datatype: 'FP32', shape: [1, 3, 48, 64], data: Float32Array.from({ length: 3 * 48 * 64 }, (_, i) => Math.sin(i / 9)) };
+const line: Tensor = {
+  name: 'x',
+  datatype: 'FP32',
+  shape: [1, 3, 48, 64],
+  data: Float32Array.from({ length: 3 * 48 * 64 }, (_, i) => Math.sin(i / 9)),
+};
 
 function client(overrides: Partial<BackendClientOptions> & { calls?: string[] } = {}) {
   const calls = overrides.calls ?? [];
@@ -46,7 +51,14 @@ function client(overrides: Partial<BackendClientOptions> & { calls?: string[] } 
   };
 }
 
-const request = (manifest: Manifest, inputs: Tensor[] = [line]) => ({ manifest, version: '4', inputs, outputNames: ['softmax_11.tmp_0'], id: 'fwd-1', requestId: 'req-1' });
+const request = (manifest: Manifest, inputs: Tensor[] = [line]) => ({
+  manifest,
+  version: '4',
+  inputs,
+  outputNames: ['softmax_11.tmp_0'],
+  id: 'fwd-1',
+  requestId: 'req-1',
+});
 
 describe('backend client', () => {
   it('forwards a signed binary request and returns the backend outputs', async () => {
@@ -55,7 +67,9 @@ describe('backend client', () => {
     expect(result.modelVersion).toBe('4');
     expect(result.outputs[0]!.shape).toEqual([1, 8, 6625]);
 
-    const direct = await backend.signedPost('/v2/models/paddleocr-rec/versions/4/infer', { inputs: [{ name: 'x', datatype: 'FP32', shape: line.shape, data: Array.from(line.data as Float32Array) }] });
+    const direct = await backend.signedPost('/v2/models/paddleocr-rec/versions/4/infer', {
+      inputs: [{ name: 'x', datatype: 'FP32', shape: line.shape, data: Array.from(line.data as Float32Array) }],
+    });
     const expected = ((await direct.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
     expect(Array.from(result.outputs[0]!.data as Float32Array)).toEqual(expected);
   });
@@ -107,7 +121,11 @@ describe('backend client', () => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', async () => {
-        const upstream = await fetch(new URL(req.url!, backend.url), { method: 'POST', headers: req.headers as Record<string, string>, body: Buffer.concat(chunks) });
+        const upstream = await fetch(new URL(req.url!, backend.url), {
+          method: 'POST',
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(chunks),
+        });
         res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(Buffer.from(await upstream.arrayBuffer()));
       });
     });
@@ -129,7 +147,11 @@ describe('backend client', () => {
     const silent = createServer(() => {}); // accepts and never answers
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
-      const { client: slow, calls } = client({ baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, breaker, defaultTimeoutMs: 200 });
+      const { client: slow, calls } = client({
+        baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        breaker,
+        defaultTimeoutMs: 200,
+      });
       // The client's default timeout applies to a manifest that names none.
       await expect(slow.infer(request({ ...rec, routing: undefined }))).rejects.toThrow(/timed out after 200 ms/);
       expect(calls).toHaveLength(1);

@@ -45,7 +45,12 @@ const inferBody = fc.record(
 // silero's padding, images too small for the classifier's pooling), so the run itself is exercised.
 const filled = (count: number) => fc.array(fc.float({ min: -1, max: 1, noNaN: true }), { minLength: count, maxLength: count });
 const plausibleSilero = fc
-  .record({ rows: fc.integer({ min: 0, max: 2 }), samples: fc.integer({ min: 0, max: 700 }), stateRows: fc.integer({ min: 0, max: 2 }), sr: fc.integer({ min: -1, max: 48000 }) })
+  .record({
+    rows: fc.integer({ min: 0, max: 2 }),
+    samples: fc.integer({ min: 0, max: 700 }),
+    stateRows: fc.integer({ min: 0, max: 2 }),
+    sr: fc.integer({ min: -1, max: 48000 }),
+  })
   .chain(({ rows, samples, stateRows, sr }) =>
     fc.tuple(filled(rows * samples), filled(2 * stateRows * 128)).map(([audio, state]) => ({
       inputs: [
@@ -58,7 +63,9 @@ const plausibleSilero = fc
 const plausibleCls = fc
   .record({ rows: fc.integer({ min: 0, max: 2 }), height: fc.integer({ min: 0, max: 40 }), width: fc.integer({ min: 0, max: 40 }) })
   .chain(({ rows, height, width }) =>
-    filled(rows * 3 * height * width).map((pixels) => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [rows, 3, height, width], data: pixels }] })),
+    filled(rows * 3 * height * width).map((pixels) => ({
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [rows, 3, height, width], data: pixels }],
+    })),
   );
 const body = fc.oneof(
   { weight: 3, arbitrary: inferBody.map((b) => JSON.stringify(b)) },

@@ -63,26 +63,29 @@ describe('circuit breaker', () => {
 
   it('refuses calls within a cool-down of the threshold-th consecutive failure, whatever came before', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.constant('fail'), fc.constant('ok'), fc.integer({ min: 0, max: 3_000 })), { maxLength: 60 }), (events) => {
-        const { b, advance } = breaker(3, 1_000);
-        let now = 0;
-        let consecutive = 0;
-        let lastFailureAt = -Infinity;
-        for (const event of events) {
-          if (event === 'fail') {
-            b.recordFailure();
-            consecutive++;
-            lastFailureAt = now;
-          } else if (event === 'ok') {
-            b.recordSuccess();
-            consecutive = 0;
-          } else {
-            advance(event);
-            now += event;
+      fc.property(
+        fc.array(fc.oneof(fc.constant('fail'), fc.constant('ok'), fc.integer({ min: 0, max: 3_000 })), { maxLength: 60 }),
+        (events) => {
+          const { b, advance } = breaker(3, 1_000);
+          let now = 0;
+          let consecutive = 0;
+          let lastFailureAt = -Infinity;
+          for (const event of events) {
+            if (event === 'fail') {
+              b.recordFailure();
+              consecutive++;
+              lastFailureAt = now;
+            } else if (event === 'ok') {
+              b.recordSuccess();
+              consecutive = 0;
+            } else {
+              advance(event);
+              now += event;
+            }
+            if (consecutive >= 3 && now - lastFailureAt < 1_000) expect(b.admit().allowed).toBe(false);
           }
-          if (consecutive >= 3 && now - lastFailureAt < 1_000) expect(b.admit().allowed).toBe(false);
-        }
-      }),
+        },
+      ),
     );
   });
 });

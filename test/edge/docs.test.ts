@@ -9,8 +9,14 @@ afterAll(() => edge?.stop());
 
 type OpenApi = {
   openapi: string;
-  paths: Record<string, Record<string, { parameters?: { name: string; schema: { enum?: string[] } }[]; responses: Record<string, unknown> }>>;
-  components: { schemas: Record<string, { required?: string[]; properties?: Record<string, { type?: string }> }>; securitySchemes: Record<string, { type: string }> };
+  paths: Record<
+    string,
+    Record<string, { parameters?: { name: string; schema: { enum?: string[] } }[]; responses: Record<string, unknown> }>
+  >;
+  components: {
+    schemas: Record<string, { required?: string[]; properties?: Record<string, { type?: string }> }>;
+    securitySchemes: Record<string, { type: string }>;
+  };
 };
 
 describe('API description', () => {
@@ -19,11 +25,20 @@ describe('API description', () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as OpenApi;
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([
-      '/v2', '/v2/health/live', '/v2/health/ready', '/v2/models/{name}', '/v2/models/{name}/infer', '/v2/models/{name}/versions/{version}/infer',
-    ]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v2',
+        '/v2/health/live',
+        '/v2/health/ready',
+        '/v2/models/{name}',
+        '/v2/models/{name}/infer',
+        '/v2/models/{name}/versions/{version}/infer',
+      ]),
+    );
     const infer = doc.paths['/v2/models/{name}/infer']!.post!;
-    expect(infer.parameters![0]!.schema.enum).toEqual(expect.arrayContaining(['silero-vad', 'paddleocr-cls', 'paddleocr-det', 'paddleocr-rec']));
+    expect(infer.parameters![0]!.schema.enum).toEqual(
+      expect.arrayContaining(['silero-vad', 'paddleocr-cls', 'paddleocr-det', 'paddleocr-rec']),
+    );
     expect(Object.keys(infer.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '413', '415', '503']));
     expect((infer as { security?: unknown }).security).toEqual([{ bearer: [] }, { apiKey: [] }]);
     expect(doc.components.securitySchemes).toMatchObject({ bearer: { type: 'http' }, apiKey: { type: 'apiKey' } });
@@ -35,7 +50,11 @@ describe('API description', () => {
 
   it('describes the task routes: raw media types and JSON forms, the VAD options as query parameters, work-weighted limits', async () => {
     const doc = (await (await edge.fetch('/openapi.json')).json()) as OpenApi;
-    const vad = doc.paths['/v1/vad']!.post! as unknown as { requestBody: { content: Record<string, unknown> }; parameters: { name: string }[]; responses: Record<string, unknown> };
+    const vad = doc.paths['/v1/vad']!.post! as unknown as {
+      requestBody: { content: Record<string, unknown> };
+      parameters: { name: string }[];
+      responses: Record<string, unknown>;
+    };
     expect(Object.keys(vad.requestBody.content)).toEqual(expect.arrayContaining(['audio/wav', 'application/json']));
     expect(vad.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['threshold', 'min_silence_duration_ms', 'speech_pad_ms']));
     expect(Object.keys(vad.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415', '429']));

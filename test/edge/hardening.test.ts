@@ -18,7 +18,9 @@ describe('response hardening', () => {
   it('puts the security headers on answers and on errors alike', async () => {
     expectSecurityHeaders(await edge.fetch('/v2'));
     expectSecurityHeaders(await edge.fetch('/v2/models/nope'));
-    expectSecurityHeaders(await edge.fetch('/v2/models/silero-vad/infer', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }));
+    expectSecurityHeaders(
+      await edge.fetch('/v2/models/silero-vad/infer', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }),
+    );
   });
 
   it('keeps the narrower policy of the page it serves', async () => {
@@ -29,7 +31,11 @@ describe('response hardening', () => {
   it('answers a preflight from an allowed origin with that origin, never a wildcard', async () => {
     const res = await edge.fetch('/v2/models/silero-vad/infer', {
       method: 'OPTIONS',
-      headers: { origin: 'https://console.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'https://console.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(res.status).toBeLessThan(300);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://console.example.com');

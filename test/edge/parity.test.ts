@@ -48,13 +48,16 @@ describe('edge parity with onnxruntime-node', () => {
         state: new ortNode.Tensor('float32', nativeState, [2, 1, 128]),
         sr: new ortNode.Tensor('int64', BigInt64Array.from([16000n]), []),
       });
-      const res = await edge.fetch('/v2/models/silero-vad/infer', postJson({
-        inputs: [
-          tensor('input', 'FP32', [1, input.length], input),
-          tensor('state', 'FP32', [2, 1, 128], edgeState),
-          tensor('sr', 'INT64', [], [16000]),
-        ],
-      }));
+      const res = await edge.fetch(
+        '/v2/models/silero-vad/infer',
+        postJson({
+          inputs: [
+            tensor('input', 'FP32', [1, input.length], input),
+            tensor('state', 'FP32', [2, 1, 128], edgeState),
+            tensor('sr', 'INT64', [], [16000]),
+          ],
+        }),
+      );
       expect(res.status).toBe(200);
       const body = (await res.json()) as { outputs: { name: string; data: number[] }[] };
       const output = body.outputs.find((o) => o.name === 'output')!.data;

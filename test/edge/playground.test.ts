@@ -37,7 +37,12 @@ beforeAll(async () => {
   edge = await startEdgeWorker({ vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret } });
   browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${join(workDir, 'microphone.wav')}`],
+    args: [
+      '--no-sandbox',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${join(workDir, 'microphone.wav')}`,
+    ],
   });
 });
 afterAll(async () => {
@@ -77,15 +82,24 @@ async function openPlayground(): Promise<OpenedPage> {
   const response = await page.goto(new URL('/', edge.url).href);
   expect(response?.status()).toBe(200);
   expect(response?.headers()['content-security-policy']).toBe(expectedPolicy);
-  return { page, requests, consoleErrors, violations: () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations) };
+  return {
+    page,
+    requests,
+    consoleErrors,
+    violations: () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+  };
 }
 
 /** Nothing left the origin (the files shown are blob: URLs of the page's own), no CSP violation, no error. */
 async function expectSelfContained(opened: OpenedPage): Promise<void> {
-  const outside = opened.requests.filter((url) => !url.startsWith('blob:') && !url.startsWith('data:') && new URL(url).origin !== edge.url.origin);
+  const outside = opened.requests.filter(
+    (url) => !url.startsWith('blob:') && !url.startsWith('data:') && new URL(url).origin !== edge.url.origin,
+  );
   expect(outside).toEqual([]);
   expect(await opened.violations()).toEqual([]);
-  expect(opened.consoleErrors.filter((text) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(text))).toEqual([]);
+  expect(opened.consoleErrors.filter((text) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(text))).toEqual(
+    [],
+  );
 }
 
 /** `0.47 s – 2.95 s` per listed segment, as milliseconds. */
@@ -110,11 +124,20 @@ const answered = { timeout: 30_000 };
 
 describe('playground files', () => {
   it('serves the page and its files with their types and an ETag, answers a matching If-None-Match with 304, and nothing else', async () => {
-    const paths = ['/', '/playground/playground.js', '/playground/playground.css', '/playground/wav.js', '/playground/draw.js', '/playground/curl.js'];
+    const paths = [
+      '/',
+      '/playground/playground.js',
+      '/playground/playground.css',
+      '/playground/wav.js',
+      '/playground/draw.js',
+      '/playground/curl.js',
+    ];
     for (const path of paths) {
       const res = await edge.fetchWithoutCredentials(path);
       expect(res.status, path).toBe(200);
-      expect(res.headers.get('content-type'), path).toMatch(path === '/' ? /^text\/html/ : path.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+      expect(res.headers.get('content-type'), path).toMatch(
+        path === '/' ? /^text\/html/ : path.endsWith('.css') ? /^text\/css/ : /^text\/javascript/,
+      );
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       const etag = res.headers.get('etag')!;
       expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
@@ -129,7 +152,9 @@ describe('playground files', () => {
       expect(await res.json()).toEqual({ error: expect.stringMatching(/^no route/) });
     }
     // The API's own pages at the root are untouched, each under its own policy.
-    expect((await edge.fetchWithoutCredentials('/docs')).headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'unsafe-inline'/);
+    expect((await edge.fetchWithoutCredentials('/docs')).headers.get('content-security-policy')).toMatch(
+      /^default-src 'none'; style-src 'unsafe-inline'/,
+    );
     expect((await edge.fetchWithoutCredentials('/openapi.json')).status).toBe(200);
   });
 });
@@ -154,7 +179,8 @@ describe('playground', () => {
       expect(segments.some((s) => s.startMs < middle && s.endMs > middle)).toBe(false);
     }
     // Drawn: shaded behind each phrase, bare in the middle of each silence.
-    for (const phrase of speech.phrases) expect(await topPixel(page, (phrase.startMs + phrase.endMs) / 2 / speech.durationMs)).not.toEqual(background);
+    for (const phrase of speech.phrases)
+      expect(await topPixel(page, (phrase.startMs + phrase.endMs) / 2 / speech.durationMs)).not.toEqual(background);
     for (const gap of speech.gaps) expect(await topPixel(page, (gap.startMs + gap.endMs) / 2 / speech.durationMs)).toEqual(background);
 
     const curl = await page.locator('#curl').textContent();
@@ -167,9 +193,14 @@ describe('playground', () => {
 
     // The command works as shown, run by a shell where the file is, with the key in the variable.
     writeFileSync(join(workDir, 'three phrases.wav'), speech.pcm16Mono22k);
-    const { stdout } = await promisify(execFile)('sh', ['-c', curl!], { cwd: workDir, env: { ...process.env, EDGEINFER_API_KEY: edge.key.apiKey } });
+    const { stdout } = await promisify(execFile)('sh', ['-c', curl!], {
+      cwd: workDir,
+      env: { ...process.env, EDGEINFER_API_KEY: edge.key.apiKey },
+    });
     const answer = JSON.parse(stdout) as { segments: { start_ms: number; end_ms: number }[] };
-    expect(answer.segments.map((s) => [s.start_ms, s.end_ms])).toEqual(segments.map((s) => [expect.closeTo(s.startMs, -2), expect.closeTo(s.endMs, -2)]));
+    expect(answer.segments.map((s) => [s.start_ms, s.end_ms])).toEqual(
+      segments.map((s) => [expect.closeTo(s.startMs, -2), expect.closeTo(s.endMs, -2)]),
+    );
   });
 
   it('keeps the key in this tab only, and sends a file chosen before the key once the key is typed', async () => {
@@ -203,7 +234,12 @@ describe('playground', () => {
     const request = await sent;
     expect(request.headers()['content-type']).toBe('audio/wav');
     const body = request.postDataBuffer()!;
-    expect([body.subarray(0, 4).toString(), body.subarray(8, 12).toString(), body.readUInt16LE(34), body.readUInt32LE(24)]).toEqual(['RIFF', 'WAVE', 16, 16000]);
+    expect([body.subarray(0, 4).toString(), body.subarray(8, 12).toString(), body.readUInt16LE(34), body.readUInt32LE(24)]).toEqual([
+      'RIFF',
+      'WAVE',
+      16,
+      16000,
+    ]);
     await expect.poll(() => page.locator('#tier').textContent(), answered).toBe('edge');
     expect((await listedSegments(page)).length).toBeGreaterThanOrEqual(1);
     expect(await page.locator('#curl').textContent()).toContain("--data-binary @'recording.wav'");
@@ -243,11 +279,14 @@ describe('playground', () => {
 
     // Dropped on the page instead of chosen: a JPEG this time.
     const jpeg = await renderer.render('dropped', { lines: ['Dropped here'], font: 'Liberation-Serif', pointSize: 36, format: 'jpeg' });
-    const dataTransfer = await page.evaluateHandle((bytes) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.jpg', { type: 'image/jpeg' }));
-      return transfer;
-    }, [...jpeg.bytes]);
+    const dataTransfer = await page.evaluateHandle(
+      (bytes) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.jpg', { type: 'image/jpeg' }));
+        return transfer;
+      },
+      [...jpeg.bytes],
+    );
     await page.dispatchEvent('#drop-zone', 'drop', { dataTransfer });
     await expect.poll(() => page.locator('#lines .line-text').allTextContents(), answered).toEqual(['Dropped here']);
     expect(await page.locator('#curl').textContent()).toContain("'content-type: image/jpeg'");

@@ -18,7 +18,10 @@ describe('rateLimitHeaders', () => {
   });
 
   it('never reports a negative remainder or a reset in the past', () => {
-    expect(rateLimitHeaders({ success: false, limit: 3, remaining: -2, resetAtMs: 500 }, 1_000)).toMatchObject({ 'RateLimit-Remaining': '0', 'RateLimit-Reset': '0' });
+    expect(rateLimitHeaders({ success: false, limit: 3, remaining: -2, resetAtMs: 500 }, 1_000)).toMatchObject({
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '0',
+    });
     expect(secondsUntilReset(1_000, 1_000)).toBe(0);
     expect(secondsUntilReset(1_001, 1_000)).toBe(1);
   });
@@ -57,7 +60,9 @@ describe('plan rules', () => {
   });
 
   it('refuses an unknown failure mode or a zero limit, naming the variable', () => {
-    expect(() => parseEdgeConfig({ API_KEYS: kv, RATE_LIMIT_FAILURE_MODE: 'sometimes' })).toThrow(/RATE_LIMIT_FAILURE_MODE: 'open' or 'closed'/);
+    expect(() => parseEdgeConfig({ API_KEYS: kv, RATE_LIMIT_FAILURE_MODE: 'sometimes' })).toThrow(
+      /RATE_LIMIT_FAILURE_MODE: 'open' or 'closed'/,
+    );
     expect(() => parseEdgeConfig({ API_KEYS: kv, RATE_LIMIT_FREE: '0' })).toThrow(/RATE_LIMIT_FREE/);
   });
 });
@@ -71,7 +76,9 @@ describe('UNSAFE_LOCAL_BENCHMARK_NO_AUTH', () => {
     for (const env of [{}, { BACKEND_URL: 'https://backend.example.run.app' }, { BACKEND_URL: 'http://127.0.0.1.example.com' }]) {
       expect(() => parseEdgeConfig({ API_KEYS: kv, ...env, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true' })).toThrow(ConfigError);
     }
-    expect(() => parseEdgeConfig({ API_KEYS: kv, BACKEND_URL: 'http://127.0.0.1:8080', UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'yes' })).toThrow(/UNSAFE_LOCAL_BENCHMARK_NO_AUTH/);
+    expect(() => parseEdgeConfig({ API_KEYS: kv, BACKEND_URL: 'http://127.0.0.1:8080', UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'yes' })).toThrow(
+      /UNSAFE_LOCAL_BENCHMARK_NO_AUTH/,
+    );
   });
 });
 

@@ -20,7 +20,10 @@ const frame = {
 };
 
 function infer(edge: RunningWorker, apiKey: string, ip: string): Promise<Response> {
-  return edge.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson(frame, { authorization: `Bearer ${apiKey}`, 'cf-connecting-ip': ip }));
+  return edge.fetchWithoutCredentials(
+    '/v2/models/silero-vad/infer',
+    postJson(frame, { authorization: `Bearer ${apiKey}`, 'cf-connecting-ip': ip }),
+  );
 }
 
 const rateLimitHeaders = (res: Response) => ({
@@ -113,7 +116,10 @@ describe('rate limits on Upstash (real redis-server)', () => {
     const forbidden = await infer(edge, narrow.apiKey, ip);
     expect(forbidden.status).toBe(403);
     expect(rateLimitHeaders(forbidden)).toMatchObject({ limit: '3', remaining: '2' });
-    const badBody = await edge.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson({ inputs: 'none' }, { authorization: `Bearer ${free.apiKey}`, 'cf-connecting-ip': ip }));
+    const badBody = await edge.fetchWithoutCredentials(
+      '/v2/models/silero-vad/infer',
+      postJson({ inputs: 'none' }, { authorization: `Bearer ${free.apiKey}`, 'cf-connecting-ip': ip }),
+    );
     expect(badBody.status).toBe(400);
     expect(badBody.headers.get('ratelimit-limit')).toBe('3');
     expect(badBody.headers.get('ratelimit-remaining')).not.toBeNull();
@@ -166,10 +172,17 @@ async function timed(run: () => Promise<Response>): Promise<{ res: Response; ela
   return { res, elapsedMs: performance.now() - started };
 }
 
-const unavailableLines = (edge: RunningWorker) => edge.logs.filter((line) => line.includes('"event":"rate-limiter-unavailable"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+const unavailableLines = (edge: RunningWorker) =>
+  edge.logs
+    .filter((line) => line.includes('"event":"rate-limiter-unavailable"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 async function pauseRedis(upstash: LocalUpstash, ms: number): Promise<void> {
-  const res = await fetch(upstash.url, { method: 'POST', headers: { authorization: `Bearer ${upstash.token}` }, body: JSON.stringify(['CLIENT', 'PAUSE', ms, 'ALL']) });
+  const res = await fetch(upstash.url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${upstash.token}` },
+    body: JSON.stringify(['CLIENT', 'PAUSE', ms, 'ALL']),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -211,7 +224,11 @@ describe.each([
     const lines = unavailableLines(edge);
     expect(lines.map((line) => line.reason)).toEqual(['timeout', 'error']);
     for (const line of lines) {
-      expect(line).toMatchObject({ limiter: 'plan', failureMode, action: failureMode === 'open' ? 'served without a limit' : 'refused with 503' });
+      expect(line).toMatchObject({
+        limiter: 'plan',
+        failureMode,
+        action: failureMode === 'open' ? 'served without a limit' : 'refused with 503',
+      });
       expect(JSON.stringify(line)).not.toContain(upstash.token);
     }
   });
@@ -222,7 +239,9 @@ describe('rate-limit analytics', () => {
   let edge: RunningWorker;
   beforeAll(async () => {
     upstash = await startLocalUpstash();
-    edge = await startEdgeWorker({ vars: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token, RATE_LIMIT_ANALYTICS: 'true' } });
+    edge = await startEdgeWorker({
+      vars: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token, RATE_LIMIT_ANALYTICS: 'true' },
+    });
   });
   afterAll(async () => {
     await edge?.stop();

@@ -31,8 +31,16 @@ describe('request id and log', () => {
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({
-      event: 'request', requestId: 'abc-123', method: 'POST', path: '/v2/models/silero-vad/infer',
-      keyId: 'key_abcdefgh12345678', model: 'silero-vad', tier: 'edge', status: 200, rateLimitRemaining: 41, latencyMs: expect.any(Number),
+      event: 'request',
+      requestId: 'abc-123',
+      method: 'POST',
+      path: '/v2/models/silero-vad/infer',
+      keyId: 'key_abcdefgh12345678',
+      model: 'silero-vad',
+      tier: 'edge',
+      status: 200,
+      rateLimitRemaining: 41,
+      latencyMs: expect.any(Number),
     });
   });
 

@@ -31,11 +31,14 @@ beforeAll(async () => {
   const bundlePath = join(workDir, 'models.generated.ts');
   await writeFile(bundlePath, renderEdgeBundle(await loadModelFolders(join(workDir, 'models')), bundlePath));
   const entry = join(workDir, 'entry.ts');
-  await writeFile(entry, [
-    `import { createEdgeWorker } from '${join(repoRoot, 'edge', 'worker.ts')}';`,
-    "import { bundledModels } from './models.generated.ts';",
-    'export default createEdgeWorker(bundledModels);',
-  ].join('\n'));
+  await writeFile(
+    entry,
+    [
+      `import { createEdgeWorker } from '${join(repoRoot, 'edge', 'worker.ts')}';`,
+      "import { bundledModels } from './models.generated.ts';",
+      'export default createEdgeWorker(bundledModels);',
+    ].join('\n'),
+  );
   edge = await startEdgeWorker({ entrypoint: entry });
 });
 afterAll(async () => {
@@ -45,13 +48,16 @@ afterAll(async () => {
 
 describe('tampered weights', () => {
   it('refuses inference on the tampered model with a clear 503', async () => {
-    const res = await edge.fetch('/v2/models/silero-vad/infer', postJson({
-      inputs: [
-        tensor('input', 'FP32', [1, 576], new Float32Array(576)),
-        tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
-        tensor('sr', 'INT64', [], [16000]),
-      ],
-    }));
+    const res = await edge.fetch(
+      '/v2/models/silero-vad/infer',
+      postJson({
+        inputs: [
+          tensor('input', 'FP32', [1, 576], new Float32Array(576)),
+          tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
+          tensor('sr', 'INT64', [], [16000]),
+        ],
+      }),
+    );
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/silero-vad.*failed sha256 verification/);
   });
@@ -65,7 +71,10 @@ describe('tampered weights', () => {
   });
 
   it('keeps serving the models whose weights verify', async () => {
-    const res = await edge.fetch('/v2/models/paddleocr-cls/infer', postJson({ inputs: [tensor('x', 'FP32', [1, 3, 48, 192], new Float32Array(3 * 48 * 192))] }));
+    const res = await edge.fetch(
+      '/v2/models/paddleocr-cls/infer',
+      postJson({ inputs: [tensor('x', 'FP32', [1, 3, 48, 192], new Float32Array(3 * 48 * 192))] }),
+    );
     expect(res.status).toBe(200);
   });
 });

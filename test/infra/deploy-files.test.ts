@@ -85,7 +85,9 @@ describe('infra/Dockerfile', () => {
   });
 
   it('leaves in the build context everything the Dockerfile copies', () => {
-    const ignored = read('.dockerignore').split('\n').filter((line) => line && !line.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'));
     const copiedFromContext = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
     for (const path of copiedFromContext) expect(ignored, path).not.toContain(path.replace(/\/$/, ''));
     expect(ignored).toEqual(expect.arrayContaining(['.git', 'node_modules']));
@@ -110,7 +112,9 @@ describe('infra/cloudrun/service.yaml', () => {
       expect(serviceYaml).toContain(line);
     }
     expect(serviceYaml).toMatch(/containerConcurrency: \d+/);
-    expect(Number(/failureThreshold: (\d+)/.exec(serviceYaml)![1]) * Number(/periodSeconds: (\d+)/.exec(serviceYaml)![1])).toBeGreaterThanOrEqual(120);
+    expect(
+      Number(/failureThreshold: (\d+)/.exec(serviceYaml)![1]) * Number(/periodSeconds: (\d+)/.exec(serviceYaml)![1]),
+    ).toBeGreaterThanOrEqual(120);
   });
 
   it('has only the placeholders deploy-cloudrun.sh fills', () => {
@@ -176,7 +180,14 @@ esac
     const result = run('infra/build-image.sh', { ...project, TAG: 'abc123' });
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe(image);
-    expect(result.calls.some((call) => call.startsWith('gcloud builds submit') && call.includes('--config=infra/cloudbuild.yaml') && call.includes(`--substitutions=_IMAGE=${image}`))).toBe(true);
+    expect(
+      result.calls.some(
+        (call) =>
+          call.startsWith('gcloud builds submit') &&
+          call.includes('--config=infra/cloudbuild.yaml') &&
+          call.includes(`--substitutions=_IMAGE=${image}`),
+      ),
+    ).toBe(true);
     expect(read('infra/cloudbuild.yaml')).toMatch(/"--file", "infra\/Dockerfile"/);
   });
 
@@ -222,10 +233,17 @@ esac
     ]) {
       expect(upload).toContain(flag);
     }
-    expect(first.calls).toContain('gcloud ai endpoints create --project=demo-project --region=us-central1 --display-name=edgeinfer-backend');
+    expect(first.calls).toContain(
+      'gcloud ai endpoints create --project=demo-project --region=us-central1 --display-name=edgeinfer-backend',
+    );
     const deploy = first.calls.find((call) => call.startsWith('gcloud ai endpoints deploy-model'))!;
     expect(deploy).toMatch(/^gcloud ai endpoints deploy-model 4242 /);
-    for (const flag of ['--model=edgeinfer-backend-abc123', '--machine-type=g2-standard-8', '--accelerator=type=nvidia-l4,count=1', '--traffic-split=0=100']) {
+    for (const flag of [
+      '--model=edgeinfer-backend-abc123',
+      '--machine-type=g2-standard-8',
+      '--accelerator=type=nvidia-l4,count=1',
+      '--traffic-split=0=100',
+    ]) {
       expect(deploy).toContain(flag);
     }
 
@@ -247,7 +265,10 @@ describe('health routes the platforms probe, on a real backend', () => {
   let server: StartedBackend;
   beforeAll(async () => {
     // As Vertex AI starts the container: it passes the upload's routes as AIP_* variables.
-    server = await startTestBackend({ AIP_HEALTH_ROUTE: scriptFlag('container-health-route'), AIP_PREDICT_ROUTE: scriptFlag('container-predict-route') });
+    server = await startTestBackend({
+      AIP_HEALTH_ROUTE: scriptFlag('container-health-route'),
+      AIP_PREDICT_ROUTE: scriptFlag('container-predict-route'),
+    });
   });
   afterAll(() => server?.stop());
 

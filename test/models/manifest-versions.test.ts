@@ -9,7 +9,13 @@ import { NotFound } from '../../protocol/errors.ts';
 const sha = (digit: string) => digit.repeat(64);
 const source = { npm: 'pkg', path: 'model.onnx', license: 'MIT' };
 const lineage = { mode: 'dynamic-uint8', sourceVersion: '1', sourceSha256: sha('a'), keepFloat: [], minElements: 16, toolVersion: '1' };
-const evaluation = (passed: boolean) => ({ set: 'held-out', sha256: sha('e'), figures: { minExactLineShare: passed ? 1 : 0.4 }, passed, toolVersion: '1' });
+const evaluation = (passed: boolean) => ({
+  set: 'held-out',
+  sha256: sha('e'),
+  figures: { minExactLineShare: passed ? 1 : 0.4 },
+  passed,
+  toolVersion: '1',
+});
 
 function manifest(overrides: Record<string, unknown> = {}): Manifest {
   return parseManifest(

@@ -36,7 +36,11 @@ function anySizeSpec(tensor: Pick<Tensor, 'name' | 'datatype' | 'shape'>) {
 }
 
 function expectSameTensor(actual: Tensor, expected: Tensor): void {
-  expect({ name: actual.name, datatype: actual.datatype, shape: actual.shape }).toEqual({ name: expected.name, datatype: expected.datatype, shape: expected.shape });
+  expect({ name: actual.name, datatype: actual.datatype, shape: actual.shape }).toEqual({
+    name: expected.name,
+    datatype: expected.datatype,
+    shape: expected.shape,
+  });
   expect(actual.data.constructor).toBe(expected.data.constructor);
   expect(Buffer.from(tensorBytes(actual))).toEqual(Buffer.from(tensorBytes(expected)));
 }
@@ -80,7 +84,10 @@ describe('binary request bodies', () => {
       ],
     });
     expect([...body.subarray(headerLength)]).toEqual([1, 0, 0xfe, 0xff, 7]);
-    expect(bodyHeaders({ body, headerLength })).toEqual({ 'content-type': 'application/octet-stream', [inferenceHeaderContentLength]: String(headerLength) });
+    expect(bodyHeaders({ body, headerLength })).toEqual({
+      'content-type': 'application/octet-stream',
+      [inferenceHeaderContentLength]: String(headerLength),
+    });
   });
 
   it('decodes data at any offset of the body, aligned or not', () => {
@@ -186,7 +193,10 @@ describe('binary request bodies', () => {
   });
 
   it('rejects a BOOL byte other than 0 or 1', () => {
-    const { body, headerLength } = handBuilt({ inputs: [{ name: 'x', datatype: 'BOOL', shape: [2], parameters: { binary_data_size: 2 } }] }, [1, 2]);
+    const { body, headerLength } = handBuilt(
+      { inputs: [{ name: 'x', datatype: 'BOOL', shape: [2], parameters: { binary_data_size: 2 } }] },
+      [1, 2],
+    );
     expect(thrown(() => decodeAll(body, headerLength)).message).toMatch(/byte 2 at index 1 is not a BOOL/);
   });
 
@@ -237,7 +247,10 @@ describe('binary responses', () => {
   });
 
   it('reads a JSON-only response', () => {
-    const encoded = encodeInferResponse(head, samples.filter((t) => t.datatype !== 'INT64'));
+    const encoded = encodeInferResponse(
+      head,
+      samples.filter((t) => t.datatype !== 'INT64'),
+    );
     const decoded = decodeInferResponseBody(encoded.body, null);
     expect(decoded.outputs.map((t) => t.name)).toEqual(samples.filter((t) => t.datatype !== 'INT64').map((t) => t.name));
   });
@@ -256,7 +269,11 @@ describe('binary responses', () => {
 
 /** Any tensor the protocol can carry: datatype, a shape of up to 3 small dimensions, matching data. */
 const arbitraryTensor: fc.Arbitrary<Tensor> = fc
-  .record({ datatype: fc.constantFrom<Datatype>(...datatypes), shape: fc.array(fc.nat(4), { maxLength: 3 }), name: fc.string({ minLength: 1, maxLength: 8 }) })
+  .record({
+    datatype: fc.constantFrom<Datatype>(...datatypes),
+    shape: fc.array(fc.nat(4), { maxLength: 3 }),
+    name: fc.string({ minLength: 1, maxLength: 8 }),
+  })
   .chain(({ datatype, shape, name }) => {
     const length = shape.reduce((product, size) => product * size, 1);
     const size = { minLength: length, maxLength: length };
@@ -283,25 +300,35 @@ describe('binary tensor data (properties)', () => {
         decoded.forEach((tensor, index) => expectSameTensor(tensor, tensors[index]!));
 
         const response = encodeInferResponse({ model_name: 'm' }, tensors, { parameters: { binary_data_output: true } });
-        decodeInferResponseBody(response.body, String(response.headerLength)).outputs.forEach((tensor, index) => expectSameTensor(tensor, tensors[index]!));
+        decodeInferResponseBody(response.body, String(response.headerLength)).outputs.forEach((tensor, index) =>
+          expectSameTensor(tensor, tensors[index]!),
+        );
       }),
     );
   });
 
   const headerLengths = (bodyLength: number) =>
-    fc.oneof(fc.constant(null), fc.nat(bodyLength + 2).map(String), fc.string({ maxLength: 6 }), fc.integer({ min: -5, max: 5 }).map(String));
+    fc.oneof(
+      fc.constant(null),
+      fc.nat(bodyLength + 2).map(String),
+      fc.string({ maxLength: 6 }),
+      fc.integer({ min: -5, max: 5 }).map(String),
+    );
 
   it('throws nothing but HttpError for arbitrary bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }).chain((body) => fc.tuple(fc.constant(body), headerLengths(body.length))), ([body, headerLength]) => {
-        for (const read of [() => decodeAll(body, headerLength), () => decodeInferResponseBody(body, headerLength)]) {
-          try {
-            read();
-          } catch (err) {
-            expect(err).toBeInstanceOf(HttpError);
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }).chain((body) => fc.tuple(fc.constant(body), headerLengths(body.length))),
+        ([body, headerLength]) => {
+          for (const read of [() => decodeAll(body, headerLength), () => decodeInferResponseBody(body, headerLength)]) {
+            try {
+              read();
+            } catch (err) {
+              expect(err).toBeInstanceOf(HttpError);
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 
@@ -318,7 +345,8 @@ describe('binary tensor data (properties)', () => {
         );
       })
       .map(([body, headerLength, edits, resize]) => {
-        const changed = resize < 0 ? body.slice(0, Math.max(0, body.length + resize)) : new Uint8Array([...body, ...new Array(resize).fill(0)]);
+        const changed =
+          resize < 0 ? body.slice(0, Math.max(0, body.length + resize)) : new Uint8Array([...body, ...new Array(resize).fill(0)]);
         for (const [index, value] of edits) if (index < changed.length) changed[index] = value;
         return [changed, headerLength] as const;
       });

@@ -82,9 +82,16 @@ describe('float16Bits / float16Value', () => {
 
   it.runIf(nativeFloat16Bits)('agrees with DataView.setFloat16 on any double (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double({ noNaN: true }), fc.double({ min: -70000, max: 70000, noNaN: true }), fc.double({ min: -1e-4, max: 1e-4, noNaN: true })), (value) => {
-        expect(float16Bits(value)).toBe(nativeFloat16Bits!(value));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.double({ noNaN: true }),
+          fc.double({ min: -70000, max: 70000, noNaN: true }),
+          fc.double({ min: -1e-4, max: 1e-4, noNaN: true }),
+        ),
+        (value) => {
+          expect(float16Bits(value)).toBe(nativeFloat16Bits!(value));
+        },
+      ),
       { numRuns: 5000 },
     );
   });
@@ -139,7 +146,10 @@ describe('datatypeOf', () => {
       fc.tuple(fc.constant('INT16' as const), fc.integer({ min: -32768, max: 32767 })),
       fc.tuple(fc.constant('INT32' as const), fc.integer()),
       fc.tuple(fc.constant('INT64' as const), fc.maxSafeInteger()),
-      fc.tuple(fc.constant('FP32' as const), fc.float({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value))),
+      fc.tuple(
+        fc.constant('FP32' as const),
+        fc.float({ noNaN: true, noDefaultInfinity: true }).map((value) => (Object.is(value, -0) ? 0 : value)),
+      ),
       fc.tuple(fc.constant('FP64' as const), fc.double({ noNaN: true, noDefaultInfinity: true })),
     );
     fc.assert(

@@ -58,13 +58,19 @@ describe('decodeTensor', () => {
   });
 
   it('rejects a tensor whose data length differs from its shape', () => {
-    expect(rejection(() => decodeTensor(input('FP32', [3], [1, 2]), spec('FP32', [-1]), 100)).message).toMatch(/2 data values; shape \[3\] needs 3/);
+    expect(rejection(() => decodeTensor(input('FP32', [3], [1, 2]), spec('FP32', [-1]), 100)).message).toMatch(
+      /2 data values; shape \[3\] needs 3/,
+    );
     expect(rejection(() => decodeTensor(input('FP32', [1], [1, 2]), spec('FP32', [-1]), 100))).toBeInstanceOf(InvalidInput);
   });
 
   it('rejects nested data whose rows disagree with the shape', () => {
-    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], [3]]), spec('FP32', [-1, -1]), 100)).message).toMatch(/1 entries at dimension 1/);
-    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], 3]), spec('FP32', [-1, -1]), 100)).message).toMatch(/mixes nested arrays and values/);
+    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], [3]]), spec('FP32', [-1, -1]), 100)).message).toMatch(
+      /1 entries at dimension 1/,
+    );
+    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], 3]), spec('FP32', [-1, -1]), 100)).message).toMatch(
+      /mixes nested arrays and values/,
+    );
     expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2]]), spec('FP32', [-1, -1]), 100))).toBeInstanceOf(InvalidInput);
   });
 
@@ -84,7 +90,9 @@ describe('decodeTensor', () => {
 
   it('rejects an unknown datatype, and one the model does not declare', () => {
     expect(rejection(() => decodeTensor(input('BYTES', [1], ['a']), spec('FP32', [-1]), 100)).message).toMatch(/unknown datatype 'BYTES'/);
-    expect(rejection(() => decodeTensor(input('FP64', [1], [1]), spec('FP32', [-1]), 100)).message).toMatch(/datatype FP64; the model expects FP32/);
+    expect(rejection(() => decodeTensor(input('FP64', [1], [1]), spec('FP32', [-1]), 100)).message).toMatch(
+      /datatype FP64; the model expects FP32/,
+    );
   });
 
   it.each([
@@ -125,7 +133,12 @@ describe('decodeTensor', () => {
 
 describe('encodeTensor', () => {
   it('encodes flat JSON values, BOOL as booleans and FP16 as numbers', () => {
-    expect(encodeTensor({ name: 'b', datatype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) })).toEqual({ name: 'b', datatype: 'BOOL', shape: [2], data: [true, false] });
+    expect(encodeTensor({ name: 'b', datatype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) })).toEqual({
+      name: 'b',
+      datatype: 'BOOL',
+      shape: [2],
+      data: [true, false],
+    });
     expect(encodeTensor({ name: 'h', datatype: 'FP16', shape: [1, 1], data: new Uint16Array([0x3800]) }).data).toEqual([0.5]);
     expect(encodeTensor({ name: 'l', datatype: 'INT64', shape: [1], data: new BigInt64Array([-5n]) }).data).toEqual([-5]);
   });
@@ -140,12 +153,15 @@ const valueOf: Record<Datatype, fc.Arbitrary<number | boolean>> = {
   INT32: fc.integer(),
   INT64: fc.maxSafeInteger(),
   // Values exactly representable in binary16, so that the round trip is exact.
-  FP16: fc.integer({ min: 0, max: 0xffff }).filter((bits) => (bits & 0x7c00) !== 0x7c00).map((bits) => {
-    const sign = bits & 0x8000 ? -1 : 1;
-    const exponent = (bits >>> 10) & 0x1f;
-    const mantissa = bits & 0x3ff;
-    return exponent === 0 ? sign * mantissa * 2 ** -24 : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }),
+  FP16: fc
+    .integer({ min: 0, max: 0xffff })
+    .filter((bits) => (bits & 0x7c00) !== 0x7c00)
+    .map((bits) => {
+      const sign = bits & 0x8000 ? -1 : 1;
+      const exponent = (bits >>> 10) & 0x1f;
+      const mantissa = bits & 0x3ff;
+      return exponent === 0 ? sign * mantissa * 2 ** -24 : sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+    }),
   FP32: fc.float({ noNaN: true, noDefaultInfinity: true }),
   FP64: fc.double({ noNaN: true, noDefaultInfinity: true }),
 };
@@ -153,10 +169,19 @@ const valueOf: Record<Datatype, fc.Arbitrary<number | boolean>> = {
 describe('decodeTensor and encodeTensor (properties)', () => {
   it('round-trips any values that fit any datatype, flat or nested', () => {
     const cases = fc
-      .record({ datatype: fc.constantFrom(...datatypes), shape: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }), nested: fc.boolean() })
+      .record({
+        datatype: fc.constantFrom(...datatypes),
+        shape: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
+        nested: fc.boolean(),
+      })
       .chain(({ datatype, shape, nested }) => {
         const length = shape.reduce((a, b) => a * b, 1);
-        return fc.tuple(fc.constant(datatype), fc.constant(shape), fc.constant(nested), fc.array(valueOf[datatype], { minLength: length, maxLength: length }));
+        return fc.tuple(
+          fc.constant(datatype),
+          fc.constant(shape),
+          fc.constant(nested),
+          fc.array(valueOf[datatype], { minLength: length, maxLength: length }),
+        );
       });
     fc.assert(
       fc.property(cases, ([datatype, shape, nested, values]) => {
@@ -165,7 +190,14 @@ describe('decodeTensor and encodeTensor (properties)', () => {
           const rowLength = flat.length / dims[0]!;
           return Array.from({ length: dims[0]! }, (_, row) => nest(flat.slice(row * rowLength, (row + 1) * rowLength), dims.slice(1)));
         };
-        const tensor = decodeTensor(input(datatype, shape, nested ? nest(values, shape) : values), spec(datatype, shape.map(() => -1)), 1000);
+        const tensor = decodeTensor(
+          input(datatype, shape, nested ? nest(values, shape) : values),
+          spec(
+            datatype,
+            shape.map(() => -1),
+          ),
+          1000,
+        );
         const encoded = encodeTensor(tensor);
         expect(encoded.shape).toEqual(shape);
         expect(encoded.data).toEqual(values);
@@ -176,7 +208,11 @@ describe('decodeTensor and encodeTensor (properties)', () => {
   it('throws nothing but HttpError for any JSON as input', () => {
     fc.assert(
       fc.property(
-        fc.record({ datatype: fc.oneof(fc.constantFrom(...datatypes), fc.string()), shape: fc.array(fc.jsonValue(), { maxLength: 4 }), data: fc.array(fc.jsonValue(), { maxLength: 8 }) }),
+        fc.record({
+          datatype: fc.oneof(fc.constantFrom(...datatypes), fc.string()),
+          shape: fc.array(fc.jsonValue(), { maxLength: 4 }),
+          data: fc.array(fc.jsonValue(), { maxLength: 8 }),
+        }),
         fc.constantFrom(...datatypes),
         fc.array(fc.integer({ min: -1, max: 3 }), { maxLength: 4 }),
         (raw, declaredType, declaredShape) => {

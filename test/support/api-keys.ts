@@ -1,7 +1,15 @@
 // API keys for tests: real keys, hashed and written to a real KV namespace exactly as `npm run keys`
 // writes them, so the Worker under test looks them up the way it does in production.
 
-import { type ApiKeyRecord, apiKeyKvName, generateApiKey, generateKeyId, type ModelAllowance, type Plan, sha256Hex } from '../../protocol/api-keys.ts';
+import {
+  type ApiKeyRecord,
+  apiKeyKvName,
+  generateApiKey,
+  generateKeyId,
+  type ModelAllowance,
+  type Plan,
+  sha256Hex,
+} from '../../protocol/api-keys.ts';
 
 /** The KV methods tests use: a Workers KV namespace, here reached through Miniflare. */
 export interface TestKv {

@@ -50,7 +50,11 @@ export async function startTestBackend(env: Record<string, string> = {}): Promis
     async signedRaw(path, body, contentType = 'application/json') {
       const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
       const headers = await signRequest(testSigningSecret, 'POST', path, bytes, Date.now());
-      return fetchPath(path, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body: bytes as Uint8Array<ArrayBuffer> });
+      return fetchPath(path, {
+        method: 'POST',
+        headers: { 'content-type': contentType, ...headers },
+        body: bytes as Uint8Array<ArrayBuffer>,
+      });
     },
     async stop() {
       await shutdown(backend, { timeoutMs: 5_000, log });

@@ -39,7 +39,9 @@ function withCredential(init: RequestInit | undefined, apiKey: string): RequestI
  * Starts the Worker of `wrangler.toml`, or the same config with another entry module; `vars`
  * override its `[vars]` (BACKEND_URL points at a closed port unless given).
  */
-export async function startEdgeWorker(options: { entrypoint?: string; vars?: Record<string, string>; persistTo?: string } = {}): Promise<RunningWorker> {
+export async function startEdgeWorker(
+  options: { entrypoint?: string; vars?: Record<string, string>; persistTo?: string } = {},
+): Promise<RunningWorker> {
   const vars = { BACKEND_URL: closedPortUrl, ...options.vars };
   const logs: string[] = [];
   const worker = await unstable_startWorker({

@@ -19,7 +19,10 @@ type TensorData = NamedTensors[string]['data'];
 export interface OrtModule {
   Tensor: new (type: never, data: TensorData, dims: readonly number[]) => unknown;
   InferenceSession: {
-    create(bytes: Uint8Array, options: Record<string, unknown>): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { type: string; dims: readonly number[]; data: unknown }>> }>;
+    create(
+      bytes: Uint8Array,
+      options: Record<string, unknown>,
+    ): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { type: string; dims: readonly number[]; data: unknown }>> }>;
   };
 }
 
@@ -36,8 +39,14 @@ export function ortRunModel(ort: OrtModule, sessionOptions: Record<string, unkno
     onModelRun: () => {},
     run: async (model, feeds) => {
       let session = sessions.get(model);
-      if (!session) sessions.set(model, (session = verifiedWeights(model, versions[model]).then((bytes) => ort.InferenceSession.create(bytes, sessionOptions))));
-      const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(datatypeOf(t.datatype).ortType as never, t.data, t.shape)]));
+      if (!session)
+        sessions.set(
+          model,
+          (session = verifiedWeights(model, versions[model]).then((bytes) => ort.InferenceSession.create(bytes, sessionOptions))),
+        );
+      const ortFeeds = Object.fromEntries(
+        Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(datatypeOf(t.datatype).ortType as never, t.data, t.shape)]),
+      );
       const started = performance.now();
       const results = await (await session).run(ortFeeds);
       handle.onModelRun(model, performance.now() - started);

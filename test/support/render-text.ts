@@ -40,13 +40,26 @@ export async function textRenderer(): Promise<Renderer> {
     async render(name, options) {
       const path = join(dir, `${name}.${options.format === 'png' ? 'png' : 'jpg'}`);
       const args = [
-        '-background', 'white', '-fill', 'black', '-font', options.font, '-pointsize', String(options.pointSize),
-        '-interline-spacing', String(Math.round(options.pointSize * 0.6)),
+        '-background',
+        'white',
+        '-fill',
+        'black',
+        '-font',
+        options.font,
+        '-pointsize',
+        String(options.pointSize),
+        '-interline-spacing',
+        String(Math.round(options.pointSize * 0.6)),
         `label:${options.lines.join('\n')}`,
-        '-bordercolor', 'white', '-border', String(Math.round(options.pointSize * 1.2)),
+        '-bordercolor',
+        'white',
+        '-border',
+        String(Math.round(options.pointSize * 1.2)),
         ...(options.rotate ? ['-rotate', String(options.rotate)] : []),
         ...(options.format === 'jpeg' ? ['-quality', '90'] : []),
-        '-type', 'TrueColor', path,
+        '-type',
+        'TrueColor',
+        path,
       ];
       await run('/usr/bin/convert', args);
       return { path, bytes: new Uint8Array(await readFile(path)) };

@@ -8,7 +8,9 @@ import { repoRoot } from './edge-worker.ts';
 
 export async function servedVersions(tier: 'edge' | 'gpu', models: readonly string[]): Promise<Record<string, string>> {
   const folders = await loadModelFolders(join(repoRoot, 'models'));
-  return Object.fromEntries(models.map((name) => [name, tierDefaultVersion(folders.find((f) => f.manifest.name === name)!.manifest, tier)]));
+  return Object.fromEntries(
+    models.map((name) => [name, tierDefaultVersion(folders.find((f) => f.manifest.name === name)!.manifest, tier)]),
+  );
 }
 
 export async function servedManifest(model: string): Promise<Manifest> {

@@ -21,7 +21,11 @@ beforeAll(async () => {
 describe('models check on this repository', () => {
   it("lists every model the edge carries, at its carried version, with its bytes and a session's memory", async () => {
     const carried = (await loadModelFolders(join(repoRoot, 'models'))).flatMap(({ manifest }) =>
-      edgeCarriedVersions(manifest).map((version) => ({ name: `${manifest.name}@${version.version}`, bytes: version.bytes, labels: version.labels?.bytes ?? 0 })),
+      edgeCarriedVersions(manifest).map((version) => ({
+        name: `${manifest.name}@${version.version}`,
+        bytes: version.bytes,
+        labels: version.labels?.bytes ?? 0,
+      })),
     );
     expect(carried.length).toBeGreaterThan(0);
     expect(report.models.map((m) => `${m.model}@${m.version}`)).toEqual(carried.map((c) => c.name));
@@ -39,7 +43,10 @@ describe('models check on this repository', () => {
     const files = report.bundle.modules.map((m) => m.file);
     expect(files).toContain('index.js');
     expect(files.some((f) => f.endsWith('.wasm'))).toBe(true);
-    for (const m of report.models) expect(files.some((f) => f.endsWith('.onnx') && report.bundle.modules.find((b) => b.file === f)!.rawBytes === m.weightsBytes)).toBe(true);
+    for (const m of report.models)
+      expect(files.some((f) => f.endsWith('.onnx') && report.bundle.modules.find((b) => b.file === f)!.rawBytes === m.weightsBytes)).toBe(
+        true,
+      );
     expect(report.bundle.gzipBytes).toBeLessThan(report.bundle.rawBytes);
     expect(report.startup.totalMs).toBeGreaterThan(0);
     expect(progress[0]).toMatch(/building the edge bundle/);
@@ -52,8 +59,13 @@ describe('models check on this repository', () => {
 
   it('exits non-zero naming the limit passed and by how much when the edge would not fit', async () => {
     // 120 MB kept for requests in flight leaves too little for the sessions.
-    const run = promisify(execFile)(process.execPath, [join(repoRoot, 'tools/models/cli.ts'), 'check', '--headroom-mb', '120'], { cwd: repoRoot });
-    const failure = await run.then(() => undefined, (err: { code: number; stdout: string; stderr: string }) => err);
+    const run = promisify(execFile)(process.execPath, [join(repoRoot, 'tools/models/cli.ts'), 'check', '--headroom-mb', '120'], {
+      cwd: repoRoot,
+    });
+    const failure = await run.then(
+      () => undefined,
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
     expect(failure?.code).toBe(1);
     expect(failure?.stdout).toMatch(/FAIL {2}memory: [\d.]+ MB is over Workers' 128\.0 MB per isolate by [\d.]+ MB/);
     expect(failure?.stderr).toMatch(/models check: the edge does not fit Workers' limits:\n {2}memory: /);

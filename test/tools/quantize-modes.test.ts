@@ -50,7 +50,8 @@ const declaredOutputs = () => new Map(folders.map((f) => [f.manifest.name, f.man
 async function observe(model: string, bytes: Uint8Array): Promise<Observed> {
   const set = calibrationSetFor(model);
   const sessions = new Map<string, ortNative.InferenceSession>();
-  for (const name of set.models) sessions.set(name, await createSession(name === model ? bytes : new Uint8Array(await readFile(floatFile(name)))));
+  for (const name of set.models)
+    sessions.set(name, await createSession(name === model ? bytes : new Uint8Array(await readFile(floatFile(name)))));
   const observed: Observed = { answer: '', outputs: {} };
   const outputs = declaredOutputs();
   const run = sessionRunner(sessions, outputs, (name, result) => {
@@ -65,7 +66,10 @@ async function observe(model: string, bytes: Uint8Array): Promise<Observed> {
     return run(name, feeds);
   };
   if (model === 'silero-vad') observed.answer = JSON.stringify((await detectSpeech(speech, {}, recordingRun)).segments);
-  else observed.answer = JSON.stringify((await readText(heldOutImage, recordingRun, { dictionary, maxPixels: 25_000_000 })).lines.map((l) => l.text));
+  else
+    observed.answer = JSON.stringify(
+      (await readText(heldOutImage, recordingRun, { dictionary, maxPixels: 25_000_000 })).lines.map((l) => l.text),
+    );
   for (const session of sessions.values()) await session.release();
   return observed;
 }
@@ -86,7 +90,9 @@ function differences(a: readonly number[], b: readonly number[]): { max: number;
 
 async function runWeb(bytes: Uint8Array, feeds: NamedTensors): Promise<Record<string, Float32Array>> {
   const session = await ortWeb.InferenceSession.create(bytes);
-  const webFeeds = Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, new ortWeb.Tensor(t.datatype === 'INT64' ? 'int64' : 'float32', t.data as never, t.shape)]));
+  const webFeeds = Object.fromEntries(
+    Object.entries(feeds).map(([n, t]) => [n, new ortWeb.Tensor(t.datatype === 'INT64' ? 'int64' : 'float32', t.data as never, t.shape)]),
+  );
   const result = await session.run(webFeeds);
   const out = Object.fromEntries(Object.entries(result).map(([n, t]) => [n, t.data as Float32Array]));
   await session.release();
@@ -96,14 +102,21 @@ async function runWeb(bytes: Uint8Array, feeds: NamedTensors): Promise<Record<st
 async function quantized(model: string, source: Uint8Array, mode: Mode): Promise<Uint8Array> {
   const prepared = prepare(source).model;
   const keepFloat = mode === 'dynamic-uint8' || mode === 'static-qdq' ? defaultKeepFloat(prepared) : [];
-  const ranges = mode === 'static-qdq'
-    ? await collectRanges(model, prepared, tensorsToCalibrate(prepared, { minElements: defaultMinElements, keepFloat: new Set(keepFloat) }), calibrationSetFor(model), {
-        repoRoot,
-        floatFiles: new Map(folders.map((f) => [f.manifest.name, floatFile(f.manifest.name)])),
-        declaredOutputs: declaredOutputs(),
-        log: () => {},
-      })
-    : undefined;
+  const ranges =
+    mode === 'static-qdq'
+      ? await collectRanges(
+          model,
+          prepared,
+          tensorsToCalibrate(prepared, { minElements: defaultMinElements, keepFloat: new Set(keepFloat) }),
+          calibrationSetFor(model),
+          {
+            repoRoot,
+            floatFiles: new Map(folders.map((f) => [f.manifest.name, floatFile(f.manifest.name)])),
+            declaredOutputs: declaredOutputs(),
+            log: () => {},
+          },
+        )
+      : undefined;
   return quantize(source, { mode, keepFloat, minElements: defaultMinElements, ranges }).bytes;
 }
 
@@ -123,7 +136,15 @@ const renderer = hasImageMagick ? await textRenderer() : undefined;
 beforeAll(async () => {
   folders = await loadModelFolders(join(repoRoot, 'models'));
   speech = new Uint8Array(await readFile(join(repoRoot, 'test/fixtures/speech-16k.wav')));
-  if (renderer) heldOutImage = (await renderer.render('held-out', { lines: ['Held out: Zebra 4711', 'edge answers in 12 ms'], font: 'Liberation-Serif', pointSize: 30, format: 'png' })).bytes;
+  if (renderer)
+    heldOutImage = (
+      await renderer.render('held-out', {
+        lines: ['Held out: Zebra 4711', 'edge answers in 12 ms'],
+        font: 'Liberation-Serif',
+        pointSize: 30,
+        format: 'png',
+      })
+    ).bytes;
 });
 afterAll(async () => {
   await renderer?.close();
@@ -158,11 +179,24 @@ describe.each(models)('quantizing %s', (model) => {
 
     const feeds = reference.firstFeeds!;
     const web = await runWeb(bytes, feeds);
-    const nativeFloat = Object.fromEntries(Object.entries(await (await createSession(source)).run(Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, new ortNative.Tensor(t.datatype === 'INT64' ? 'int64' : 'float32', t.data as never, t.shape)])))).map(([n, t]) => [n, t.data as Float32Array]));
+    const nativeFloat = Object.fromEntries(
+      Object.entries(
+        await (await createSession(source)).run(
+          Object.fromEntries(
+            Object.entries(feeds).map(([n, t]) => [
+              n,
+              new ortNative.Tensor(t.datatype === 'INT64' ? 'int64' : 'float32', t.data as never, t.shape),
+            ]),
+          ),
+        ),
+      ).map(([n, t]) => [n, t.data as Float32Array]),
+    );
     const out = Object.keys(reference.outputs)[0]!;
     const webDiff = differences(Array.from(nativeFloat[out]!), Array.from(web[out]!));
     if (bound.max !== undefined) expect(webDiff.max).toBeLessThan(bound.max);
     if (bound.mean !== undefined) expect(webDiff.mean).toBeLessThan(bound.mean);
-    figures.push(`  ${model.padEnd(14)} ${mode.padEnd(14)} ${(bytes.length / 1e6).toFixed(2)} MB (${((100 * bytes.length) / source.length).toFixed(0)}%)  node: ${lines.join(', ')}  exact: ${candidate.answer === reference.answer ? 'yes' : `no (${candidate.answer})`}  web first run: max ${webDiff.max.toFixed(4)} mean ${webDiff.mean.toExponential(1)}`);
+    figures.push(
+      `  ${model.padEnd(14)} ${mode.padEnd(14)} ${(bytes.length / 1e6).toFixed(2)} MB (${((100 * bytes.length) / source.length).toFixed(0)}%)  node: ${lines.join(', ')}  exact: ${candidate.answer === reference.answer ? 'yes' : `no (${candidate.answer})`}  web first run: max ${webDiff.max.toFixed(4)} mean ${webDiff.mean.toExponential(1)}`,
+    );
   });
 });

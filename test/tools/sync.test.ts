@@ -26,7 +26,12 @@ beforeEach(async () => {
   await cp(join(repoRoot, 'node_modules/@ricky0123/vad-web/dist/silero_vad_v5.onnx'), join(pkgDist, 'silero_vad_v5.onnx'));
   await mkdir(join(root, 'models', 'silero-vad'), { recursive: true });
   await writeSourceManifest('silero-vad', join(root, 'models/silero-vad/manifest.json'));
-  options = { repoRoot: root, modelsDir: join(root, 'models'), edgeBundlePath: join(root, 'edge', 'models.generated.ts'), log: (line) => lines.push(line) };
+  options = {
+    repoRoot: root,
+    modelsDir: join(root, 'models'),
+    edgeBundlePath: join(root, 'edge', 'models.generated.ts'),
+    log: (line) => lines.push(line),
+  };
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
 
@@ -112,7 +117,9 @@ describe('models sync, labels', () => {
   it('stops on labels whose hash differs, naming the model and both hashes', async () => {
     await writeFile(join(assets(), 'ppocr_keys_v1.txt'), 'a\nb\n');
     const failure = syncModels(options);
-    await expect(failure).rejects.toThrow(/model 'paddleocr-cls' version '2.0': node_modules\/@gutenye\/ocr-models\/assets\/ppocr_keys_v1.txt does not match/);
+    await expect(failure).rejects.toThrow(
+      /model 'paddleocr-cls' version '2.0': node_modules\/@gutenye\/ocr-models\/assets\/ppocr_keys_v1.txt does not match/,
+    );
     await expect(failure).rejects.toThrow(`expected sha256 ${keysSha}`);
     await expect(readFile(join(root, 'models/paddleocr-cls/ppocr_keys_v1.txt'))).rejects.toThrow();
   });

@@ -17,7 +17,10 @@ describe('chooseServing', () => {
   const m = (version: string, bytes: number, edge: number, gpu: number) => ({ version, bytes, medianMs: { edge, gpu } });
 
   it('gives the backend the fastest and the edge the smallest within noise of the fastest', () => {
-    expect(chooseServing([m('4', 4_700_000, 100, 50), m('4-int8', 1_300_000, 97, 60), m('4-fp16', 2_400_000, 96, 49)])).toEqual({ edge: '4-int8', gpu: '4-fp16' });
+    expect(chooseServing([m('4', 4_700_000, 100, 50), m('4-int8', 1_300_000, 97, 60), m('4-fp16', 2_400_000, 96, 49)])).toEqual({
+      edge: '4-int8',
+      gpu: '4-fp16',
+    });
   });
 
   it('gives the edge the fastest when the smaller is slower past the noise', () => {
@@ -32,12 +35,22 @@ describe('models tune', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'edgeinfer-tune-'));
-    await scratchModelFolders(root, { 'paddleocr-cls': ['ch_ppocr_mobile_v2.0_cls_infer.onnx'], 'paddleocr-det': ['ch_PP-OCRv4_det_infer.onnx'], 'paddleocr-rec': ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'] });
+    await scratchModelFolders(root, {
+      'paddleocr-cls': ['ch_ppocr_mobile_v2.0_cls_infer.onnx'],
+      'paddleocr-det': ['ch_PP-OCRv4_det_infer.onnx'],
+      'paddleocr-rec': ['ch_PP-OCRv4_rec_infer.onnx', 'ppocr_keys_v1.txt'],
+    });
     // Two derived versions with verdicts written as `models evaluate` writes them: one passed, one failed.
     const manifestPath = join(root, 'models/paddleocr-cls/manifest.json');
     for (const mode of ['dynamic-uint8', 'static-qdq']) await quantizeCommand(['paddleocr-cls', '--mode', mode], options());
     const versions: ModelVersion[] = JSON.parse(await readFile(manifestPath, 'utf8')).versions;
-    const evaluation = (passed: boolean) => ({ set: 'ocr-eval-5', sha256: '0'.repeat(64), figures: { lines: 19, exactLineShare: passed ? 1 : 0.5, characterErrorRate: passed ? 0 : 0.1 }, passed, toolVersion: '1' });
+    const evaluation = (passed: boolean) => ({
+      set: 'ocr-eval-5',
+      sha256: '0'.repeat(64),
+      figures: { lines: 19, exactLineShare: passed ? 1 : 0.5, characterErrorRate: passed ? 0 : 0.1 },
+      passed,
+      toolVersion: '1',
+    });
     await upsertVersion(manifestPath, { ...versions.find((v) => v.version === '2.0-dynamic-uint8')!, evaluation: evaluation(true) });
     await upsertVersion(manifestPath, { ...versions.find((v) => v.version === '2.0-static-qdq')!, evaluation: evaluation(false) });
   });
@@ -55,10 +68,14 @@ describe('models tune', () => {
     const table = lines.join('\n');
     expect(table).toMatch(/\| 2\.0 +\| 578966 +\| [\d.]+ +\| 1\.00× +\| [\d.]+ +\| 1\.00× +\|/);
     expect(table).toMatch(/\| 2\.0-dynamic-uint8 +\| \d+ +\| [\d.]+ /);
-    expect(table).toMatch(/\| 2\.0-static-qdq +\| \d+ +\| - +\| - +\| - +\| - +\| never: failed its gate \(exactLineShare 0\.5 < 0\.99, characterErrorRate 0\.1 > 0\.005\)/);
+    expect(table).toMatch(
+      /\| 2\.0-static-qdq +\| \d+ +\| - +\| - +\| - +\| - +\| never: failed its gate \(exactLineShare 0\.5 < 0\.99, characterErrorRate 0\.1 > 0\.005\)/,
+    );
   });
 
   it('refuses a model it does not know, naming those it does', async () => {
-    await expect(tuneCommand(['paddleocr-xx'], options())).rejects.toThrow(/no model 'paddleocr-xx'; models: paddleocr-cls, paddleocr-det, paddleocr-rec/);
+    await expect(tuneCommand(['paddleocr-xx'], options())).rejects.toThrow(
+      /no model 'paddleocr-xx'; models: paddleocr-cls, paddleocr-det, paddleocr-rec/,
+    );
   });
 });

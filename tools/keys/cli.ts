@@ -42,10 +42,19 @@ async function create(): Promise<void> {
   if (!values.owner) fail('--owner is required');
   const plan = Plan.safeParse(values.plan ?? 'free');
   if (!plan.success) fail(`--plan must be one of ${Plan.options.join(', ')}`);
-  const models = ModelAllowance.safeParse(values.models === '*' ? '*' : (values.models ?? '').split(',').map((m) => m.trim()).filter(Boolean));
+  const models = ModelAllowance.safeParse(
+    values.models === '*'
+      ? '*'
+      : (values.models ?? '')
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+  );
   if (!models.success) fail("--models must name models (comma-separated) or be '*'");
   const { apiKey, record } = await createKey(kv, { owner: values.owner, plan: plan.data, models: models.data });
-  console.log(`Created ${record.id} in ${where} for ${record.owner} (plan ${record.plan}, models ${record.models === '*' ? '*' : record.models.join(',')}).`);
+  console.log(
+    `Created ${record.id} in ${where} for ${record.owner} (plan ${record.plan}, models ${record.models === '*' ? '*' : record.models.join(',')}).`,
+  );
   console.log('The key is shown only now and stored only as its SHA-256. Keep it somewhere safe:\n');
   console.log(`  ${apiKey}\n`);
 }
@@ -78,7 +87,9 @@ async function devKey(): Promise<void> {
   } else if (outcome.status === 'chosen') {
     console.log(`The local development key is EDGEINFER_DEV_KEY (${outcome.record.id}${outcome.created ? ', just added' : ''}).`);
   } else {
-    console.log(`The local development key is ${outcome.record.id}, printed when it was created; set EDGEINFER_DEV_KEY to choose one, or npm run keys -- create.`);
+    console.log(
+      `The local development key is ${outcome.record.id}, printed when it was created; set EDGEINFER_DEV_KEY to choose one, or npm run keys -- create.`,
+    );
   }
 }
 

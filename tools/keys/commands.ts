@@ -49,10 +49,25 @@ export function describeKeys(entries: readonly { record: ApiKeyRecord }[]): stri
   const rows = entries
     .map(({ record }) => record)
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-    .map((r) => [r.id, r.owner, r.plan, r.models === '*' ? '*' : r.models.join(','), r.createdAt, r.revokedAt ?? '-', `${r.sha256.slice(0, 8)}…`]);
+    .map((r) => [
+      r.id,
+      r.owner,
+      r.plan,
+      r.models === '*' ? '*' : r.models.join(','),
+      r.createdAt,
+      r.revokedAt ?? '-',
+      `${r.sha256.slice(0, 8)}…`,
+    ]);
   const table = [['id', 'owner', 'plan', 'models', 'created', 'revoked', 'sha256'], ...rows];
   const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
-  return table.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Marks the key revoked, keeping its record for `list`; undefined when no key has that id. */

@@ -26,8 +26,10 @@ export interface KeyNamespace {
 
 export function keyNamespace(options: KeyNamespaceOptions): KeyNamespace {
   const target = [
-    '--binding', 'API_KEYS',
-    '--config', join(options.repoRoot, 'wrangler.toml'),
+    '--binding',
+    'API_KEYS',
+    '--config',
+    join(options.repoRoot, 'wrangler.toml'),
     options.remote ? '--remote' : '--local',
     ...(options.persistTo && !options.remote ? ['--persist-to', options.persistTo] : []),
   ];

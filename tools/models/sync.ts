@@ -18,7 +18,9 @@ export interface SyncOptions {
 
 async function sha256OfFile(path: string): Promise<string | undefined> {
   try {
-    return createHash('sha256').update(await readFile(path)).digest('hex');
+    return createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   } catch {
     return undefined;
   }
@@ -38,7 +40,13 @@ function checkedFiles(version: ModelVersion): Pick<SyncedFile, 'file' | 'sha256'
   return version.labels ? [version, version.labels] : [version];
 }
 
-function mismatch(model: string, version: ModelVersion, expected: Pick<SyncedFile, 'sha256'>, path: string, actual: string | undefined): Error {
+function mismatch(
+  model: string,
+  version: ModelVersion,
+  expected: Pick<SyncedFile, 'sha256'>,
+  path: string,
+  actual: string | undefined,
+): Error {
   return new Error(
     `model '${model}' version '${version.version}': ${path} ${actual ? 'does not match its manifest' : 'is missing'}\n` +
       `  expected sha256 ${expected.sha256}\n  actual   sha256 ${actual ?? '(no file)'}`,
@@ -128,10 +136,15 @@ export async function syncModels(options: SyncOptions): Promise<void> {
     }
     // Quantized versions are re-derived from their synced source; the quantizer needs onnx-proto, a
     // devDependency, so it is loaded only for a model that has one.
-    if (folder.manifest.versions.some((v) => v.quantization)) await (await import('./quantize/derive.ts')).deriveQuantizedVersions(folder, options.log);
+    if (folder.manifest.versions.some((v) => v.quantization))
+      await (await import('./quantize/derive.ts')).deriveQuantizedVersions(folder, options.log);
   }
   await mkdir(dirname(options.edgeBundlePath), { recursive: true });
   await writeFile(options.edgeBundlePath, renderEdgeBundle(folders, options.edgeBundlePath));
-  const edgeModels = folders.flatMap(({ manifest }) => edgeCarriedVersions(manifest).map((carried) => `${manifest.name}@${carried.version}`));
-  options.log(`Edge bundle: ${relative(options.repoRoot, options.edgeBundlePath)} (runs ${edgeModels.join(', ') || 'no models'}; forwards the rest)`);
+  const edgeModels = folders.flatMap(({ manifest }) =>
+    edgeCarriedVersions(manifest).map((carried) => `${manifest.name}@${carried.version}`),
+  );
+  options.log(
+    `Edge bundle: ${relative(options.repoRoot, options.edgeBundlePath)} (runs ${edgeModels.join(', ') || 'no models'}; forwards the rest)`,
+  );
 }

@@ -24,12 +24,15 @@ export function createUpstashRestApp(deps: UpstashRestDeps): Hono {
   const runner = new CommandRunner(deps.pool);
 
   app.use('*', requireToken(deps.token));
-  app.use('*', bodyLimit({
-    maxSize: maxBodyBytes,
-    onError: () => {
-      throw new PayloadTooLarge(`ERR request body is larger than ${maxBodyBytes} bytes`);
-    },
-  }));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new PayloadTooLarge(`ERR request body is larger than ${maxBodyBytes} bytes`);
+      },
+    }),
+  );
 
   app.post('/', async (c) => {
     const [reply] = await runner.run([parseCommand(await jsonBody(c))]);
@@ -50,8 +53,14 @@ export function createUpstashRestApp(deps: UpstashRestDeps): Hono {
     return c.json(execReply.map((reply) => toUpstashItem(reply, encoding)));
   });
 
-  app.notFound((c) => errorResponse(new NotFound(`ERR no route for ${c.req.method} ${new URL(c.req.url).pathname}; POST a command to /, /pipeline or /multi-exec`)));
-  app.onError((err) => errorResponse(err, (unexpected) => log(`upstash-rest: unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`)));
+  app.notFound((c) =>
+    errorResponse(
+      new NotFound(`ERR no route for ${c.req.method} ${new URL(c.req.url).pathname}; POST a command to /, /pipeline or /multi-exec`),
+    ),
+  );
+  app.onError((err) =>
+    errorResponse(err, (unexpected) => log(`upstash-rest: unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`)),
+  );
   return app;
 }
 

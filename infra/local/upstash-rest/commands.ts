@@ -15,10 +15,26 @@ const commandsSchema = z.array(commandSchema).min(1, 'send a non-empty array of 
  * connections, so these would leak into the next request, or (MULTI) belong to `/multi-exec`.
  */
 const connectionStateCommands = new Set([
-  'auth', 'hello', 'select', 'reset', 'quit',
-  'multi', 'exec', 'discard', 'watch', 'unwatch',
-  'subscribe', 'psubscribe', 'ssubscribe', 'unsubscribe', 'punsubscribe', 'sunsubscribe',
-  'monitor', 'sync', 'psync', 'replconf',
+  'auth',
+  'hello',
+  'select',
+  'reset',
+  'quit',
+  'multi',
+  'exec',
+  'discard',
+  'watch',
+  'unwatch',
+  'subscribe',
+  'psubscribe',
+  'ssubscribe',
+  'unsubscribe',
+  'punsubscribe',
+  'sunsubscribe',
+  'monitor',
+  'sync',
+  'psync',
+  'replconf',
 ]);
 
 export function parseCommand(body: unknown): Command {

@@ -36,7 +36,10 @@ export class RedisConnection {
   static open(host: string, port: number, connectTimeoutMs: number): Promise<RedisConnection> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
-      const timer = setTimeout(() => socket.destroy(new Error(`no connection to ${host}:${port} within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`no connection to ${host}:${port} within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');

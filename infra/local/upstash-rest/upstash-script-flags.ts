@@ -63,14 +63,18 @@ export function withoutUpstashOnlyFlags(script: string): string {
   if (!shebang) return script;
   const [line, engine, rest] = shebang as unknown as [string, string, string];
   let changed = false;
-  const options = rest.trim().split(/\s+/).filter(Boolean).flatMap((option) => {
-    if (!option.startsWith('flags=')) return [option];
-    const flags = option.slice('flags='.length).split(',');
-    const kept = flags.filter((flag) => !upstashOnlyFlags.has(flag));
-    if (kept.length === flags.length) return [option];
-    changed = true;
-    return kept.length > 0 ? [`flags=${kept.join(',')}`] : [];
-  });
+  const options = rest
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .flatMap((option) => {
+      if (!option.startsWith('flags=')) return [option];
+      const flags = option.slice('flags='.length).split(',');
+      const kept = flags.filter((flag) => !upstashOnlyFlags.has(flag));
+      if (kept.length === flags.length) return [option];
+      changed = true;
+      return kept.length > 0 ? [`flags=${kept.join(',')}`] : [];
+    });
   if (!changed) return script;
   // Same line count, so Lua's error messages name the same lines as in the script the client sent.
   return `#!${[engine, ...options].join(' ')}${script.slice(line.length)}`;

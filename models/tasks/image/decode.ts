@@ -22,7 +22,9 @@ export async function decodeImage(bytes: Uint8Array, header: ImageHeader): Promi
   try {
     const image = header.format === 'png' ? await decodePng(bytes, header) : decodeJpeg(bytes, header);
     if (image.width !== header.width || image.height !== header.height) {
-      throw new InvalidInput(`the ${header.format.toUpperCase()} decodes to ${image.width}x${image.height}, not the ${header.width}x${header.height} its header declares`);
+      throw new InvalidInput(
+        `the ${header.format.toUpperCase()} decodes to ${image.width}x${image.height}, not the ${header.width}x${header.height} its header declares`,
+      );
     }
     // Turned as EXIF says, as browsers show it (and OpenCV's imread reads it).
     return header.format === 'jpeg' ? applyOrientation(image, jpegOrientation(bytes)) : image;

@@ -27,7 +27,9 @@ export function inspectImage(bytes: Uint8Array, maxPixels: number): ImageHeader 
   }
   const pixels = header.width * header.height;
   if (pixels > maxPixels) {
-    throw new PayloadTooLarge(`the image declares ${header.width}x${header.height} = ${pixels} pixels, more than the limit of ${maxPixels}`);
+    throw new PayloadTooLarge(
+      `the image declares ${header.width}x${header.height} = ${pixels} pixels, more than the limit of ${maxPixels}`,
+    );
   }
   return header;
 }

@@ -46,7 +46,9 @@ async function inflateInto(chunks: Chunks, out: Uint8Array, header: ImageHeader)
       if (done) return filled;
       if (filled + value.length > out.length) {
         await reader.cancel().catch(() => {});
-        throw new InvalidInput(`the PNG's image data inflates to more than the ${out.length} bytes its declared ${header.width}x${header.height} pixels need`);
+        throw new InvalidInput(
+          `the PNG's image data inflates to more than the ${out.length} bytes its declared ${header.width}x${header.height} pixels need`,
+        );
       }
       out.set(value, filled);
       filled += value.length;
@@ -75,7 +77,8 @@ export async function decodePng(bytes: Uint8Array, header: ImageHeader): Promise
   const rowBytes = width * bytesPerPixel;
   const raw = new Uint8Array(height * (rowBytes + 1));
   const filled = await inflateInto(chunks, raw, header);
-  if (filled < raw.length) throw new InvalidInput(`the PNG's image data ends after ${filled} of the ${raw.length} bytes its ${width}x${height} pixels need`);
+  if (filled < raw.length)
+    throw new InvalidInput(`the PNG's image data ends after ${filled} of the ${raw.length} bytes its ${width}x${height} pixels need`);
   unfilter(raw, height, rowBytes, bytesPerPixel);
   return { width, height, rgb: toRgb(raw, width, height, rowBytes, channels, chunks) };
 }
@@ -151,7 +154,10 @@ function toRgb(raw: Uint8Array, width: number, height: number, rowBytes: number,
   for (let y = 0, o = 0; y < height; y++) {
     let s = y * (rowBytes + 1) + 1;
     for (let x = 0; x < width; x++, o += 3, s += channels * step) {
-      let r: number, g: number, b: number, a = 255;
+      let r: number,
+        g: number,
+        b: number,
+        a = 255;
       if (chunks.colourType === 3) {
         const index = raw[s]!;
         r = palette![index * 3] ?? 0;

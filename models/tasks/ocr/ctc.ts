@@ -11,7 +11,13 @@ export interface DecodedText {
 const sureProbability = 0.501;
 
 /** Decodes row `row` of a [batch, steps, classes] probability tensor. */
-export function ctcGreedyDecode(probabilities: Float32Array, row: number, steps: number, classes: number, dictionary: Dictionary): DecodedText {
+export function ctcGreedyDecode(
+  probabilities: Float32Array,
+  row: number,
+  steps: number,
+  classes: number,
+  dictionary: Dictionary,
+): DecodedText {
   let text = '';
   let sum = 0;
   let kept = 0;

@@ -33,10 +33,12 @@ export function boxesFromMap(map: ProbabilityMap, imageWidth: number, imageHeigh
     if (boxScoreFast(map, rectCorners(rect)) < dbSettings.boxThresh) continue;
     const grown = unclip(rect);
     if (Math.min(grown.width, grown.height) < dbSettings.minSize + 2) continue;
-    const scaled = rectCorners(grown).map(([x, y]): Point => [
-      clamp(Math.round((x / map.width) * imageWidth), 0, imageWidth),
-      clamp(Math.round((y / map.height) * imageHeight), 0, imageHeight),
-    ]) as Quad;
+    const scaled = rectCorners(grown).map(
+      ([x, y]): Point => [
+        clamp(Math.round((x / map.width) * imageWidth), 0, imageWidth),
+        clamp(Math.round((y / map.height) * imageHeight), 0, imageHeight),
+      ],
+    ) as Quad;
     // predict_det's filter_tag_det_res: clockwise order, inside the image, more than 3 pixels each way.
     const box = orderClockwise(scaled).map(([x, y]): Point => [clamp(x, 0, imageWidth - 1), clamp(y, 0, imageHeight - 1)]) as Quad;
     if (Math.trunc(distance(box[0], box[1])) <= 3 || Math.trunc(distance(box[0], box[3])) <= 3) continue;

@@ -56,8 +56,12 @@ export function detInput(image: RgbImage): DetInput {
   const rows = axisTaps(height, image.height, image.width * 3);
   const { rgb } = image;
   // x/255 - mean) / std as one multiply-add per plane.
-  const scaleB = 1 / (255 * std[0]), scaleG = 1 / (255 * std[1]), scaleR = 1 / (255 * std[2]);
-  const offsetB = mean[0] / std[0], offsetG = mean[1] / std[1], offsetR = mean[2] / std[2];
+  const scaleB = 1 / (255 * std[0]),
+    scaleG = 1 / (255 * std[1]),
+    scaleR = 1 / (255 * std[2]);
+  const offsetB = mean[0] / std[0],
+    offsetG = mean[1] / std[1],
+    offsetR = mean[2] / std[2];
   for (let y = 0, o = 0; y < height; y++) {
     const top = rows.lo[y]!;
     const bottom = rows.hi[y]!;
@@ -66,8 +70,14 @@ export function detInput(image: RgbImage): DetInput {
       const left = cols.lo[x]!;
       const right = cols.hi[x]!;
       const wx = cols.weight[x]!;
-      const w00 = (1 - wx) * (1 - wy), w01 = wx * (1 - wy), w10 = (1 - wx) * wy, w11 = wx * wy;
-      const a = top + left, b = top + right, c = bottom + left, d = bottom + right;
+      const w00 = (1 - wx) * (1 - wy),
+        w01 = wx * (1 - wy),
+        w10 = (1 - wx) * wy,
+        w11 = wx * wy;
+      const a = top + left,
+        b = top + right,
+        c = bottom + left,
+        d = bottom + right;
       const r = rgb[a]! * w00 + rgb[b]! * w01 + rgb[c]! * w10 + rgb[d]! * w11;
       const g = rgb[a + 1]! * w00 + rgb[b + 1]! * w01 + rgb[c + 1]! * w10 + rgb[d + 1]! * w11;
       const bl = rgb[a + 2]! * w00 + rgb[b + 2]! * w01 + rgb[c + 2]! * w10 + rgb[d + 2]! * w11;

@@ -15,7 +15,9 @@ export function parseDictionary(text: string, classes?: number): Dictionary {
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const characters = ['', ...lines, ' '];
   if (classes !== undefined && characters.length !== classes) {
-    throw new Error(`the dictionary has ${lines.length} entries, giving ${characters.length} classes with the blank and the space; the model has ${classes}`);
+    throw new Error(
+      `the dictionary has ${lines.length} entries, giving ${characters.length} classes with the blank and the space; the model has ${classes}`,
+    );
   }
   return { characters };
 }

@@ -54,7 +54,10 @@ export function minAreaRect(hull: Point[]): RotatedRect {
     if (length === 0) continue;
     const ux = (b[0] - a[0]) / length;
     const uy = (b[1] - a[1]) / length;
-    let minU = Infinity, maxU = -Infinity, minV = Infinity, maxV = -Infinity;
+    let minU = Infinity,
+      maxU = -Infinity,
+      minV = Infinity,
+      maxV = -Infinity;
     for (const p of hull) {
       const u = p[0] * ux + p[1] * uy;
       const v = -p[0] * uy + p[1] * ux;
@@ -122,9 +125,14 @@ export function distance(a: Point, b: Point): number {
 
 /** Coefficients of the projective map from the unit square's corners to `quad`'s (Heckbert 1989). */
 export interface SquareToQuad {
-  a: number; b: number; c: number;
-  d: number; e: number; f: number;
-  g: number; h: number;
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  e: number;
+  f: number;
+  g: number;
+  h: number;
 }
 
 export function squareToQuad(quad: Quad): SquareToQuad {
@@ -134,7 +142,10 @@ export function squareToQuad(quad: Quad): SquareToQuad {
   if (Math.abs(sx) < 1e-9 && Math.abs(sy) < 1e-9) {
     return { a: x1 - x0, b: x3 - x0, c: x0, d: y1 - y0, e: y3 - y0, f: y0, g: 0, h: 0 };
   }
-  const dx1 = x1 - x2, dx2 = x3 - x2, dy1 = y1 - y2, dy2 = y3 - y2;
+  const dx1 = x1 - x2,
+    dx2 = x3 - x2,
+    dy1 = y1 - y2,
+    dy2 = y3 - y2;
   const det = dx1 * dy2 - dx2 * dy1;
   const g = det === 0 ? 0 : (sx * dy2 - dx2 * sy) / det;
   const h = det === 0 ? 0 : (dx1 * sy - sx * dy1) / det;

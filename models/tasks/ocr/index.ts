@@ -36,7 +36,9 @@ export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadT
   const { width, height } = image;
 
   const input = await timed(timer, 'preprocess', () => detInput(image));
-  const detected = await run(detModel.name, { [detModel.input]: { datatype: 'FP32', shape: [1, 3, input.height, input.width], data: input.data } });
+  const detected = await run(detModel.name, {
+    [detModel.input]: { datatype: 'FP32', shape: [1, 3, input.height, input.width], data: input.data },
+  });
   const lines = await timed(timer, 'postprocess', () => {
     const map = detected[detModel.output]!;
     const [mapHeight, mapWidth] = map.shape.slice(-2) as [number, number];

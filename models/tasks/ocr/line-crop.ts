@@ -38,7 +38,15 @@ export function flipLine(line: Line): Line {
  * crop as cv2.resize does (pixel centres), the crop to the image by the box's perspective map, and
  * the image is sampled bilinearly with edges replicated (warpPerspective's BORDER_REPLICATE).
  */
-export function sampleLine(image: RgbImage, line: Line, outWidth: number, outHeight: number, tensor: Float32Array, row: number, tensorWidth: number): void {
+export function sampleLine(
+  image: RgbImage,
+  line: Line,
+  outWidth: number,
+  outHeight: number,
+  tensor: Float32Array,
+  row: number,
+  tensorWidth: number,
+): void {
   const { a, b, c, d, e, f, g, h } = squareToQuad(line.quad);
   const { rgb, width, height } = image;
   const plane = outHeight * tensorWidth;
@@ -56,7 +64,9 @@ export function sampleLine(image: RgbImage, line: Line, outWidth: number, outHei
     let nx = a * u0 + b * v + c;
     let ny = d * u0 + e * v + f;
     let w = g * u0 + h * v + 1;
-    const dnx = a * du, dny = d * du, dw = g * du;
+    const dnx = a * du,
+      dny = d * du,
+      dw = g * du;
     let o = base + y * tensorWidth;
     for (let x = 0; x < outWidth; x++, o++, nx += dnx, ny += dny, w += dw) {
       let sx = nx / w;
@@ -71,7 +81,10 @@ export function sampleLine(image: RgbImage, line: Line, outWidth: number, outHei
       const p01 = x0 < maxX ? p00 + 3 : p00;
       const p10 = y0 < maxY ? p00 + width * 3 : p00;
       const p11 = x0 < maxX ? p10 + 3 : p10;
-      const w11 = fx * fy, w01 = fx - w11, w10 = fy - w11, w00 = 1 - fx - w10;
+      const w11 = fx * fy,
+        w01 = fx - w11,
+        w10 = fy - w11,
+        w00 = 1 - fx - w10;
       // (value / 255 - 0.5) / 0.5, planes B, G, R.
       tensor[o] = (rgb[p00 + 2]! * w00 + rgb[p01 + 2]! * w01 + rgb[p10 + 2]! * w10 + rgb[p11 + 2]! * w11) * (1 / 127.5) - 1;
       tensor[o + plane] = (rgb[p00 + 1]! * w00 + rgb[p01 + 1]! * w01 + rgb[p10 + 1]! * w10 + rgb[p11 + 1]! * w11) * (1 / 127.5) - 1;

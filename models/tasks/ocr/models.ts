@@ -18,7 +18,8 @@ export interface OcrModel {
 }
 
 function describe(manifest: Manifest, expectedName: string): OcrModel {
-  if (manifest.name !== expectedName) throw new Error(`models/tasks/ocr/task.json names '${expectedName}' but the manifest imported for it is '${manifest.name}'`);
+  if (manifest.name !== expectedName)
+    throw new Error(`models/tasks/ocr/task.json names '${expectedName}' but the manifest imported for it is '${manifest.name}'`);
   const output = manifest.outputs[0]!;
   return {
     name: manifest.name,

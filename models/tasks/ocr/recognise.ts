@@ -43,7 +43,9 @@ export async function uprightLines(image: RgbImage, lines: Line[], run: RunModel
       batch.forEach((line, row) => sampleLine(image, line, Math.min(clsWidth, widthAt48(line)), lineHeight, tensor, row, clsWidth));
       return tensor;
     });
-    const outputs = await run(clsModel.name, { [clsModel.input]: { datatype: 'FP32', shape: [batch.length, 3, lineHeight, clsWidth], data } });
+    const outputs = await run(clsModel.name, {
+      [clsModel.input]: { datatype: 'FP32', shape: [batch.length, 3, lineHeight, clsWidth], data },
+    });
     await timed(timer, 'postprocess', () => {
       const probabilities = outputs[clsModel.output]!.data as Float32Array;
       batch.forEach((line, row) => {
@@ -56,7 +58,14 @@ export async function uprightLines(image: RgbImage, lines: Line[], run: RunModel
 }
 
 /** Each line's text and confidence, in the order given. */
-export async function recogniseLines(image: RgbImage, lines: Line[], run: RunModel, dictionary: Dictionary, timer?: StageTimer, batchLines = defaultRecBatchLines): Promise<DecodedText[]> {
+export async function recogniseLines(
+  image: RgbImage,
+  lines: Line[],
+  run: RunModel,
+  dictionary: Dictionary,
+  timer?: StageTimer,
+  batchLines = defaultRecBatchLines,
+): Promise<DecodedText[]> {
   const results: DecodedText[] = new Array(lines.length);
   const order = lines.map((_, i) => i).sort((a, b) => widthAt48(lines[a]!) - widthAt48(lines[b]!));
   // The widest row one request may carry within the model's element limit.
@@ -72,16 +81,22 @@ export async function recogniseLines(image: RgbImage, lines: Line[], run: RunMod
         width = nextWidth;
       }
       const tensor = new Float32Array(batch.length * 3 * lineHeight * width);
-      batch.forEach((index, row) => sampleLine(image, lines[index]!, Math.min(width, widthAt48(lines[index]!)), lineHeight, tensor, row, width));
+      batch.forEach((index, row) =>
+        sampleLine(image, lines[index]!, Math.min(width, widthAt48(lines[index]!)), lineHeight, tensor, row, width),
+      );
       return { batch, width, tensor };
     });
     const { batch, width, tensor } = prepared;
-    const outputs = await run(recModel.name, { [recModel.input]: { datatype: 'FP32', shape: [batch.length, 3, lineHeight, width], data: tensor } });
+    const outputs = await run(recModel.name, {
+      [recModel.input]: { datatype: 'FP32', shape: [batch.length, 3, lineHeight, width], data: tensor },
+    });
     await timed(timer, 'postprocess', () => {
       const output = outputs[recModel.output]!;
       const [, steps, classes] = output.shape as [number, number, number];
       if (classes !== dictionary.characters.length) {
-        throw new Error(`${recModel.name} answers ${classes} classes but the dictionary has ${dictionary.characters.length} (with the blank and the space)`);
+        throw new Error(
+          `${recModel.name} answers ${classes} classes but the dictionary has ${dictionary.characters.length} (with the blank and the space)`,
+        );
       }
       batch.forEach((index, row) => {
         results[index] = ctcGreedyDecode(output.data as Float32Array, row, steps, classes, dictionary);

@@ -51,10 +51,7 @@ export async function detectSpeech(
   const audio = await timed(timer, 'preprocess', () => frameAudio(mono, info.sampleRate));
   const probabilities = await speechProbabilities(audio, run, vadTask.models[0]);
   return timed(timer, 'postprocess', () => {
-    const segments = speechSegments(
-      { probabilities, frameSamples, sampleRate: modelSampleRate, audioSamples: audio.samples },
-      vadOptions,
-    );
+    const segments = speechSegments({ probabilities, frameSamples, sampleRate: modelSampleRate, audioSamples: audio.samples }, vadOptions);
     const durationMs = Math.round(info.durationMs * 1000) / 1000;
     return {
       segments: segments.map((segment) => ({

@@ -117,7 +117,9 @@ function readFormat(view: DataView, offset: number, size: number): Format {
   }
   const expectedBlockAlign = channels * (bitsPerSample / 8);
   if (blockAlign !== expectedBlockAlign) {
-    throw new InvalidInput(`WAV block align is ${blockAlign} bytes; ${channels} channel(s) of ${bitsPerSample}-bit samples take ${expectedBlockAlign}`);
+    throw new InvalidInput(
+      `WAV block align is ${blockAlign} bytes; ${channels} channel(s) of ${bitsPerSample}-bit samples take ${expectedBlockAlign}`,
+    );
   }
   if (byteRate !== sampleRate * blockAlign) {
     throw new InvalidInput(`WAV byte rate is ${byteRate}; ${sampleRate} Hz × ${blockAlign} bytes per frame is ${sampleRate * blockAlign}`);
@@ -159,11 +161,15 @@ export function inspectWav(bytes: Uint8Array, maxAudioSeconds = Infinity): WavIn
         data = { offset: body, size: remaining, streamed: true };
         break; // a streamed data chunk runs to the end of the file
       } else {
-        throw new InvalidInput(`WAV data chunk declares ${size} bytes but only ${remaining} follow: the file is truncated or its header is wrong`);
+        throw new InvalidInput(
+          `WAV data chunk declares ${size} bytes but only ${remaining} follow: the file is truncated or its header is wrong`,
+        );
       }
     } else {
       if (size > remaining) {
-        throw new InvalidInput(`WAV chunk ${printable(id)} declares ${size} bytes but only ${remaining} follow: the file is truncated or its header is wrong`);
+        throw new InvalidInput(
+          `WAV chunk ${printable(id)} declares ${size} bytes but only ${remaining} follow: the file is truncated or its header is wrong`,
+        );
       }
       if (id === 'fmt ') {
         if (format) throw new InvalidInput("WAV file has more than one 'fmt ' chunk");
@@ -207,8 +213,13 @@ export function decodeWav(bytes: Uint8Array, info: WavInfo): Float32Array {
   const { channels, frames, dataOffset, blockAlign } = info;
   const bytesPerSample = info.encoding === 'pcm16' ? 2 : 4;
   if (
-    !Number.isInteger(frames) || frames < 0 || channels < 1 || blockAlign !== channels * bytesPerSample ||
-    !Number.isInteger(dataOffset) || dataOffset < 0 || dataOffset + frames * blockAlign > bytes.length
+    !Number.isInteger(frames) ||
+    frames < 0 ||
+    channels < 1 ||
+    blockAlign !== channels * bytesPerSample ||
+    !Number.isInteger(dataOffset) ||
+    dataOffset < 0 ||
+    dataOffset + frames * blockAlign > bytes.length
   ) {
     throw new InvalidInput('WAV header does not match the file');
   }

@@ -89,7 +89,7 @@ describe('Ratelimit.fixedWindow', () => {
     expect(next).toMatchObject({ success: true, remaining: 1 });
   });
 
-  it('forgets an identifier\'s usage with resetUsedTokens', async () => {
+  it("forgets an identifier's usage with resetUsedTokens", async () => {
     const ratelimit = limiter(Ratelimit.fixedWindow(1, '1 h'), { ephemeralCache: false });
     await ratelimit.limit('key');
     expect((await ratelimit.limit('key')).success).toBe(false);

@@ -69,13 +69,13 @@ describe('single commands', () => {
     expect(await redis.lrange(list, 0, -1)).toEqual(['one', 'two']);
   });
 
-  it('throws Redis\'s own message when a command meets the wrong type', async () => {
+  it("throws Redis's own message when a command meets the wrong type", async () => {
     const key = newKey();
     await redis.set(key, 'a string');
     await expect(redis.hget(key, 'field')).rejects.toThrow(/WRONGTYPE Operation against a key holding the wrong kind of value/);
   });
 
-  it('throws Redis\'s own message for an unknown command', async () => {
+  it("throws Redis's own message for an unknown command", async () => {
     await expect(redis.exec(['NOSUCHCOMMAND', 'x'])).rejects.toThrow(/ERR unknown command/);
   });
 });
@@ -119,7 +119,7 @@ describe('pipeline', () => {
     expect(results).toEqual(['OK', 2, 2, 1]);
   });
 
-  it('names the failing command and Redis\'s message when one of them fails', async () => {
+  it("names the failing command and Redis's message when one of them fails", async () => {
     const key = newKey();
     await redis.set(key, 'a string');
     await expect(redis.pipeline().get(key).hget(key, 'field').exec()).rejects.toThrow(/Command 2 \[ hget \] failed: WRONGTYPE/);
@@ -135,7 +135,7 @@ describe('pipeline', () => {
 });
 
 describe('multi-exec', () => {
-  it('returns the results of the transaction\'s commands', async () => {
+  it("returns the results of the transaction's commands", async () => {
     const key = newKey();
     expect(await redis.multi().set(key, 'v').get(key).del(key).exec()).toEqual(['OK', 'v', 1]);
   });
@@ -143,7 +143,9 @@ describe('multi-exec', () => {
   it('is all or nothing: a command Redis refuses while queueing discards the whole transaction', async () => {
     const [key, hash] = [newKey(), newKey()];
     // HSET with no field is refused when queued (wrong number of arguments), before anything runs.
-    await expect(redis.multi().set(key, 'written').hset(hash, {}).exec()).rejects.toThrow(/EXECABORT.*wrong number of arguments for 'hset'/);
+    await expect(redis.multi().set(key, 'written').hset(hash, {}).exec()).rejects.toThrow(
+      /EXECABORT.*wrong number of arguments for 'hset'/,
+    );
     expect(await redis.get(key)).toBeNull();
   });
 

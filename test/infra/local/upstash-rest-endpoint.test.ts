@@ -50,7 +50,12 @@ describe('the Upstash REST endpoint', () => {
   });
 
   it('answers a pipeline with one {"result"} or {"error"} per command, in order, and status 200', async () => {
-    const response = await post('/pipeline', [['SET', 'rest:p', '1'], ['HGET', 'rest:p', 'f'], ['INCR', 'rest:p'], ['GET', 'rest:missing']]);
+    const response = await post('/pipeline', [
+      ['SET', 'rest:p', '1'],
+      ['HGET', 'rest:p', 'f'],
+      ['INCR', 'rest:p'],
+      ['GET', 'rest:missing'],
+    ]);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual([
       { result: 'OK' },
@@ -60,8 +65,11 @@ describe('the Upstash REST endpoint', () => {
     ]);
   });
 
-  it('answers a transaction in the pipeline\'s shape', async () => {
-    const response = await post('/multi-exec', [['SET', 'rest:t', 'x'], ['GET', 'rest:t']]);
+  it("answers a transaction in the pipeline's shape", async () => {
+    const response = await post('/multi-exec', [
+      ['SET', 'rest:t', 'x'],
+      ['GET', 'rest:t'],
+    ]);
     expect(await response.json()).toEqual([{ result: 'OK' }, { result: 'x' }]);
   });
 
@@ -76,7 +84,9 @@ describe('the Upstash REST endpoint', () => {
     await post('/', ['SET', 'rest:bytes', 'é ✓']);
     const base64 = { 'upstash-encoding': 'base64' };
     expect(await (await post('/', ['GET', 'rest:bytes'], base64)).json()).toEqual({ result: Buffer.from('é ✓').toString('base64') });
-    expect(await (await post('/', ['MGET', 'rest:bytes', 'rest:missing'], base64)).json()).toEqual({ result: [Buffer.from('é ✓').toString('base64'), null] });
+    expect(await (await post('/', ['MGET', 'rest:bytes', 'rest:missing'], base64)).json()).toEqual({
+      result: [Buffer.from('é ✓').toString('base64'), null],
+    });
     expect(await (await post('/', ['STRLEN', 'rest:bytes'], base64)).json()).toEqual({ result: 6 });
     expect(await (await post('/', ['PING'], base64)).json()).toEqual({ result: Buffer.from('PONG').toString('base64') });
     expect(await (await post('/', ['SET', 'rest:bytes', 'OK'], base64)).json()).toEqual({ result: 'OK' });
@@ -140,7 +150,9 @@ describe('the Upstash REST endpoint when redis-server is down', () => {
     const doomed = await startRedisServer();
     const doomedPool = new RedisPool({ host: doomed.host, port: doomed.port });
     const doomedApp = createUpstashRestApp({ pool: doomedPool, token });
-    expect((await doomedApp.request('/', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '["PING"]' })).status).toBe(200);
+    expect((await doomedApp.request('/', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '["PING"]' })).status).toBe(
+      200,
+    );
     await doomed.stop();
     const response = await doomedApp.request('/', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '["PING"]' });
     expect(response.status).toBe(503);

@@ -41,7 +41,14 @@ function pngWithIdat(width: number, height: number, inflated: number): Uint8Arra
   view.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8);
   const idat = new Uint8Array(deflateSync(new Uint8Array(inflated)));
-  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]));
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', idat),
+      chunk('IEND', new Uint8Array(0)),
+    ]),
+  );
 }
 
 describe('decodeImage', () => {
@@ -106,27 +113,82 @@ describe('decodeImage', () => {
 
 describe('decodeImage and EXIF orientation', () => {
   // A 3x2 image of distinct flat colours, large blocks so JPEG keeps them apart.
-  const colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 0, 0], [255, 255, 255]];
+  const colours = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [255, 255, 0],
+    [0, 0, 0],
+    [255, 255, 255],
+  ];
   const block = 16;
   const rgba = new Uint8Array(3 * block * 2 * block * 4);
   for (let y = 0; y < 2 * block; y++) {
-    for (let x = 0; x < 3 * block; x++) rgba.set([...colours[Math.floor(y / block) * 3 + Math.floor(x / block)]!, 255], (y * 3 * block + x) * 4);
+    for (let x = 0; x < 3 * block; x++)
+      rgba.set([...colours[Math.floor(y / block) * 3 + Math.floor(x / block)]!, 255], (y * 3 * block + x) * 4);
   }
   const plain = new Uint8Array(jpeg.encode({ width: 3 * block, height: 2 * block, data: rgba }, 95).data);
   const colourAt = (image: { width: number; rgb: Uint8Array }, bx: number, by: number) =>
-    colours.findIndex((c) => pixel(image.rgb, image.width, bx * block + block / 2, by * block + block / 2).every((v, i) => Math.abs(v - c[i]!) < 40));
+    colours.findIndex((c) =>
+      pixel(image.rgb, image.width, bx * block + block / 2, by * block + block / 2).every((v, i) => Math.abs(v - c[i]!) < 40),
+    );
 
   it.each([
-    [1, 3, 2, [[0, 1, 2], [3, 4, 5]]],
-    [3, 3, 2, [[5, 4, 3], [2, 1, 0]]],
-    [6, 2, 3, [[3, 0], [4, 1], [5, 2]]],
-    [8, 2, 3, [[2, 5], [1, 4], [0, 3]]],
-    [2, 3, 2, [[2, 1, 0], [5, 4, 3]]],
-  ] as [number, number, number, number[][]][])('orientation %i gives a %ix%i-block image laid out as a viewer sees it', async (orientation, blocksWide, blocksHigh, layout) => {
-    const image = await decode(withExifOrientation(plain, orientation));
-    expect([image.width, image.height]).toEqual([blocksWide * block, blocksHigh * block]);
-    expect(layout.map((row, by) => row.map((_, bx) => colourAt(image, bx, by)))).toEqual(layout);
-  });
+    [
+      1,
+      3,
+      2,
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+      ],
+    ],
+    [
+      3,
+      3,
+      2,
+      [
+        [5, 4, 3],
+        [2, 1, 0],
+      ],
+    ],
+    [
+      6,
+      2,
+      3,
+      [
+        [3, 0],
+        [4, 1],
+        [5, 2],
+      ],
+    ],
+    [
+      8,
+      2,
+      3,
+      [
+        [2, 5],
+        [1, 4],
+        [0, 3],
+      ],
+    ],
+    [
+      2,
+      3,
+      2,
+      [
+        [2, 1, 0],
+        [5, 4, 3],
+      ],
+    ],
+  ] as [number, number, number, number[][]][])(
+    'orientation %i gives a %ix%i-block image laid out as a viewer sees it',
+    async (orientation, blocksWide, blocksHigh, layout) => {
+      const image = await decode(withExifOrientation(plain, orientation));
+      expect([image.width, image.height]).toEqual([blocksWide * block, blocksHigh * block]);
+      expect(layout.map((row, by) => row.map((_, bx) => colourAt(image, bx, by)))).toEqual(layout);
+    },
+  );
 });
 
 describe.skipIf(!hasImageMagick)('decodeImage on the PNG layouts ImageMagick writes', () => {
@@ -136,7 +198,18 @@ describe.skipIf(!hasImageMagick)('decodeImage on the PNG layouts ImageMagick wri
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'edgeinfer-png-'));
     // Eight grey levels and a red square: representable exactly in every layout below but 1-bit.
-    await run('/usr/bin/convert', ['-size', '32x16', 'gradient:black-white', '-posterize', '4', '-fill', 'red', '-draw', 'rectangle 2,2 6,6', join(dir, 'source.png')]);
+    await run('/usr/bin/convert', [
+      '-size',
+      '32x16',
+      'gradient:black-white',
+      '-posterize',
+      '4',
+      '-fill',
+      'red',
+      '-draw',
+      'rectangle 2,2 6,6',
+      join(dir, 'source.png'),
+    ]);
     reference = new Uint8Array(await readFile(join(dir, 'source.png')));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -144,7 +217,9 @@ describe.skipIf(!hasImageMagick)('decodeImage on the PNG layouts ImageMagick wri
   async function viaImageMagick(format: string, extra: string[] = []): Promise<{ ours: Uint8Array; theirs: Uint8Array }> {
     const path = join(dir, `${format.replace(':', '')}.png`);
     await run('/usr/bin/convert', [join(dir, 'source.png'), ...extra, `${format}${path}`]);
-    const ppm = (await run('/usr/bin/convert', [path, '-background', 'white', '-alpha', 'remove', '-depth', '8', 'rgb:-'], { encoding: 'buffer' })).stdout;
+    const ppm = (
+      await run('/usr/bin/convert', [path, '-background', 'white', '-alpha', 'remove', '-depth', '8', 'rgb:-'], { encoding: 'buffer' })
+    ).stdout;
     return { ours: (await decode(new Uint8Array(await readFile(path)))).rgb, theirs: new Uint8Array(ppm) };
   }
 

@@ -119,13 +119,19 @@ describe('readText on hostile bytes', () => {
   });
 
   it('throws only 4xx errors for arbitrary bytes after a PNG or JPEG signature', async () => {
-    const signed = fc.tuple(fc.constantFrom(png.slice(0, 16), jpg.slice(0, 3)), fc.uint8Array({ maxLength: 256 })).map(([head, tail]) => new Uint8Array([...head, ...tail]));
+    const signed = fc
+      .tuple(fc.constantFrom(png.slice(0, 16), jpg.slice(0, 3)), fc.uint8Array({ maxLength: 256 }))
+      .map(([head, tail]) => new Uint8Array([...head, ...tail]));
     await fc.assert(fc.asyncProperty(signed, onlyHttpErrors), { numRuns: 300 });
   });
 
   it('throws only 4xx errors for valid images with bytes changed or cut off', async () => {
     const mutated = fc
-      .tuple(fc.constantFrom(png, jpg), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.option(fc.nat()))
+      .tuple(
+        fc.constantFrom(png, jpg),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.option(fc.nat()),
+      )
       .map(([image, changes, cut]) => {
         const bytes = image.slice(0, cut === null ? image.length : cut % (image.length + 1));
         for (const [at, value] of changes) if (bytes.length > 0) bytes[at % bytes.length] = value;

@@ -51,7 +51,10 @@ describe('ctcGreedyDecode', () => {
   });
 
   it('agrees with a full argmax on any softmax output', () => {
-    const logits = fc.array(fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: classes, maxLength: classes }), { minLength: 1, maxLength: 12 });
+    const logits = fc.array(fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: classes, maxLength: classes }), {
+      minLength: 1,
+      maxLength: 12,
+    });
     fc.assert(
       fc.property(logits, (rows) => {
         const probabilities = new Float32Array(rows.flatMap(softmax));

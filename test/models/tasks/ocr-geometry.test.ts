@@ -8,7 +8,12 @@ import { convexHull, minAreaRect, orderClockwise, squareToQuad, type Point, type
 import { flipLine, lineFromBox } from '../../../models/tasks/ocr/line-crop.ts';
 import { sortBoxes, turnedPageOrder } from '../../../models/tasks/ocr/reading-order.ts';
 
-function mapWith(width: number, height: number, rects: [number, number, number, number][], value = 0.9): { data: Float32Array; width: number; height: number } {
+function mapWith(
+  width: number,
+  height: number,
+  rects: [number, number, number, number][],
+  value = 0.9,
+): { data: Float32Array; width: number; height: number } {
   const data = new Float32Array(width * height);
   for (const [x0, y0, x1, y1] of rects) for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) data[y * width + x] = value;
   return { data, width, height };
@@ -17,22 +22,37 @@ function mapWith(width: number, height: number, rects: [number, number, number, 
 describe('minAreaRect', () => {
   it('finds a rotated rectangle from its corners and inner points', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0, max: Math.PI, noNaN: true }), fc.double({ min: 5, max: 200, noNaN: true }), fc.double({ min: 1, max: 50, noNaN: true }), (angle, w, h) => {
-        const [ux, uy] = [Math.cos(angle), Math.sin(angle)];
-        const corner = (s: number, t: number): Point => [100 + ux * s * w - uy * t * h, 100 + uy * s * w + ux * t * h];
-        const points = [corner(0, 0), corner(1, 0), corner(1, 1), corner(0, 1), corner(0.5, 0.5), corner(0.2, 0.7)];
-        const rect = minAreaRect(convexHull(points));
-        expect(rect.width * rect.height).toBeCloseTo(w * h, 4);
-        expect(Math.min(rect.width, rect.height)).toBeCloseTo(Math.min(w, h), 4);
-      }),
+      fc.property(
+        fc.double({ min: 0, max: Math.PI, noNaN: true }),
+        fc.double({ min: 5, max: 200, noNaN: true }),
+        fc.double({ min: 1, max: 50, noNaN: true }),
+        (angle, w, h) => {
+          const [ux, uy] = [Math.cos(angle), Math.sin(angle)];
+          const corner = (s: number, t: number): Point => [100 + ux * s * w - uy * t * h, 100 + uy * s * w + ux * t * h];
+          const points = [corner(0, 0), corner(1, 0), corner(1, 1), corner(0, 1), corner(0.5, 0.5), corner(0.2, 0.7)];
+          const rect = minAreaRect(convexHull(points));
+          expect(rect.width * rect.height).toBeCloseTo(w * h, 4);
+          expect(Math.min(rect.width, rect.height)).toBeCloseTo(Math.min(w, h), 4);
+        },
+      ),
     );
   });
 });
 
 describe('orderClockwise', () => {
   it('orders any permutation of an upright box from top-left, clockwise', () => {
-    const box: Quad = [[10, 5], [50, 5], [50, 20], [10, 20]];
-    for (const order of [[0, 1, 2, 3], [2, 0, 3, 1], [3, 2, 1, 0], [1, 3, 0, 2]]) {
+    const box: Quad = [
+      [10, 5],
+      [50, 5],
+      [50, 20],
+      [10, 20],
+    ];
+    for (const order of [
+      [0, 1, 2, 3],
+      [2, 0, 3, 1],
+      [3, 2, 1, 0],
+      [1, 3, 0, 2],
+    ]) {
       expect(orderClockwise(order.map((i) => box[i]!) as Quad)).toEqual(box);
     }
   });
@@ -40,7 +60,12 @@ describe('orderClockwise', () => {
 
 describe('squareToQuad', () => {
   it('maps the unit square corners to the quad, perspective included', () => {
-    const quad: Quad = [[10, 10], [100, 20], [90, 80], [5, 60]];
+    const quad: Quad = [
+      [10, 10],
+      [100, 20],
+      [90, 80],
+      [5, 60],
+    ];
     const m = squareToQuad(quad);
     const map = (u: number, v: number): Point => {
       const w = m.g * u + m.h * v + 1;
@@ -59,7 +84,12 @@ describe('boxesFromMap', () => {
     const boxes = boxesFromMap(mapWith(100, 50, [[20, 10, 60, 18]]), 200, 100);
     expect(boxes).toHaveLength(1);
     // Contour 40x8 (pixel centres), offset 40*8*1.5/96 = 5 each side: 50x18 at (15, 5), doubled.
-    expect(boxes[0]).toEqual([[30, 10], [130, 10], [130, 46], [30, 46]]);
+    expect(boxes[0]).toEqual([
+      [30, 10],
+      [130, 10],
+      [130, 46],
+      [30, 46],
+    ]);
   });
 
   it('drops regions thinner than the minimum, fainter than the box threshold, or of one pixel', () => {
@@ -83,7 +113,12 @@ describe('boxesFromMap', () => {
 });
 
 describe('sortBoxes', () => {
-  const at = (x: number, y: number): Quad => [[x, y], [x + 50, y], [x + 50, y + 10], [x, y + 10]];
+  const at = (x: number, y: number): Quad => [
+    [x, y],
+    [x + 50, y],
+    [x + 50, y + 10],
+    [x, y + 10],
+  ];
   it('reads top to bottom, and left to right when tops are within 10 pixels', () => {
     expect(sortBoxes([at(200, 104), at(10, 100), at(10, 50), at(100, 98)])).toEqual([at(10, 50), at(10, 100), at(100, 98), at(200, 104)]);
   });
@@ -91,18 +126,51 @@ describe('sortBoxes', () => {
 
 describe('lineFromBox', () => {
   it('reads a box 1.5 times taller than wide turned a quarter, and flips a line end to end', () => {
-    const tall: Quad = [[0, 0], [20, 0], [20, 100], [0, 100]];
+    const tall: Quad = [
+      [0, 0],
+      [20, 0],
+      [20, 100],
+      [0, 100],
+    ];
     const line = lineFromBox(tall);
-    expect(line).toEqual({ quad: [[20, 0], [20, 100], [0, 100], [0, 0]], cropWidth: 100, cropHeight: 20 });
-    expect(flipLine(line).quad).toEqual([[0, 100], [0, 0], [20, 0], [20, 100]]);
+    expect(line).toEqual({
+      quad: [
+        [20, 0],
+        [20, 100],
+        [0, 100],
+        [0, 0],
+      ],
+      cropWidth: 100,
+      cropHeight: 20,
+    });
+    expect(flipLine(line).quad).toEqual([
+      [0, 100],
+      [0, 0],
+      [20, 0],
+      [20, 100],
+    ]);
   });
 });
 
 describe('turnedPageOrder', () => {
   it('reads the lines of an upside-down page in the turned page order: the bottom line of the image first', () => {
     // Two lines of a 200×100 page turned 180°: as read, the upper line in the image is the second.
-    const upper = flipLine(lineFromBox([[20, 10], [180, 10], [180, 30], [20, 30]]));
-    const lower = flipLine(lineFromBox([[20, 60], [180, 60], [180, 80], [20, 80]]));
+    const upper = flipLine(
+      lineFromBox([
+        [20, 10],
+        [180, 10],
+        [180, 30],
+        [20, 30],
+      ]),
+    );
+    const lower = flipLine(
+      lineFromBox([
+        [20, 60],
+        [180, 60],
+        [180, 80],
+        [20, 80],
+      ]),
+    );
     expect(turnedPageOrder([upper, lower], 200, 100)).toEqual([lower, upper]);
   });
 });

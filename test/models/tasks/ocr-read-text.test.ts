@@ -15,7 +15,14 @@ import { parseDictionary, readText, type Dictionary } from '../../../models/task
 import type { PipelineStage } from '../../../models/tasks/run-model.ts';
 import { OcrResult } from '../../../protocol/tasks.ts';
 import { nativeRunModel } from '../../support/native-run-model.ts';
-import { hasImageMagick, textRenderer, withExifOrientation, type RenderedImage, type Renderer, type RenderOptions } from '../../support/render-text.ts';
+import {
+  hasImageMagick,
+  textRenderer,
+  withExifOrientation,
+  type RenderedImage,
+  type Renderer,
+  type RenderOptions,
+} from '../../support/render-text.ts';
 import { repoRoot } from '../../support/edge-worker.ts';
 
 const compact = (text: string) => text.replace(/\s+/g, '');
@@ -42,7 +49,10 @@ interface Case {
 
 const singleLines: Case[] = (['DejaVu-Sans', 'Liberation-Serif'] as const).flatMap((font) =>
   [22, 36].flatMap((pointSize) =>
-    (['png', 'jpeg'] as const).map((format) => ({ name: `${font}-${pointSize}pt.${format}`, options: { lines: [phrase], font, pointSize, format } })),
+    (['png', 'jpeg'] as const).map((format) => ({
+      name: `${font}-${pointSize}pt.${format}`,
+      options: { lines: [phrase], font, pointSize, format },
+    })),
   ),
 );
 const pageCase: Case = { name: 'page-10-lines.png', options: { lines: page, font: 'DejaVu-Sans', pointSize: 22, format: 'png' } };
@@ -85,7 +95,11 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
 
   it('reads the page the same with one line per recogniser run', async () => {
     const batched = await read(pageCase.name);
-    const single = await readText(images.get(pageCase.name)!.bytes, native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels, recBatchLines: 1 });
+    const single = await readText(images.get(pageCase.name)!.bytes, native.run, {
+      dictionary,
+      maxPixels: ocrTask.limits.maxPixels,
+      recBatchLines: 1,
+    });
     expect(single.lines.map((line) => compact(line.text))).toEqual(batched.lines.map((line) => compact(line.text)));
     expect(single.lines.map((line) => line.box)).toEqual(batched.lines.map((line) => line.box));
   });
@@ -100,7 +114,13 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
   });
 
   it('reads a JPEG stored sideways whose EXIF says to turn it, with boxes in the upright image', async () => {
-    const sideways = await renderer.render('sideways', { lines: [phrase], font: 'DejaVu-Sans', pointSize: 30, format: 'jpeg', rotate: 270 });
+    const sideways = await renderer.render('sideways', {
+      lines: [phrase],
+      font: 'DejaVu-Sans',
+      pointSize: 30,
+      format: 'jpeg',
+      rotate: 270,
+    });
     const upright = await renderer.render('upright', { lines: [phrase], font: 'DejaVu-Sans', pointSize: 30, format: 'jpeg' });
     const result = await readText(withExifOrientation(sideways.bytes, 6), native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels });
     const reference = await readText(upright.bytes, native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels });

@@ -55,7 +55,9 @@ describe('readTaskRequest', () => {
 
   it('refuses a file over the limit by its decoded size, before decoding it', () => {
     expect(() => readTaskRequest(new Uint8Array(101), 'audio/wav', {}, spec)).toThrow(PayloadTooLarge);
-    expect(() => readTaskRequest(json({ file: base64(new Uint8Array(101)) }), 'application/json', {}, spec)).toThrow(/101 bytes; the limit is 100/);
+    expect(() => readTaskRequest(json({ file: base64(new Uint8Array(101)) }), 'application/json', {}, spec)).toThrow(
+      /101 bytes; the limit is 100/,
+    );
   });
 
   it('refuses a batch over its limit, naming it', () => {
@@ -77,14 +79,21 @@ describe('readTaskRequest', () => {
 
   it('answers only 4xx errors to arbitrary bodies', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map((text) => new TextEncoder().encode(text))), fc.constantFrom('audio/wav', 'application/json'), (body, type) => {
-        try {
-          readTaskRequest(body, type, {}, spec);
-        } catch (err) {
-          expect(err).toBeInstanceOf(HttpError);
-          expect((err as HttpError).status).toBeLessThan(500);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }),
+          fc.json().map((text) => new TextEncoder().encode(text)),
+        ),
+        fc.constantFrom('audio/wav', 'application/json'),
+        (body, type) => {
+          try {
+            readTaskRequest(body, type, {}, spec);
+          } catch (err) {
+            expect(err).toBeInstanceOf(HttpError);
+            expect((err as HttpError).status).toBeLessThan(500);
+          }
+        },
+      ),
     );
   });
 });

@@ -34,7 +34,10 @@ function expectSilencesClear(segments: SpeechSegment[], gaps: Interval[], margin
   for (const gap of gaps) {
     const middle = { start: gap.startMs + marginMs, end: gap.endMs - marginMs };
     for (const s of segments) {
-      expect(s.end_ms <= middle.start || s.start_ms >= middle.end, `segment ${s.start_ms}-${s.end_ms} ms inside the silence ${gap.startMs.toFixed(0)}-${gap.endMs.toFixed(0)} ms`).toBe(true);
+      expect(
+        s.end_ms <= middle.start || s.start_ms >= middle.end,
+        `segment ${s.start_ms}-${s.end_ms} ms inside the silence ${gap.startMs.toFixed(0)}-${gap.endMs.toFixed(0)} ms`,
+      ).toBe(true);
     }
   }
 }
@@ -130,9 +133,9 @@ describe('detectSpeech refusals', () => {
     const bytes = buildWav({ sampleRate: 8000, data: new Uint8Array(seconds * 8000 * 2) });
     const stages: PipelineStage[] = [];
     let calls = 0;
-    await expect(
-      detectSpeech(bytes, {}, async () => (calls++, {}), { timer: (stage) => stages.push(stage) }),
-    ).rejects.toBeInstanceOf(PayloadTooLarge);
+    await expect(detectSpeech(bytes, {}, async () => (calls++, {}), { timer: (stage) => stages.push(stage) })).rejects.toBeInstanceOf(
+      PayloadTooLarge,
+    );
     expect(calls).toBe(0);
     expect(stages).toEqual(['decode']);
   });

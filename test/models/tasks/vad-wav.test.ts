@@ -29,7 +29,13 @@ describe('inspectWav and decodeWav', () => {
   });
 
   it('averages the channels of 32-bit float stereo', () => {
-    const bytes = buildWav({ formatTag: 3, channels: 2, bitsPerSample: 32, sampleRate: 44100, data: float32Bytes([1, 0, 0.25, 0.75, -1, -0.5]) });
+    const bytes = buildWav({
+      formatTag: 3,
+      channels: 2,
+      bitsPerSample: 32,
+      sampleRate: 44100,
+      data: float32Bytes([1, 0, 0.25, 0.75, -1, -0.5]),
+    });
     const { info, mono } = inspectAndDecode(bytes);
     expect(info).toMatchObject({ encoding: 'float32', channels: 2, frames: 3 });
     expect([...mono]).toEqual([0.5, 0.5, -0.75]);
@@ -55,7 +61,10 @@ describe('inspectWav and decodeWav', () => {
     const bytes = buildWav({
       formatTag: 3,
       bitsPerSample: 32,
-      extraChunks: [{ id: 'LIST', body: new Uint8Array(3) }, { id: 'fact', body: new Uint8Array(6) }],
+      extraChunks: [
+        { id: 'LIST', body: new Uint8Array(3) },
+        { id: 'fact', body: new Uint8Array(6) },
+      ],
       data: float32Bytes([0.125, -0.125]),
     });
     const { info, mono } = inspectAndDecode(bytes);
@@ -103,14 +112,34 @@ describe('inspectWav refusals', () => {
     ['a file cut inside its header', valid.slice(0, 30), /no 'fmt ' chunk|declares/],
     ['a header with no data chunk', valid.slice(0, 36), /no data chunk/],
     ['a data chunk larger than the file', buildWav({ dataSize: 1000, data: pcm16Bytes([0, 0]) }), /declares 1000 bytes but only 4 follow/],
-    ['a chunk size past the end', buildWav({ extraChunks: [{ id: 'LIST', body: new Uint8Array(20) }] }).slice(0, 50), /chunk 'LIST' declares 20 bytes but only 6 follow/],
+    [
+      'a chunk size past the end',
+      buildWav({ extraChunks: [{ id: 'LIST', body: new Uint8Array(20) }] }).slice(0, 50),
+      /chunk 'LIST' declares 20 bytes but only 6 follow/,
+    ],
     ['a data size that is not whole frames', buildWav({ channels: 2, data: new Uint8Array(6) }), /not a whole number of 4-byte frames/],
     ['zero channels', buildWav({ channels: 0, blockAlign: 0, data: new Uint8Array(4) }), /0 channels/],
-    ['an inconsistent block align', buildWav({ channels: 2, blockAlign: 2, data: new Uint8Array(4) }), /block align is 2 bytes; 2 channel\(s\) of 16-bit samples take 4/],
-    ['an inconsistent byte rate', buildWav({ byteRate: 12345, data: new Uint8Array(4) }), /byte rate is 12345; 16000 Hz × 2 bytes per frame is 32000/],
-    ['a fmt chunk too short', buildWav({ omitFormat: true, extraChunks: [{ id: 'fmt ', body: new Uint8Array(10) }] }), /'fmt ' chunk is 10 bytes/],
+    [
+      'an inconsistent block align',
+      buildWav({ channels: 2, blockAlign: 2, data: new Uint8Array(4) }),
+      /block align is 2 bytes; 2 channel\(s\) of 16-bit samples take 4/,
+    ],
+    [
+      'an inconsistent byte rate',
+      buildWav({ byteRate: 12345, data: new Uint8Array(4) }),
+      /byte rate is 12345; 16000 Hz × 2 bytes per frame is 32000/,
+    ],
+    [
+      'a fmt chunk too short',
+      buildWav({ omitFormat: true, extraChunks: [{ id: 'fmt ', body: new Uint8Array(10) }] }),
+      /'fmt ' chunk is 10 bytes/,
+    ],
     ['a missing fmt chunk', buildWav({ omitFormat: true, data: new Uint8Array(4) }), /no 'fmt ' chunk/],
-    ['a sample rate below 8 kHz', buildWav({ sampleRate: 7999, data: new Uint8Array(4) }), /7999 Hz is not supported; send 8000 to 48000 Hz/],
+    [
+      'a sample rate below 8 kHz',
+      buildWav({ sampleRate: 7999, data: new Uint8Array(4) }),
+      /7999 Hz is not supported; send 8000 to 48000 Hz/,
+    ],
     ['a sample rate above 48 kHz', buildWav({ sampleRate: 96000, data: new Uint8Array(4) }), /96000 Hz is not supported/],
   ])('refuses %s with 400 and says why', (_name, bytes, message) => {
     const err = thrown(() => inspectWav(bytes));
@@ -209,7 +238,13 @@ describe('WAV parsing on arbitrary and mutated input (property)', () => {
 
   const seeds = [
     buildWav({ channels: 2, sampleRate: 22050, data: pcm16Bytes(new Array(64).fill(0.1)) }),
-    buildWav({ formatTag: 3, bitsPerSample: 32, sampleRate: 44100, data: float32Bytes(new Array(32).fill(-0.2)), extraChunks: [{ id: 'fact', body: new Uint8Array(4) }] }),
+    buildWav({
+      formatTag: 3,
+      bitsPerSample: 32,
+      sampleRate: 44100,
+      data: float32Bytes(new Array(32).fill(-0.2)),
+      extraChunks: [{ id: 'fact', body: new Uint8Array(4) }],
+    }),
     buildWav({ formatTag: 0xfffe, subformat: 3, bitsPerSample: 32, channels: 2, data: float32Bytes(new Array(32).fill(0.3)) }),
     buildWav({ dataSize: 0xffffffff, data: pcm16Bytes(new Array(50).fill(0.4)) }),
   ];

@@ -33,11 +33,15 @@ export async function buildBundle(repoRoot: string): Promise<BuiltBundle> {
   const remove = () => rm(outdir, { recursive: true, force: true });
   try {
     // wrangler's own shebang would pick the system Node; run it on this one (Node 24 from the project).
-    await promisify(execFile)(process.execPath, [join(repoRoot, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir], {
-      cwd: repoRoot,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    await promisify(execFile)(
+      process.execPath,
+      [join(repoRoot, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
   } catch (err) {
     await remove();
     const { stderr, stdout } = err as { stderr?: string; stdout?: string };

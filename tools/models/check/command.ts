@@ -48,7 +48,9 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   }
 
   const models = await carriedModels(join(repoRoot, 'models'));
-  log(`the edge carries ${models.map((m) => `${m.manifest.name}@${m.version.version}`).join(', ') || 'no model'}; building their first inputs…`);
+  log(
+    `the edge carries ${models.map((m) => `${m.manifest.name}@${m.version.version}`).join(', ') || 'no model'}; building their first inputs…`,
+  );
   const inputs = await firstInputs(models, repoRoot);
   log('measuring sessions in onnxruntime-web…');
   const costs = await measureSessionCosts(models, inputs, log);
@@ -64,7 +66,12 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
     bundle,
     startup,
     runtime: { ...figures.runtime, initCpuMs: costs.runtimeInitCpuMs, finalWasmBytes: costs.finalWasmBytes },
-    models: figures.models.map((m, i) => ({ ...m, input: Object.entries(costs.models[i]!.inputShapes).map(([name, shape]) => `${name} [${shape.join(',')}]`).join(' ') })),
+    models: figures.models.map((m, i) => ({
+      ...m,
+      input: Object.entries(costs.models[i]!.inputShapes)
+        .map(([name, shape]) => `${name} [${shape.join(',')}]`)
+        .join(' '),
+    })),
     verdict: decide(figures, workersLimits),
   };
 }
@@ -83,5 +90,6 @@ export async function checkCommand(args: readonly string[], repoRoot: string): P
   const report = await runCheck({ repoRoot, log: (line) => console.error(line), requestHeadroomBytes });
   console.log(formatReport(report));
   const failed = report.verdict.checks.filter((c) => !c.ok);
-  if (failed.length) throw new Error(`the edge does not fit Workers' limits:\n  ${failed.map((c) => `${c.name}: ${c.message}`).join('\n  ')}`);
+  if (failed.length)
+    throw new Error(`the edge does not fit Workers' limits:\n  ${failed.map((c) => `${c.name}: ${c.message}`).join('\n  ')}`);
 }

@@ -66,7 +66,13 @@ export function memoryBudget(figures: EdgeFigures): MemoryBudget {
   const wasmBytes = Math.max(runtime.wasmInitialBytes, runtime.heapTopBytes + sessions + largestRun);
   const jsBytes = runtime.jsBytes + models.reduce((sum, m) => sum + m.sessionJsBytes, 0);
   const modelFilesBytes = models.reduce((sum, m) => sum + m.weightsBytes + m.labelsBytes, 0);
-  return { wasmBytes, jsBytes, modelFilesBytes, requestHeadroomBytes: figures.requestHeadroomBytes, totalBytes: wasmBytes + jsBytes + modelFilesBytes + figures.requestHeadroomBytes };
+  return {
+    wasmBytes,
+    jsBytes,
+    modelFilesBytes,
+    requestHeadroomBytes: figures.requestHeadroomBytes,
+    totalBytes: wasmBytes + jsBytes + modelFilesBytes + figures.requestHeadroomBytes,
+  };
 }
 
 export function decide(figures: EdgeFigures, limits: WorkersLimits): Verdict {
@@ -94,8 +100,12 @@ export function decide(figures: EdgeFigures, limits: WorkersLimits): Verdict {
     message:
       memoryOver <= 0
         ? `${mb(memory.totalBytes)} of ${mb(limits.memoryBytes)} per isolate (${parts})`
-        : `${mb(memory.totalBytes)} is over Workers' ${mb(limits.memoryBytes)} per isolate by ${mb(memoryOver)} (${parts}); largest sessions: ${[...figures.models]
-            .sort((a, b) => b.sessionWasmBytes + b.sessionJsBytes + b.weightsBytes - (a.sessionWasmBytes + a.sessionJsBytes + a.weightsBytes))
+        : `${mb(memory.totalBytes)} is over Workers' ${mb(limits.memoryBytes)} per isolate by ${mb(memoryOver)} (${parts}); largest sessions: ${[
+            ...figures.models,
+          ]
+            .sort(
+              (a, b) => b.sessionWasmBytes + b.sessionJsBytes + b.weightsBytes - (a.sessionWasmBytes + a.sessionJsBytes + a.weightsBytes),
+            )
             .slice(0, 3)
             .map((m) => `${m.model}@${m.version} ${mb(m.sessionWasmBytes + m.sessionJsBytes + m.weightsBytes + m.labelsBytes)}`)
             .join(', ')}`,
@@ -105,16 +115,31 @@ export function decide(figures: EdgeFigures, limits: WorkersLimits): Verdict {
   checks.push({
     name: 'start-up',
     ok: startupOver <= 0,
-    message: startupOver <= 0 ? `${ms(figures.startupMs)} of ${ms(limits.startupMs)}` : `${ms(figures.startupMs)} is over Workers' ${ms(limits.startupMs)} start-up limit by ${ms(startupOver)}`,
+    message:
+      startupOver <= 0
+        ? `${ms(figures.startupMs)} of ${ms(limits.startupMs)}`
+        : `${ms(figures.startupMs)} is over Workers' ${ms(limits.startupMs)} start-up limit by ${ms(startupOver)}`,
   });
 
   const { free, paidDefault, paidMax } = limits.cpuMsPerRequest;
   const cpu = figures.models.map((m) => {
     const firstRequestCpuMs = m.createCpuMs + m.firstRunCpuMs;
-    return { model: `${m.model}@${m.version}`, firstRequestCpuMs, free: firstRequestCpuMs <= free, paidDefault: firstRequestCpuMs <= paidDefault, paidMax: firstRequestCpuMs <= paidMax };
+    return {
+      model: `${m.model}@${m.version}`,
+      firstRequestCpuMs,
+      free: firstRequestCpuMs <= free,
+      paidDefault: firstRequestCpuMs <= paidDefault,
+      paidMax: firstRequestCpuMs <= paidMax,
+    };
   });
   for (const c of cpu) {
-    const plans = c.free ? 'fits Free and Paid' : c.paidDefault ? `fits Paid (not Free's ${ms(free)})` : c.paidMax ? `fits Paid only with limits.cpu_ms raised past ${ms(paidDefault)}` : 'fits no plan';
+    const plans = c.free
+      ? 'fits Free and Paid'
+      : c.paidDefault
+        ? `fits Paid (not Free's ${ms(free)})`
+        : c.paidMax
+          ? `fits Paid only with limits.cpu_ms raised past ${ms(paidDefault)}`
+          : 'fits no plan';
     checks.push({
       name: `first request: ${c.model}`,
       ok: c.paidDefault,

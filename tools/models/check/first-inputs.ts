@@ -26,7 +26,8 @@ const realisticSide = 224;
 export function manifestInput(model: CarriedModel): NamedTensors {
   return Object.fromEntries(
     model.manifest.inputs.map((spec) => {
-      const shape = spec.warmup?.shape ?? spec.shape.map((size, axis) => (size !== -1 ? size : axis === spec.batchDimension ? 1 : realisticSide));
+      const shape =
+        spec.warmup?.shape ?? spec.shape.map((size, axis) => (size !== -1 ? size : axis === spec.batchDimension ? 1 : realisticSide));
       const elements = shape.reduce((total, size) => total * size, 1);
       const type = datatypeOf(spec.datatype);
       const data = type.allocate(elements);
@@ -51,17 +52,24 @@ export async function ocrPipelineInputs(repoRoot: string): Promise<Map<string, N
     const version = folder && findVersion(folder.manifest, undefined, 'edge');
     if (!folder || !version) throw new Error(`the OCR task runs '${name}', which has no servable version in models/`);
     sessions.set(name, await createSession(new Uint8Array(await readFile(join(folder.dir, version.file)))));
-    outputs.set(name, folder.manifest.outputs.map((o) => o.name));
+    outputs.set(
+      name,
+      folder.manifest.outputs.map((o) => o.name),
+    );
     if (version.labels) dictionary = parseDictionary(await readFile(join(folder.dir, version.labels.file), 'utf8'));
   }
   if (!dictionary) throw new Error(`none of the OCR models (${ocrTask.models.join(', ')}) has labels`);
   const first = new Map<string, NamedTensors>();
   const run = sessionRunner(sessions, outputs);
   try {
-    await readText(new Uint8Array(await readFile(join(repoRoot, ocrSampleImage))), async (model, feeds) => {
-      if (!first.has(model)) first.set(model, feeds);
-      return run(model, feeds);
-    }, { dictionary, maxPixels: ocrTask.limits.maxPixels, recBatchLines: 1 });
+    await readText(
+      new Uint8Array(await readFile(join(repoRoot, ocrSampleImage))),
+      async (model, feeds) => {
+        if (!first.has(model)) first.set(model, feeds);
+        return run(model, feeds);
+      },
+      { dictionary, maxPixels: ocrTask.limits.maxPixels, recBatchLines: 1 },
+    );
   } finally {
     for (const session of sessions.values()) await session.release();
   }

@@ -18,7 +18,8 @@ const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`.trimEnd();
+  const line = (cells: string[]) =>
+    `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`.trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -26,26 +27,55 @@ export function formatReport(report: Report): string {
   const { bundle, startup, runtime, models, verdict } = report;
   const lines: string[] = [];
   lines.push('Edge bundle (wrangler deploy --dry-run)');
-  lines.push(...table(['module', 'raw', 'gzip'], [...bundle.modules.map((m) => [m.file, mib(m.rawBytes), mib(m.gzipBytes)]), ['total', mib(bundle.rawBytes), mib(bundle.gzipBytes)]]));
+  lines.push(
+    ...table(
+      ['module', 'raw', 'gzip'],
+      [...bundle.modules.map((m) => [m.file, mib(m.rawBytes), mib(m.gzipBytes)]), ['total', mib(bundle.rawBytes), mib(bundle.gzipBytes)]],
+    ),
+  );
   lines.push(`  start-up: parse ${ms(startup.parseMs)} + WebAssembly compile ${ms(startup.wasmCompileMs)}`);
   lines.push('');
-  lines.push('Models the edge carries, in onnxruntime-web (WASM, 1 thread, the edge\'s session options)');
+  lines.push("Models the edge carries, in onnxruntime-web (WASM, 1 thread, the edge's session options)");
   lines.push(
     ...table(
       ['model', 'weights', 'labels', 'session WASM', 'session JS', 'first run WASM', 'create CPU', 'first run CPU', 'first input'],
       [
-        ['(runtime)', '', '', mb(runtime.heapTopBytes), mb(runtime.jsBytes), '', ms(runtime.initCpuMs), '', `initial WASM memory ${mb(runtime.wasmInitialBytes)}`],
-        ...models.map((m) => [`${m.model}@${m.version}`, mb(m.weightsBytes), m.labelsBytes ? mb(m.labelsBytes) : '-', mb(m.sessionWasmBytes), mb(m.sessionJsBytes), mb(m.firstRunWasmBytes), ms(m.createCpuMs), ms(m.firstRunCpuMs), m.input]),
+        [
+          '(runtime)',
+          '',
+          '',
+          mb(runtime.heapTopBytes),
+          mb(runtime.jsBytes),
+          '',
+          ms(runtime.initCpuMs),
+          '',
+          `initial WASM memory ${mb(runtime.wasmInitialBytes)}`,
+        ],
+        ...models.map((m) => [
+          `${m.model}@${m.version}`,
+          mb(m.weightsBytes),
+          m.labelsBytes ? mb(m.labelsBytes) : '-',
+          mb(m.sessionWasmBytes),
+          mb(m.sessionJsBytes),
+          mb(m.firstRunWasmBytes),
+          ms(m.createCpuMs),
+          ms(m.firstRunCpuMs),
+          m.input,
+        ]),
       ],
     ),
   );
-  lines.push(`  WASM memory measured after every session and first run: ${mb(runtime.finalWasmBytes)}; budgeted: ${mb(verdict.memory.wasmBytes)}`);
-  lines.push('  (runtime create CPU includes compiling its .wasm, which Workers do at upload; a model\'s first request pays its create + first run)');
+  lines.push(
+    `  WASM memory measured after every session and first run: ${mb(runtime.finalWasmBytes)}; budgeted: ${mb(verdict.memory.wasmBytes)}`,
+  );
+  lines.push(
+    "  (runtime create CPU includes compiling its .wasm, which Workers do at upload; a model's first request pays its create + first run)",
+  );
   lines.push('');
-  lines.push('Against Workers\' limits');
+  lines.push("Against Workers' limits");
   for (const check of verdict.checks) lines.push(`  ${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.message}`);
   lines.push('');
   const failed = verdict.checks.filter((c) => !c.ok);
-  lines.push(failed.length === 0 ? 'The edge fits Workers\' limits.' : `The edge does not fit: ${failed.map((c) => c.name).join('; ')}.`);
+  lines.push(failed.length === 0 ? "The edge fits Workers' limits." : `The edge does not fit: ${failed.map((c) => c.name).join('; ')}.`);
   return lines.join('\n');
 }

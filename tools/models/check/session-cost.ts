@@ -103,14 +103,20 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 }
 
 function toOrt(feeds: NamedTensors): Record<string, ort.Tensor> {
-  return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(datatypeOf(t.datatype).ortType, t.data as never, t.shape)]));
+  return Object.fromEntries(
+    Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor(datatypeOf(t.datatype).ortType, t.data as never, t.shape)]),
+  );
 }
 
 /**
  * Creates a session for each model in turn, keeping them all, and runs each once on its input.
  * onnxruntime-web is one runtime per process: call this once per process.
  */
-export async function measureSessionCosts(models: readonly CarriedModel[], inputs: ReadonlyMap<string, NamedTensors>, log: (line: string) => void = () => {}): Promise<SessionCosts> {
+export async function measureSessionCosts(
+  models: readonly CarriedModel[],
+  inputs: ReadonlyMap<string, NamedTensors>,
+  log: (line: string) => void = () => {},
+): Promise<SessionCosts> {
   ort.env.wasm.numThreads = 1; // workerd has no threads for WebAssembly
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'fatal';
@@ -123,7 +129,10 @@ export async function measureSessionCosts(models: readonly CarriedModel[], input
     log('  initialising onnxruntime-web (WASM, 1 thread)…');
     const jsBeforeRuntime = jsHeapBytes();
     const runtimeStart = process.cpuUsage();
-    await ort.InferenceSession.create(new Uint8Array(16), { ...edgeSessionOptions }).then((s) => s.release(), () => undefined);
+    await ort.InferenceSession.create(new Uint8Array(16), { ...edgeSessionOptions }).then(
+      (s) => s.release(),
+      () => undefined,
+    );
     const runtimeInitCpuMs = cpuMsSince(runtimeStart);
     const runtimeJsBytes = Math.max(0, jsHeapBytes() - jsBeforeRuntime);
     const memory = wasmMemory;
@@ -161,7 +170,14 @@ export async function measureSessionCosts(models: readonly CarriedModel[], input
         inputShapes: Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, t.shape])),
       });
     }
-    return { runtimeWasmBytes, runtimeHeapTopBytes, runtimeJsBytes, runtimeInitCpuMs, finalWasmBytes: memory.buffer.byteLength, models: costs };
+    return {
+      runtimeWasmBytes,
+      runtimeHeapTopBytes,
+      runtimeJsBytes,
+      runtimeInitCpuMs,
+      finalWasmBytes: memory.buffer.byteLength,
+      models: costs,
+    };
   } finally {
     restore();
     for (const session of sessions) await session.release();

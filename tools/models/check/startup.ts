@@ -35,7 +35,13 @@ const [main, ...wasm] = JSON.parse(process.argv[1]);
 /** Measures the start-up of the bundle in `outdir`, whose main module is `mainModule` (wrangler writes `index.js`). */
 export async function measureStartup(outdir: string, mainModule = 'index.js'): Promise<StartupCost> {
   const wasm = (await readdir(outdir)).filter((f) => f.endsWith('.wasm')).map((f) => join(outdir, f));
-  const { stdout } = await promisify(execFile)(process.execPath, ['--experimental-vm-modules', '--no-warnings', '-e', probe, JSON.stringify([join(outdir, mainModule), ...wasm])]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--experimental-vm-modules',
+    '--no-warnings',
+    '-e',
+    probe,
+    JSON.stringify([join(outdir, mainModule), ...wasm]),
+  ]);
   const { parseMs, wasmCompileMs } = JSON.parse(stdout) as { parseMs: number; wasmCompileMs: number };
   return { parseMs, wasmCompileMs, totalMs: parseMs + wasmCompileMs };
 }

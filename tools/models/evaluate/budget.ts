@@ -27,7 +27,10 @@ export function judge(figures: Figures, budget: AccuracyBudget): Verdict {
     const figure = key.slice(3, 4).toLowerCase() + key.slice(4);
     const value = figures[figure];
     // A budget the evaluation cannot measure is a configuration error, never a silent pass.
-    if (value === undefined) throw new Error(`the budget sets ${key}, but this model's evaluation measures no '${figure}' (it measures ${Object.keys(figures).join(', ')})`);
+    if (value === undefined)
+      throw new Error(
+        `the budget sets ${key}, but this model's evaluation measures no '${figure}' (it measures ${Object.keys(figures).join(', ')})`,
+      );
     const by = isMin ? limit - value : value - limit;
     if (by > 0) misses.push({ budget: key, figure, value, limit, by });
   }

@@ -30,9 +30,12 @@ const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).dige
 
 export async function readVersionBytes(folder: ModelFolder, version: ModelVersion): Promise<Uint8Array> {
   const path = join(folder.dir, version.file);
-  const bytes = await readFile(path).then((b) => new Uint8Array(b), () => {
-    throw new Error(`${path} is missing: run \`npm run models -- sync\` first`);
-  });
+  const bytes = await readFile(path).then(
+    (b) => new Uint8Array(b),
+    () => {
+      throw new Error(`${path} is missing: run \`npm run models -- sync\` first`);
+    },
+  );
   if (sha256Hex(bytes) !== version.sha256) throw new Error(`${path} does not match its manifest's sha256: run \`npm run models -- sync\``);
   return bytes;
 }
@@ -53,10 +56,17 @@ export interface EvaluationOutcome {
 }
 
 /** Measures `candidate` (bytes of a version of `folder`'s model derived from `source`) on its evaluation set. */
-export async function evaluateCandidate(folders: readonly ModelFolder[], folder: ModelFolder, source: ModelVersion, candidate: Uint8Array, options: EvaluateOptions): Promise<EvaluationOutcome> {
+export async function evaluateCandidate(
+  folders: readonly ModelFolder[],
+  folder: ModelFolder,
+  source: ModelVersion,
+  candidate: Uint8Array,
+  options: EvaluateOptions,
+): Promise<EvaluationOutcome> {
   const model = folder.manifest.name;
   const budget = folder.manifest.accuracy;
-  if (!budget || Object.values(budget).every((v) => v === undefined)) throw new Error(`model '${model}' has no accuracy budget: set "accuracy" in its manifest.json`);
+  if (!budget || Object.values(budget).every((v) => v === undefined))
+    throw new Error(`model '${model}' has no accuracy budget: set "accuracy" in its manifest.json`);
   const set = evaluationSetFor(model);
   const floatModels = new Map<string, Uint8Array>();
   const declaredOutputs = new Map<string, string[]>();
@@ -66,17 +76,36 @@ export async function evaluateCandidate(folders: readonly ModelFolder[], folder:
     if (!f) throw new Error(`evaluation set '${set.name}' runs '${name}', which is not registered`);
     const v = name === model ? source : floatVersionOf(f);
     floatModels.set(name, await readVersionBytes(f, v));
-    declaredOutputs.set(name, f.manifest.outputs.map((o) => o.name));
+    declaredOutputs.set(
+      name,
+      f.manifest.outputs.map((o) => o.name),
+    );
     if (v.labels) dictionary = parseDictionary(await readFile(join(f.dir, v.labels.file), 'utf8'));
   }
-  const figures = await runEvaluationSet(set, { repoRoot: options.repoRoot, target: model, candidate, floatModels, declaredOutputs, dictionary, log: options.log });
+  const figures = await runEvaluationSet(set, {
+    repoRoot: options.repoRoot,
+    target: model,
+    candidate,
+    floatModels,
+    declaredOutputs,
+    dictionary,
+    log: options.log,
+  });
   const verdict = judge(figures, budget);
-  const evaluation: Evaluation = { set: set.name, sha256: await evaluationHash(set, options.repoRoot), figures, passed: verdict.passed, toolVersion: evaluatorVersion };
+  const evaluation: Evaluation = {
+    set: set.name,
+    sha256: await evaluationHash(set, options.repoRoot),
+    figures,
+    passed: verdict.passed,
+    toolVersion: evaluatorVersion,
+  };
   return { figures, verdict, evaluation };
 }
 
 export function formatFigures(figures: Figures): string {
-  return Object.entries(figures).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join(', ');
+  return Object.entries(figures)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(', ');
 }
 
 export async function evaluateCommand(args: string[], options: EvaluateOptions): Promise<void> {
@@ -86,8 +115,12 @@ export async function evaluateCommand(args: string[], options: EvaluateOptions):
   const folder = folders.find((f) => f.manifest.name === modelName);
   if (!folder) throw new Error(`no model '${modelName}'; models: ${folders.map((f) => f.manifest.name).join(', ')}`);
   const version = folder.manifest.versions.find((v) => v.version === versionName);
-  if (!version) throw new Error(`model '${modelName}' has no version '${versionName}'; versions: ${folder.manifest.versions.map((v) => v.version).join(', ')}`);
-  if (!version.quantization) throw new Error(`version '${versionName}' of '${modelName}' is its npm-sourced original: evaluate a quantized version of it`);
+  if (!version)
+    throw new Error(
+      `model '${modelName}' has no version '${versionName}'; versions: ${folder.manifest.versions.map((v) => v.version).join(', ')}`,
+    );
+  if (!version.quantization)
+    throw new Error(`version '${versionName}' of '${modelName}' is its npm-sourced original: evaluate a quantized version of it`);
   const source = floatVersionOf(folder, version);
   const started = performance.now();
   options.log(`Evaluating ${modelName}@${versionName} against ${source.version} on '${evaluationSetFor(modelName).name}'`);
@@ -96,9 +129,13 @@ export async function evaluateCommand(args: string[], options: EvaluateOptions):
   await upsertVersion(manifestPath, { ...version, evaluation: outcome.evaluation });
   options.log(`  figures: ${formatFigures(outcome.figures)}`);
   options.log(`  budget:  ${JSON.stringify(folder.manifest.accuracy)}`);
-  options.log(`Wrote the evaluation of '${versionName}' to ${relative(options.repoRoot, manifestPath)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  options.log(
+    `Wrote the evaluation of '${versionName}' to ${relative(options.repoRoot, manifestPath)} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+  );
   if (!outcome.verdict.passed) {
-    throw new Error(`${modelName}@${versionName} failed its accuracy gate and will not be served:\n  ${outcome.verdict.misses.map(describeMiss).join('\n  ')}`);
+    throw new Error(
+      `${modelName}@${versionName} failed its accuracy gate and will not be served:\n  ${outcome.verdict.misses.map(describeMiss).join('\n  ')}`,
+    );
   }
   options.log(`${modelName}@${versionName} passed its accuracy gate: servable`);
 }

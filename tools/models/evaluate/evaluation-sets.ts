@@ -18,12 +18,22 @@ export interface EvaluationSet {
 
 export const evaluationSets: readonly EvaluationSet[] = [
   { name: 'speech-eval-3', dir: 'test/fixtures/evaluation/speech', task: 'vad', models: ['silero-vad'], inputs: /\.wav$/ },
-  { name: 'ocr-eval-5', dir: 'test/fixtures/evaluation/ocr', task: 'ocr', models: ['paddleocr-det', 'paddleocr-cls', 'paddleocr-rec'], inputs: /\.png$/, truth: 'truth.json' },
+  {
+    name: 'ocr-eval-5',
+    dir: 'test/fixtures/evaluation/ocr',
+    task: 'ocr',
+    models: ['paddleocr-det', 'paddleocr-cls', 'paddleocr-rec'],
+    inputs: /\.png$/,
+    truth: 'truth.json',
+  },
 ];
 
 export function evaluationSetFor(model: string): EvaluationSet {
   const set = evaluationSets.find((s) => s.models.includes(model));
-  if (!set) throw new Error(`no evaluation set runs model '${model}'; sets: ${evaluationSets.map((s) => `${s.name} (${s.models.join(', ')})`).join('; ')}`);
+  if (!set)
+    throw new Error(
+      `no evaluation set runs model '${model}'; sets: ${evaluationSets.map((s) => `${s.name} (${s.models.join(', ')})`).join('; ')}`,
+    );
   return set;
 }
 

@@ -28,7 +28,13 @@ type Box = OcrLine['box'];
  * 180°), where the rectangle is the box; a rotated box would be scored on its bounding rectangle.
  */
 export function boxIoU(a: Box, b: Box): number {
-  const bounds = (box: Box) => [Math.min(...box.map((p) => p[0])), Math.min(...box.map((p) => p[1])), Math.max(...box.map((p) => p[0])), Math.max(...box.map((p) => p[1]))] as const;
+  const bounds = (box: Box) =>
+    [
+      Math.min(...box.map((p) => p[0])),
+      Math.min(...box.map((p) => p[1])),
+      Math.max(...box.map((p) => p[0])),
+      Math.max(...box.map((p) => p[1])),
+    ] as const;
   const [ax0, ay0, ax1, ay1] = bounds(a);
   const [bx0, by0, bx1, by1] = bounds(b);
   const iw = Math.max(0, Math.min(ax1, bx1) - Math.max(ax0, bx0));
@@ -108,7 +114,9 @@ export function ocrFigures(pairs: readonly OcrPair[]): Figures {
     meanBoxIoU: lines ? iouSum / lines : 1,
     // The gate compares with float32, as the service promises; these say which of the two reads the
     // page as printed (a quantized reading that differs may be the right one).
-    ...(printedLines ? { printedLineShareSource: printedBySource / printedLines, printedLineShareCandidate: printedByCandidate / printedLines } : {}),
+    ...(printedLines
+      ? { printedLineShareSource: printedBySource / printedLines, printedLineShareCandidate: printedByCandidate / printedLines }
+      : {}),
   };
 }
 
@@ -120,8 +128,18 @@ export interface VadPair {
 
 /** Each boundary's distance to the nearest boundary of the same kind (start or end) in `other`. */
 function boundaryShifts(from: readonly SpeechSegment[], to: readonly SpeechSegment[]): number[] {
-  const nearest = (value: number, candidates: number[]) => (candidates.length ? Math.min(...candidates.map((c) => Math.abs(c - value))) : Infinity);
-  return from.flatMap((s) => [nearest(s.start_ms, to.map((t) => t.start_ms)), nearest(s.end_ms, to.map((t) => t.end_ms))]);
+  const nearest = (value: number, candidates: number[]) =>
+    candidates.length ? Math.min(...candidates.map((c) => Math.abs(c - value))) : Infinity;
+  return from.flatMap((s) => [
+    nearest(
+      s.start_ms,
+      to.map((t) => t.start_ms),
+    ),
+    nearest(
+      s.end_ms,
+      to.map((t) => t.end_ms),
+    ),
+  ]);
 }
 
 /**
@@ -138,7 +156,8 @@ export function vadFigures(pairs: readonly VadPair[], threshold: number): Figure
   let sourceSegments = 0;
   let candidateSegments = 0;
   for (const { source, candidate } of pairs) {
-    if (source.probabilities.length !== candidate.probabilities.length) throw new Error('source and candidate framed a recording differently');
+    if (source.probabilities.length !== candidate.probabilities.length)
+      throw new Error('source and candidate framed a recording differently');
     source.probabilities.forEach((p, i) => {
       const q = candidate.probabilities[i]!;
       frames++;

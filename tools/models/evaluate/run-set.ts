@@ -43,7 +43,9 @@ export async function runEvaluationSet(set: EvaluationSet, options: RunSetOption
       if (!dictionary) throw new Error(`evaluation set '${set.name}' needs the recogniser's dictionary`);
       const read = (bytes: Uint8Array, sessions: Map<string, ort.InferenceSession>): Promise<OcrResult> =>
         readText(bytes, sessionRunner(sessions, options.declaredOutputs), { dictionary, maxPixels });
-      const printed: Record<string, string[]> = set.truth ? JSON.parse(await readFile(join(options.repoRoot, set.dir, set.truth), 'utf8')) : {};
+      const printed: Record<string, string[]> = set.truth
+        ? JSON.parse(await readFile(join(options.repoRoot, set.dir, set.truth), 'utf8'))
+        : {};
       const pairs: OcrPair[] = [];
       for (const path of files) {
         const bytes = new Uint8Array(await readFile(path));
@@ -51,7 +53,9 @@ export async function runEvaluationSet(set: EvaluationSet, options: RunSetOption
         const candidate = await read(bytes, candidateSessions);
         const lost = source.lines.filter((l) => !candidate.lines.some((c) => c.text === l.text)).map((l) => `"${l.text}"`);
         const gained = candidate.lines.filter((c) => !source.lines.some((l) => l.text === c.text)).map((c) => `"${c.text}"`);
-        options.log?.(`  ${path.slice(path.lastIndexOf('/') + 1)}: ${source.lines.length} lines${lost.length + gained.length ? `; float32 read ${lost.join(', ') || 'nothing else'}, the candidate ${gained.join(', ') || 'nothing else'}` : ', all read alike'}`);
+        options.log?.(
+          `  ${path.slice(path.lastIndexOf('/') + 1)}: ${source.lines.length} lines${lost.length + gained.length ? `; float32 read ${lost.join(', ') || 'nothing else'}, the candidate ${gained.join(', ') || 'nothing else'}` : ', all read alike'}`,
+        );
         pairs.push({ source: source.lines, candidate: candidate.lines, printed: printed[basename(path)] });
       }
       return ocrFigures(pairs);
@@ -71,7 +75,9 @@ export async function runEvaluationSet(set: EvaluationSet, options: RunSetOption
       };
       const source = await detect(floatSessions);
       const candidate = await detect(candidateSessions);
-      options.log?.(`  ${path.slice(path.lastIndexOf('/') + 1)}: segments ${JSON.stringify(source.segments.map((s) => [s.start_ms, s.end_ms]))} → ${JSON.stringify(candidate.segments.map((s) => [s.start_ms, s.end_ms]))}`);
+      options.log?.(
+        `  ${path.slice(path.lastIndexOf('/') + 1)}: segments ${JSON.stringify(source.segments.map((s) => [s.start_ms, s.end_ms]))} → ${JSON.stringify(candidate.segments.map((s) => [s.start_ms, s.end_ms]))}`,
+      );
       pairs.push({ source, candidate });
     }
     return vadFigures(pairs, threshold);

@@ -47,7 +47,10 @@ export const calibrationSets: readonly CalibrationSet[] = [speech, ocrLines];
 
 export function calibrationSetFor(model: string): CalibrationSet {
   const set = calibrationSets.find((s) => s.models.includes(model));
-  if (!set) throw new Error(`no calibration set drives model '${model}'; sets: ${calibrationSets.map((s) => `${s.name} (${s.models.join(', ')})`).join('; ')}`);
+  if (!set)
+    throw new Error(
+      `no calibration set drives model '${model}'; sets: ${calibrationSets.map((s) => `${s.name} (${s.models.join(', ')})`).join('; ')}`,
+    );
   return set;
 }
 
@@ -69,7 +72,11 @@ export async function calibrationHash(set: Pick<CalibrationSet, 'name' | 'dir'>,
   const hash = createHash('sha256');
   for (const path of await calibrationFiles(set, repoRoot)) {
     const name = path.slice(path.lastIndexOf('/') + 1);
-    hash.update(`${name}\n${createHash('sha256').update(await readFile(path)).digest('hex')}\n`);
+    hash.update(
+      `${name}\n${createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex')}\n`,
+    );
   }
   return hash.digest('hex');
 }

@@ -17,7 +17,13 @@ export interface CollectOptions {
   log: (line: string) => void;
 }
 
-export async function collectRanges(target: string, prepared: Model, tensors: ReadonlySet<string>, set: CalibrationSet, options: CollectOptions): Promise<Map<string, [number, number]>> {
+export async function collectRanges(
+  target: string,
+  prepared: Model,
+  tensors: ReadonlySet<string>,
+  set: CalibrationSet,
+  options: CollectOptions,
+): Promise<Map<string, [number, number]>> {
   const { model: instrumented, outputs } = exposeTensors(prepared, tensors);
   const sessions = new Map<string, ort.InferenceSession>();
   for (const name of set.models) {
@@ -49,4 +55,3 @@ export async function collectRanges(target: string, prepared: Model, tensors: Re
   for (const session of sessions.values()) await session.release();
   return ranges;
 }
-

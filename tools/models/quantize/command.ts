@@ -36,8 +36,14 @@ const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).dige
 function npmVersionOf(folder: ModelFolder, name?: string): ModelVersion {
   const wanted = name ?? folder.manifest.defaultVersion;
   const version = folder.manifest.versions.find((v) => v.version === wanted);
-  if (!version) throw new Error(`model '${folder.manifest.name}' has no version '${wanted}'; versions: ${folder.manifest.versions.map((v) => v.version).join(', ')}`);
-  if (!version.source) throw new Error(`version '${wanted}' of '${folder.manifest.name}' is itself quantized; quantize its source version ${version.quantization!.sourceVersion}`);
+  if (!version)
+    throw new Error(
+      `model '${folder.manifest.name}' has no version '${wanted}'; versions: ${folder.manifest.versions.map((v) => v.version).join(', ')}`,
+    );
+  if (!version.source)
+    throw new Error(
+      `version '${wanted}' of '${folder.manifest.name}' is itself quantized; quantize its source version ${version.quantization!.sourceVersion}`,
+    );
   return version;
 }
 
@@ -57,13 +63,22 @@ export async function quantizeCommand(args: string[], options: QuantizeCommandOp
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { mode: { type: 'string' }, from: { type: 'string' }, version: { type: 'string' }, 'keep-float': { type: 'string' }, 'min-elements': { type: 'string' }, calibration: { type: 'string' } },
+    options: {
+      mode: { type: 'string' },
+      from: { type: 'string' },
+      version: { type: 'string' },
+      'keep-float': { type: 'string' },
+      'min-elements': { type: 'string' },
+      calibration: { type: 'string' },
+    },
   });
   const [modelName] = positionals;
   const mode = values.mode as Mode | undefined;
-  if (!modelName || positionals.length > 1 || !mode || !quantizationModes.includes(mode)) throw new Error(`${!modelName ? 'name a model' : !mode ? 'name a --mode' : `unknown mode '${values.mode}'`}\n${quantizeUsage}`);
+  if (!modelName || positionals.length > 1 || !mode || !quantizationModes.includes(mode))
+    throw new Error(`${!modelName ? 'name a model' : !mode ? 'name a --mode' : `unknown mode '${values.mode}'`}\n${quantizeUsage}`);
   const minElements = values['min-elements'] === undefined ? defaultMinElements : Number(values['min-elements']);
-  if (!Number.isInteger(minElements) || minElements < 1) throw new Error(`--min-elements must be a positive integer, not '${values['min-elements']}'`);
+  if (!Number.isInteger(minElements) || minElements < 1)
+    throw new Error(`--min-elements must be a positive integer, not '${values['min-elements']}'`);
   const { log } = options;
 
   const folders = await loadModelFolders(options.modelsDir);
@@ -77,9 +92,17 @@ export async function quantizeCommand(args: string[], options: QuantizeCommandOp
   log(`Quantizing ${modelName}@${from.version} (${from.file}, ${source.length} bytes) → ${versionName} (${mode})`);
 
   const prepared = prepare(source).model;
-  const keepFloat = values['keep-float'] === undefined
-    ? mode === 'dynamic-uint8' || mode === 'static-qdq' ? defaultKeepFloat(prepared) : []
-    : values['keep-float'] === 'none' ? [] : values['keep-float'].split(',').map((s) => s.trim()).filter(Boolean);
+  const keepFloat =
+    values['keep-float'] === undefined
+      ? mode === 'dynamic-uint8' || mode === 'static-qdq'
+        ? defaultKeepFloat(prepared)
+        : []
+      : values['keep-float'] === 'none'
+        ? []
+        : values['keep-float']
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
   const nodeNames = new Set(allGraphs(prepared.graph).flatMap((g) => g.node.map((n) => n.name)));
   const unknown = keepFloat.filter((n) => !nodeNames.has(n));
   if (unknown.length > 0) throw new Error(`--keep-float names no node of ${modelName}: ${unknown.join(', ')}`);
@@ -97,7 +120,10 @@ export async function quantizeCommand(args: string[], options: QuantizeCommandOp
       const v = name === modelName ? from : npmVersionOf(f);
       await readVerified(f, v);
       floatFiles.set(name, join(f.dir, v.file));
-      declaredOutputs.set(name, f.manifest.outputs.map((o) => o.name));
+      declaredOutputs.set(
+        name,
+        f.manifest.outputs.map((o) => o.name),
+      );
     }
     const tensors = tensorsToCalibrate(prepared, { minElements, keepFloat: new Set(keepFloat) });
     log(`  calibrating ${tensors.size} activation tensors on '${set.name}' (${set.dir})`);
@@ -128,11 +154,21 @@ export async function quantizeCommand(args: string[], options: QuantizeCommandOp
     file,
     sha256: sha256Hex(result.bytes),
     bytes: result.bytes.length,
-    quantization: { mode, sourceVersion: from.version, sourceSha256: from.sha256, ...(calibration ? { calibration } : {}), keepFloat, minElements, toolVersion },
+    quantization: {
+      mode,
+      sourceVersion: from.version,
+      sourceSha256: from.sha256,
+      ...(calibration ? { calibration } : {}),
+      keepFloat,
+      minElements,
+      toolVersion,
+    },
     // The outputs mean what the source's mean: a recogniser's classes are read with the same labels.
     ...(from.labels ? { labels: from.labels } : {}),
   };
   await upsertVersion(join(folder.dir, 'manifest.json'), version);
-  log(`Wrote ${relative(options.repoRoot, target)}: ${result.bytes.length} bytes (${((100 * result.bytes.length) / source.length).toFixed(1)}% of ${from.version}), sha256 ${version.sha256} (${elapsed()})`);
+  log(
+    `Wrote ${relative(options.repoRoot, target)}: ${result.bytes.length} bytes (${((100 * result.bytes.length) / source.length).toFixed(1)}% of ${from.version}), sha256 ${version.sha256} (${elapsed()})`,
+  );
   log(`Added version '${versionName}' to ${relative(options.repoRoot, join(folder.dir, 'manifest.json'))}`);
 }

@@ -26,18 +26,24 @@ export async function deriveVersion(folder: ModelFolder, version: ModelVersion):
   const label = `model '${folder.manifest.name}' version '${version.version}'`;
   if (!lineage) throw new Error(`${label} is not a quantized version`);
   if (lineage.toolVersion !== toolVersion) {
-    throw new Error(`${label} was written by quantizer version ${lineage.toolVersion}, this is ${toolVersion}: run \`npm run models -- quantize\` again for it`);
+    throw new Error(
+      `${label} was written by quantizer version ${lineage.toolVersion}, this is ${toolVersion}: run \`npm run models -- quantize\` again for it`,
+    );
   }
   const source = folder.manifest.versions.find((v) => v.version === lineage.sourceVersion)!;
   const sourceBytes = await readIfPresent(join(folder.dir, source.file));
   if (!sourceBytes || sha256Hex(sourceBytes) !== lineage.sourceSha256) {
-    throw new Error(`${label}: its source ${source.file} is missing or is not sha256 ${lineage.sourceSha256}; sync the source version first`);
+    throw new Error(
+      `${label}: its source ${source.file} is missing or is not sha256 ${lineage.sourceSha256}; sync the source version first`,
+    );
   }
   let ranges: Map<string, [number, number]> | undefined;
   if (lineage.calibration) {
     const file = await readRanges(join(folder.dir, lineage.calibration.ranges));
     if (file.calibrationSha256 !== lineage.calibration.sha256) {
-      throw new Error(`${label}: ${lineage.calibration.ranges} was measured on calibration data ${file.calibrationSha256}, the manifest names ${lineage.calibration.sha256}`);
+      throw new Error(
+        `${label}: ${lineage.calibration.ranges} was measured on calibration data ${file.calibrationSha256}, the manifest names ${lineage.calibration.sha256}`,
+      );
     }
     ranges = new Map(Object.entries(file.ranges));
   }
@@ -65,6 +71,8 @@ export async function deriveQuantizedVersions(folder: ModelFolder, log: (line: s
     const partial = `${target}.partial`;
     await writeFile(partial, bytes);
     await rename(partial, target);
-    log(`  ${folder.manifest.name}@${version.version}: derived ${version.file} (${bytes.length} bytes, ${version.quantization.mode} of ${version.quantization.sourceVersion})`);
+    log(
+      `  ${folder.manifest.name}@${version.version}: derived ${version.file} (${bytes.length} bytes, ${version.quantization.mode} of ${version.quantization.sourceVersion})`,
+    );
   }
 }

@@ -9,7 +9,19 @@
 // LSTM stays float (quantize_dynamic's DynamicQuantizeLSTM is what put silero-vad's state off).
 
 import { consumers } from './graph-index.ts';
-import { allGraphs, DataType, floatData, floatTensor, intAttr, makeNode, makeTensor, NameScope, type Graph, type Model, type Node } from './onnx-io.ts';
+import {
+  allGraphs,
+  DataType,
+  floatData,
+  floatTensor,
+  intAttr,
+  makeNode,
+  makeTensor,
+  NameScope,
+  type Graph,
+  type Model,
+  type Node,
+} from './onnx-io.ts';
 import { quantizePerChannel, toUint8Grid } from './quant-math.ts';
 import { findWeights, type Weight } from './weights.ts';
 
@@ -27,7 +39,9 @@ interface QuantizedActivation {
 }
 
 function quantizeGraph(graph: Graph, names: NameScope, options: DynamicOptions): number {
-  const weights = findWeights(graph, { ...options, ops: dynamicOps }).filter((w) => w.axis !== undefined || w.nodes[0]!.opType === 'MatMul');
+  const weights = findWeights(graph, { ...options, ops: dynamicOps }).filter(
+    (w) => w.axis !== undefined || w.nodes[0]!.opType === 'MatMul',
+  );
   if (weights.length === 0) return 0;
   const byNode = new Map<Node, Weight>();
   for (const w of weights) for (const node of w.nodes) byNode.set(node, w);
@@ -42,15 +56,35 @@ function quantizeGraph(graph: Graph, names: NameScope, options: DynamicOptions):
     const input = node.input[0]!;
     let activation = activations.get(input);
     if (!activation) {
-      activation = { value: names.unique(`${input}_quantized`), scale: names.unique(`${input}_scale`), zeroPoint: names.unique(`${input}_zero_point`) };
-      added.push(makeNode('DynamicQuantizeLinear', [input], [activation.value, activation.scale, activation.zeroPoint], names.unique(`${input}_DynamicQuantizeLinear`)));
+      activation = {
+        value: names.unique(`${input}_quantized`),
+        scale: names.unique(`${input}_scale`),
+        zeroPoint: names.unique(`${input}_zero_point`),
+      };
+      added.push(
+        makeNode(
+          'DynamicQuantizeLinear',
+          [input],
+          [activation.value, activation.scale, activation.zeroPoint],
+          names.unique(`${input}_DynamicQuantizeLinear`),
+        ),
+      );
       activations.set(input, activation);
     }
     let stored = storedWeights.get(weight);
     if (!stored) {
       const { scales, values } = quantizePerChannel(floatData(weight.tensor), weight.dims, weight.axis);
-      stored = { value: names.unique(`${weight.tensor.name}_quantized`), zeroPoint: names.unique(`${weight.tensor.name}_zero_point`), scales };
-      graph.initializer[graph.initializer.indexOf(weight.tensor)] = makeTensor(stored.value, DataType.UINT8, weight.dims, toUint8Grid(values));
+      stored = {
+        value: names.unique(`${weight.tensor.name}_quantized`),
+        zeroPoint: names.unique(`${weight.tensor.name}_zero_point`),
+        scales,
+      };
+      graph.initializer[graph.initializer.indexOf(weight.tensor)] = makeTensor(
+        stored.value,
+        DataType.UINT8,
+        weight.dims,
+        toUint8Grid(values),
+      );
       graph.initializer.push(makeTensor(stored.zeroPoint, DataType.UINT8, [], Uint8Array.of(128)));
       storedWeights.set(weight, stored);
     }
@@ -66,7 +100,13 @@ function quantizeGraph(graph: Graph, names: NameScope, options: DynamicOptions):
     const bias = node.opType === 'Conv' ? node.input[2] : undefined;
     const scaled = bias ? names.unique(`${base}_scaled`) : node.output[0]!;
     added.push(
-      makeNode(intOp, [activation.value, stored.value, activation.zeroPoint, stored.zeroPoint], [integerOut], names.unique(`${base}_${intOp}`), attributes),
+      makeNode(
+        intOp,
+        [activation.value, stored.value, activation.zeroPoint, stored.zeroPoint],
+        [integerOut],
+        names.unique(`${base}_${intOp}`),
+        attributes,
+      ),
       makeNode('Cast', [integerOut], [floatOut], names.unique(`${base}_Cast`), [intAttr('to', DataType.FLOAT)]),
       makeNode('Mul', [activation.scale, weightScale], [scale], names.unique(`${base}_scales_Mul`)),
       makeNode('Mul', [floatOut, scale], [scaled], names.unique(`${base}_output_Mul`)),

@@ -20,7 +20,10 @@ function exposeIn(graph: Graph, wanted: ReadonlySet<string>, names: NameScope): 
     if (!thenBranch || !elseBranch) continue;
     const fromThen = exposeIn(thenBranch, wanted, names);
     const fromElse = exposeIn(elseBranch, wanted, names);
-    for (const [branch, other, inner] of [[thenBranch, elseBranch, fromThen], [elseBranch, thenBranch, fromElse]] as const) {
+    for (const [branch, other, inner] of [
+      [thenBranch, elseBranch, fromThen],
+      [elseBranch, thenBranch, fromElse],
+    ] as const) {
       for (const [tensor, innerName] of inner) {
         if (found.has(tensor)) continue;
         const empty = names.unique(`${tensor}_absent`);

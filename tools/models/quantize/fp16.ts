@@ -3,7 +3,19 @@
 // Resize's roi and scales. On CPU, onnxruntime runs the ops it has no float16 kernel for behind Casts
 // it inserts itself, so the model loads everywhere but only a GPU gains speed.
 
-import { AttrType, allGraphs, DataType, intAttr, makeNode, makeTensor, NameScope, floatData, type Graph, type Model, type Tensor } from './onnx-io.ts';
+import {
+  AttrType,
+  allGraphs,
+  DataType,
+  intAttr,
+  makeNode,
+  makeTensor,
+  NameScope,
+  floatData,
+  type Graph,
+  type Model,
+  type Tensor,
+} from './onnx-io.ts';
 import { toFloat16 } from './quant-math.ts';
 
 /** Input slots that must stay float32 whatever the data type of the op's other inputs. */
@@ -13,7 +25,12 @@ const float32Slots: Record<string, number[]> = { Resize: [1, 2], Upsample: [1] }
 const float32Ops = new Set(['BatchNormalization']);
 
 function toHalfTensor(tensor: Tensor): Tensor {
-  const half = makeTensor(tensor.name, DataType.FLOAT16, tensor.dims.map((d) => (typeof d === 'number' ? d : d.toNumber())), toFloat16(floatData(tensor)));
+  const half = makeTensor(
+    tensor.name,
+    DataType.FLOAT16,
+    tensor.dims.map((d) => (typeof d === 'number' ? d : d.toNumber())),
+    toFloat16(floatData(tensor)),
+  );
   return half;
 }
 

@@ -32,8 +32,11 @@ export async function upsertVersion(manifestPath: string, version: ModelVersion)
   const text = await readFile(manifestPath, 'utf8');
   const raw = JSON.parse(text) as { versions: ModelVersion[]; serving?: Record<string, string> };
   const previous = raw.versions.find((v) => v.version === version.version);
-  if (previous?.evaluation && previous.sha256 === version.sha256 && !version.evaluation) version = { ...version, evaluation: previous.evaluation };
-  const servedBy = Object.entries(raw.serving ?? {}).filter(([, chosen]) => chosen === version.version).map(([tier]) => tier);
+  if (previous?.evaluation && previous.sha256 === version.sha256 && !version.evaluation)
+    version = { ...version, evaluation: previous.evaluation };
+  const servedBy = Object.entries(raw.serving ?? {})
+    .filter(([, chosen]) => chosen === version.version)
+    .map(([tier]) => tier);
   if (previous && previous.sha256 !== version.sha256 && servedBy.length > 0) {
     throw new Error(
       `version '${version.version}' is served (serving.${servedBy.join(', serving.')}) and these bytes differ from the evaluated ones: ` +

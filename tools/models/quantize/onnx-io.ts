@@ -114,7 +114,12 @@ export function makeTensor(name: string, dataType: number, dims: readonly number
 
 export const floatTensor = (name: string, dims: readonly number[], data: Float32Array) => makeTensor(name, DataType.FLOAT, dims, data);
 export const int64Tensor = (name: string, values: readonly number[]) =>
-  makeTensor(name, DataType.INT64, [values.length], BigInt64Array.from(values, (v) => BigInt(v)));
+  makeTensor(
+    name,
+    DataType.INT64,
+    [values.length],
+    BigInt64Array.from(values, (v) => BigInt(v)),
+  );
 
 export function attribute(node: Node, name: string): Attribute | undefined {
   return node.attribute.find((a) => a.name === name);
@@ -138,8 +143,22 @@ export function intsAttr(name: string, values: readonly number[]): Attribute {
   return onnx.AttributeProto.create({ name, type: AttrType.INTS, ints: [...values] }) as unknown as Attribute;
 }
 
-export function makeNode(opType: string, inputs: readonly string[], outputs: readonly string[], name: string, attributes: Attribute[] = [], domain = ''): Node {
-  return onnx.NodeProto.create({ opType, input: [...inputs], output: [...outputs], name, attribute: attributes as never, domain }) as unknown as Node;
+export function makeNode(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  name: string,
+  attributes: Attribute[] = [],
+  domain = '',
+): Node {
+  return onnx.NodeProto.create({
+    opType,
+    input: [...inputs],
+    output: [...outputs],
+    name,
+    attribute: attributes as never,
+    domain,
+  }) as unknown as Node;
 }
 
 /** Every graph of the model: the main graph first, then the bodies of If/Loop/Scan nodes, depth first. */

@@ -4,17 +4,71 @@
 // any other op stops the upgrade by name rather than risking a silent change of meaning.
 // The tests check the upgraded float model against the original on real inputs.
 
-import { allGraphs, attribute, defaultOpset, floatTensor, int64Tensor, intAttr, intAttribute, intsAttribute, makeNode, NameScope, toNumber, type Graph, type Model, type Node } from './onnx-io.ts';
+import {
+  allGraphs,
+  attribute,
+  defaultOpset,
+  floatTensor,
+  int64Tensor,
+  intAttr,
+  intAttribute,
+  intsAttribute,
+  makeNode,
+  NameScope,
+  toNumber,
+  type Graph,
+  type Model,
+  type Node,
+} from './onnx-io.ts';
 
 export const targetOpset = 13;
 
 // Ops whose every version from opset 7 to 13 computes the same thing for the same inputs and attributes
 // (later versions only add types, negative axes or optional inputs). From the ONNX operator changelog.
 const unchangedTo13 = new Set([
-  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sqrt', 'Relu', 'Sigmoid', 'HardSigmoid', 'Tanh', 'Exp', 'Log', 'Abs', 'Neg',
-  'Conv', 'ConvTranspose', 'BatchNormalization', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'MatMul', 'Gemm',
-  'Concat', 'Reshape', 'Shape', 'Gather', 'Transpose', 'Cast', 'Constant', 'ConstantOfShape', 'Identity', 'Flatten',
-  'ReduceMean', 'ReduceMax', 'Equal', 'Not', 'Size', 'If', 'LSTM', 'Expand', 'Where', 'Greater', 'Less',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Sqrt',
+  'Relu',
+  'Sigmoid',
+  'HardSigmoid',
+  'Tanh',
+  'Exp',
+  'Log',
+  'Abs',
+  'Neg',
+  'Conv',
+  'ConvTranspose',
+  'BatchNormalization',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'MatMul',
+  'Gemm',
+  'Concat',
+  'Reshape',
+  'Shape',
+  'Gather',
+  'Transpose',
+  'Cast',
+  'Constant',
+  'ConstantOfShape',
+  'Identity',
+  'Flatten',
+  'ReduceMean',
+  'ReduceMax',
+  'Equal',
+  'Not',
+  'Size',
+  'If',
+  'LSTM',
+  'Expand',
+  'Where',
+  'Greater',
+  'Less',
 ]);
 // Changed before 13 but identical from the listed opset on.
 const unchangedFrom: Record<string, number> = { Resize: 11, Pad: 11, Slice: 10, Clip: 11, Squeeze: 13, Unsqueeze: 13, Softmax: 13 };

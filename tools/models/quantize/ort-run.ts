@@ -5,8 +5,22 @@ import * as ort from 'onnxruntime-node';
 import type { NamedTensors, RunModel, TaskTensor } from '../../../models/tasks/run-model.ts';
 import type { Datatype } from '../../../protocol/datatypes.ts';
 
-const ortTypes: Partial<Record<Datatype, ort.Tensor.Type>> = { FP32: 'float32', INT64: 'int64', FP16: 'float16', INT32: 'int32', UINT8: 'uint8', INT8: 'int8' };
-const taskTypes: Record<string, Datatype> = { float32: 'FP32', int64: 'INT64', float16: 'FP16', int32: 'INT32', uint8: 'UINT8', int8: 'INT8' };
+const ortTypes: Partial<Record<Datatype, ort.Tensor.Type>> = {
+  FP32: 'float32',
+  INT64: 'int64',
+  FP16: 'float16',
+  INT32: 'int32',
+  UINT8: 'uint8',
+  INT8: 'int8',
+};
+const taskTypes: Record<string, Datatype> = {
+  float32: 'FP32',
+  int64: 'INT64',
+  float16: 'FP16',
+  int32: 'INT32',
+  uint8: 'UINT8',
+  int8: 'INT8',
+};
 
 export function toOrtFeeds(feeds: NamedTensors): Record<string, ort.Tensor> {
   return Object.fromEntries(
@@ -28,7 +42,11 @@ export function createSession(bytes: Uint8Array): Promise<ort.InferenceSession> 
 }
 
 /** Runs each model name with its session; `observe`, when given, sees every raw output of every run. */
-export function sessionRunner(sessions: ReadonlyMap<string, ort.InferenceSession>, declaredOutputs: ReadonlyMap<string, readonly string[]>, observe?: (model: string, outputs: ort.InferenceSession.ReturnType) => void): RunModel {
+export function sessionRunner(
+  sessions: ReadonlyMap<string, ort.InferenceSession>,
+  declaredOutputs: ReadonlyMap<string, readonly string[]>,
+  observe?: (model: string, outputs: ort.InferenceSession.ReturnType) => void,
+): RunModel {
   return async (model, feeds) => {
     const session = sessions.get(model);
     if (!session) throw new Error(`no session for model '${model}'`);

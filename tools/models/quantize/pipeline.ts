@@ -41,14 +41,24 @@ export function prepare(source: Uint8Array): { model: Model; steps: string[] } {
   const constants = constantsToInitializers(model);
   const opset = upgradeOpset(model);
   const folded = foldBatchNorm(model);
-  return { model, steps: [`${constants} Constant nodes to initializers`, `opset ${opset} → ${Math.max(opset, 13)}`, `${folded} BatchNormalization folded into Conv`] };
+  return {
+    model,
+    steps: [
+      `${constants} Constant nodes to initializers`,
+      `opset ${opset} → ${Math.max(opset, 13)}`,
+      `${folded} BatchNormalization folded into Conv`,
+    ],
+  };
 }
 
 export function quantize(source: Uint8Array, options: QuantizeOptions): QuantizeResult {
   const { model, steps } = prepare(source);
   const keepFloat = new Set(options.keepFloat);
   const weights = { minElements: options.minElements, keepFloat };
-  const storeRestInt8 = () => steps.push(`${quantizeWeightsInt8(model, { minElements: options.minElements, keepFloat: new Set() })} float-computed weights stored int8`);
+  const storeRestInt8 = () =>
+    steps.push(
+      `${quantizeWeightsInt8(model, { minElements: options.minElements, keepFloat: new Set() })} float-computed weights stored int8`,
+    );
   switch (options.mode) {
     case 'weight-int8':
       steps.push(`${quantizeWeightsInt8(model, weights)} weights int8 per channel`);

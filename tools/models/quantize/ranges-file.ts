@@ -16,7 +16,11 @@ export type Ranges = ReadonlyMap<string, readonly [number, number]>;
 
 /** Stable JSON: tensors in name order, so the sidecar's bytes depend on its content alone. */
 export function renderRanges(file: RangesFile): string {
-  const ranges = Object.fromEntries(Object.keys(file.ranges).sort().map((k) => [k, file.ranges[k]!]));
+  const ranges = Object.fromEntries(
+    Object.keys(file.ranges)
+      .sort()
+      .map((k) => [k, file.ranges[k]!]),
+  );
   return `${JSON.stringify({ ...file, ranges }, null, 2)}\n`;
 }
 

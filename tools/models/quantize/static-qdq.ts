@@ -5,7 +5,19 @@
 // QLinearMatMul. Layers named in keepFloat compute in float (their weights are stored int8 by the
 // weight-int8 pass afterwards). This file only rewrites the graph; ranges.ts measures.
 
-import { allGraphs, DataType, floatData, floatTensor, intAttr, makeNode, makeTensor, NameScope, type Graph, type Model, type Node } from './onnx-io.ts';
+import {
+  allGraphs,
+  DataType,
+  floatData,
+  floatTensor,
+  intAttr,
+  makeNode,
+  makeTensor,
+  NameScope,
+  type Graph,
+  type Model,
+  type Node,
+} from './onnx-io.ts';
 import { quantizePerChannel, roundHalfEven, uint8Params, type ActivationParams } from './quant-math.ts';
 import type { Ranges } from './ranges-file.ts';
 import { findWeights, type Weight } from './weights.ts';
@@ -51,8 +63,16 @@ function quantizeGraph(graph: Graph, ranges: Ranges, names: NameScope, options: 
     const range = ranges.get(tensor);
     if (!range) return undefined;
     const p = uint8Params(range[0], range[1]);
-    found = { ...p, scaleName: names.unique(`${tensor}_scale`), zeroPointName: names.unique(`${tensor}_zero_point`), dequantized: names.unique(`${tensor}_dequantized`) };
-    graph.initializer.push(floatTensor(found.scaleName, [], Float32Array.of(p.scale)), makeTensor(found.zeroPointName, DataType.UINT8, [], Uint8Array.of(p.zeroPoint)));
+    found = {
+      ...p,
+      scaleName: names.unique(`${tensor}_scale`),
+      zeroPointName: names.unique(`${tensor}_zero_point`),
+      dequantized: names.unique(`${tensor}_dequantized`),
+    };
+    graph.initializer.push(
+      floatTensor(found.scaleName, [], Float32Array.of(p.scale)),
+      makeTensor(found.zeroPointName, DataType.UINT8, [], Uint8Array.of(p.zeroPoint)),
+    );
     params.set(tensor, found);
     return found;
   };
@@ -76,8 +96,19 @@ function quantizeGraph(graph: Graph, ranges: Ranges, names: NameScope, options: 
       const scale = names.unique(`${name}_scale`);
       const zeroPoint = names.unique(`${name}_zero_point`);
       graph.initializer[graph.initializer.indexOf(weight.tensor)] = makeTensor(quantized, DataType.INT8, weight.dims, values);
-      graph.initializer.push(floatTensor(scale, perChannel ? [scales.length] : [], scales), makeTensor(zeroPoint, DataType.INT8, perChannel ? [scales.length] : [], new Int8Array(scales.length)));
-      weightNodes.push(makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [name], names.unique(`${name}_DequantizeLinear`), perChannel ? [intAttr('axis', weight.axis!)] : []));
+      graph.initializer.push(
+        floatTensor(scale, perChannel ? [scales.length] : [], scales),
+        makeTensor(zeroPoint, DataType.INT8, perChannel ? [scales.length] : [], new Int8Array(scales.length)),
+      );
+      weightNodes.push(
+        makeNode(
+          'DequantizeLinear',
+          [quantized, scale, zeroPoint],
+          [name],
+          names.unique(`${name}_DequantizeLinear`),
+          perChannel ? [intAttr('axis', weight.axis!)] : [],
+        ),
+      );
     }
     const biasName = node.opType === 'Conv' ? node.input[2] : undefined;
     const bias = biasName ? graph.initializer.find((t) => t.name === biasName && t.dataType === DataType.FLOAT) : undefined;
@@ -89,7 +120,9 @@ function quantizeGraph(graph: Graph, ranges: Ranges, names: NameScope, options: 
       const scale = names.unique(`${bias.name}_scale`);
       graph.initializer[graph.initializer.indexOf(bias)] = makeTensor(quantized, DataType.INT32, [b.length], q);
       graph.initializer.push(floatTensor(scale, [b.length], biasScales));
-      weightNodes.push(makeNode('DequantizeLinear', [quantized, scale], [bias.name], names.unique(`${bias.name}_DequantizeLinear`), [intAttr('axis', 0)]));
+      weightNodes.push(
+        makeNode('DequantizeLinear', [quantized, scale], [bias.name], names.unique(`${bias.name}_DequantizeLinear`), [intAttr('axis', 0)]),
+      );
     }
     count++;
   }

@@ -2,7 +2,17 @@
 // channel and turned back into float by a DequantizeLinear in the graph, so the file shrinks about 4×
 // and the same float kernels run. Per-channel DequantizeLinear needs opset 13.
 
-import { allGraphs, DataType, floatData as floatDataOf, floatTensor, intAttr, makeNode, makeTensor, NameScope, type Model } from './onnx-io.ts';
+import {
+  allGraphs,
+  DataType,
+  floatData as floatDataOf,
+  floatTensor,
+  intAttr,
+  makeNode,
+  makeTensor,
+  NameScope,
+  type Model,
+} from './onnx-io.ts';
 import { quantizePerChannel } from './quant-math.ts';
 import { findWeights } from './weights.ts';
 
@@ -27,7 +37,15 @@ export function quantizeWeightsInt8(model: Model, options: WeightInt8Options): n
       graph.initializer[graph.initializer.indexOf(weight.tensor)] = makeTensor(quantized, DataType.INT8, weight.dims, values);
       graph.initializer.push(floatTensor(scale, perChannel ? [scales.length] : [], scales));
       graph.initializer.push(makeTensor(zeroPoint, DataType.INT8, perChannel ? [scales.length] : [], new Int8Array(scales.length)));
-      dequantizers.push(makeNode('DequantizeLinear', [quantized, scale, zeroPoint], [name], names.unique(`${name}_DequantizeLinear`), perChannel ? [intAttr('axis', weight.axis!)] : []));
+      dequantizers.push(
+        makeNode(
+          'DequantizeLinear',
+          [quantized, scale, zeroPoint],
+          [name],
+          names.unique(`${name}_DequantizeLinear`),
+          perChannel ? [intAttr('axis', weight.axis!)] : [],
+        ),
+      );
       count++;
     }
     graph.node.unshift(...dequantizers);

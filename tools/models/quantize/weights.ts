@@ -34,7 +34,10 @@ function channelAxis(node: Node, dims: readonly number[]): number | undefined {
  * The weights of `graph` that only feed the weight input (slot 1) of weight ops not named in
  * `keepFloat`, with at least `minElements` elements.
  */
-export function findWeights(graph: Graph, options: { minElements: number; keepFloat: ReadonlySet<string>; ops?: ReadonlySet<string> }): Weight[] {
+export function findWeights(
+  graph: Graph,
+  options: { minElements: number; keepFloat: ReadonlySet<string>; ops?: ReadonlySet<string> },
+): Weight[] {
   const ops = options.ops ?? weightOps;
   const uses = consumers(graph);
   const found: Weight[] = [];

@@ -23,6 +23,8 @@ export function chooseServing(measured: readonly Measured[]): Record<TunedTier, 
   const gpu = fastest('gpu').version;
   const edgeFloor = fastest('edge').medianMs.edge;
   const withinNoise = measured.filter((m) => m.medianMs.edge <= edgeFloor * (1 + noiseShare));
-  const edge = withinNoise.reduce((best, m) => (m.bytes < best.bytes || (m.bytes === best.bytes && m.medianMs.edge < best.medianMs.edge) ? m : best)).version;
+  const edge = withinNoise.reduce((best, m) =>
+    m.bytes < best.bytes || (m.bytes === best.bytes && m.medianMs.edge < best.medianMs.edge) ? m : best,
+  ).version;
   return { edge, gpu };
 }

@@ -55,7 +55,9 @@ export async function tuneModel(modelName: string, schedule: TuneSchedule, optio
   const folder = folders.find((f) => f.manifest.name === modelName);
   if (!folder) throw new Error(`no model '${modelName}'; models: ${folders.map((f) => f.manifest.name).join(', ')}`);
   const candidates = folder.manifest.versions.filter(isServable);
-  const skipped = folder.manifest.versions.filter((v) => !isServable(v)).map((version) => ({ version, why: whyNotServable(version, folder.manifest.accuracy ?? {}) }));
+  const skipped = folder.manifest.versions
+    .filter((v) => !isServable(v))
+    .map((version) => ({ version, why: whyNotServable(version, folder.manifest.accuracy ?? {}) }));
   const inputs = await captureTaskInputs(folders, modelName, options.repoRoot);
   const runners = new Map<string, Record<TunedTier, Runner>>();
   try {
@@ -64,7 +66,8 @@ export async function tuneModel(modelName: string, schedule: TuneSchedule, optio
       runners.set(version.version, { edge: await createRunner('edge', bytes, inputs), gpu: await createRunner('gpu', bytes, inputs) });
     }
     const samples = new Map([...runners.keys()].map((v) => [v, { edge: [] as number[], gpu: [] as number[] }]));
-    for (const runner of runners.values()) for (const tier of tunedTiers) for (let i = 0; i < schedule.warmup; i++) await runner[tier].runAll();
+    for (const runner of runners.values())
+      for (const tier of tunedTiers) for (let i = 0; i < schedule.warmup; i++) await runner[tier].runAll();
     for (let round = 0; round < schedule.rounds; round++) {
       for (const [version, runner] of runners) {
         for (const tier of tunedTiers) {
@@ -76,7 +79,11 @@ export async function tuneModel(modelName: string, schedule: TuneSchedule, optio
         }
       }
     }
-    const measured: Measured[] = candidates.map((v) => ({ version: v.version, bytes: v.bytes, medianMs: { edge: median(samples.get(v.version)!.edge), gpu: median(samples.get(v.version)!.gpu) } }));
+    const measured: Measured[] = candidates.map((v) => ({
+      version: v.version,
+      bytes: v.bytes,
+      medianMs: { edge: median(samples.get(v.version)!.edge), gpu: median(samples.get(v.version)!.gpu) },
+    }));
     return { measured, skipped, serving: chooseServing(measured), inputs: inputs.length };
   } finally {
     for (const runner of runners.values()) for (const tier of tunedTiers) await runner[tier].release();
@@ -88,8 +95,12 @@ export function tuneTable(result: TuneResult): string[] {
   const rows = [
     ['version', 'bytes', 'edge ms', 'edge vs first', 'backend ms', 'backend vs first', 'serves'],
     ...result.measured.map((m) => [
-      m.version, String(m.bytes), m.medianMs.edge.toFixed(2), `${(reference.medianMs.edge / m.medianMs.edge).toFixed(2)}×`,
-      m.medianMs.gpu.toFixed(2), `${(reference.medianMs.gpu / m.medianMs.gpu).toFixed(2)}×`,
+      m.version,
+      String(m.bytes),
+      m.medianMs.edge.toFixed(2),
+      `${(reference.medianMs.edge / m.medianMs.edge).toFixed(2)}×`,
+      m.medianMs.gpu.toFixed(2),
+      `${(reference.medianMs.gpu / m.medianMs.gpu).toFixed(2)}×`,
       tunedTiers.filter((t) => result.serving[t] === m.version).join(', ') || '-',
     ]),
     ...result.skipped.map((s) => [s.version.version, String(s.version.bytes), '-', '-', '-', '-', `never: ${s.why}`]),
@@ -99,7 +110,11 @@ export function tuneTable(result: TuneResult): string[] {
 }
 
 export async function tuneCommand(args: string[], options: TuneOptions): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { rounds: { type: 'string' }, 'per-round': { type: 'string' }, warmup: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { rounds: { type: 'string' }, 'per-round': { type: 'string' }, warmup: { type: 'string' } },
+  });
   const [modelName] = positionals;
   if (!modelName || positionals.length > 1) throw new Error(`name one model\n${tuneUsage}`);
   const count = (flag: string, fallback: number, min: number) => {
@@ -109,11 +124,17 @@ export async function tuneCommand(args: string[], options: TuneOptions): Promise
     return n;
   };
   const schedule = { rounds: count('rounds', 5, 1), perRound: count('per-round', 4, 1), warmup: count('warmup', 2, 0) };
-  options.log(`Tuning ${modelName}: edge = ${runtimeNames.edge}; backend = ${runtimeNames.gpu}; ${schedule.rounds}×${schedule.perRound} interleaved runs of its task inputs per version and tier`);
+  options.log(
+    `Tuning ${modelName}: edge = ${runtimeNames.edge}; backend = ${runtimeNames.gpu}; ${schedule.rounds}×${schedule.perRound} interleaved runs of its task inputs per version and tier`,
+  );
   const result = await tuneModel(modelName, schedule, options);
-  options.log(`  task inputs: ${result.inputs} run(s) of ${modelName} per sample (one file of its evaluation set, as its pipeline feeds it)`);
+  options.log(
+    `  task inputs: ${result.inputs} run(s) of ${modelName} per sample (one file of its evaluation set, as its pipeline feeds it)`,
+  );
   for (const line of tuneTable(result)) options.log(line);
   const manifestPath = join(options.modelsDir, modelName, 'manifest.json');
   await setServing(manifestPath, result.serving);
-  options.log(`Serving: edge ${result.serving.edge} (smallest within ${noiseShare * 100}% of the fastest), backend ${result.serving.gpu} (fastest); written to ${relative(options.repoRoot, manifestPath)}`);
+  options.log(
+    `Serving: edge ${result.serving.edge} (smallest within ${noiseShare * 100}% of the fastest), backend ${result.serving.gpu} (fastest); written to ${relative(options.repoRoot, manifestPath)}`,
+  );
 }

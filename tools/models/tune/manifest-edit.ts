@@ -5,7 +5,9 @@ import { parseManifest, type Manifest } from '../../../models/manifest.ts';
 
 export async function setServing(manifestPath: string, serving: NonNullable<Manifest['serving']>): Promise<void> {
   const text = await readFile(manifestPath, 'utf8');
-  const rendered = `"serving": { ${Object.entries(serving).map(([tier, version]) => `"${tier}": ${JSON.stringify(version)}`).join(', ')} }`;
+  const rendered = `"serving": { ${Object.entries(serving)
+    .map(([tier, version]) => `"${tier}": ${JSON.stringify(version)}`)
+    .join(', ')} }`;
   // "serving" holds two slugs and no nested object: its value ends at the first '}'.
   const existing = /"serving":\s*\{[^}]*\}/.exec(text);
   let next: string;

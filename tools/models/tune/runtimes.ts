@@ -21,8 +21,15 @@ export interface Runner {
 export async function createRunner(tier: TunedTier, bytes: Uint8Array, inputs: readonly NamedTensors[]): Promise<Runner> {
   if (tier === 'edge') {
     ortWeb.env.wasm.numThreads = 1; // workerd has no threads for WebAssembly
-    const session = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', enableCpuMemArena: false, enableMemPattern: false });
-    const feeds = inputs.map((f) => Object.fromEntries(Object.entries(toOrtFeeds(f)).map(([k, t]) => [k, new ortWeb.Tensor(t.type, t.data as never, t.dims)])));
+    const session = await ortWeb.InferenceSession.create(bytes, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+      enableCpuMemArena: false,
+      enableMemPattern: false,
+    });
+    const feeds = inputs.map((f) =>
+      Object.fromEntries(Object.entries(toOrtFeeds(f)).map(([k, t]) => [k, new ortWeb.Tensor(t.type, t.data as never, t.dims)])),
+    );
     return { runAll: async () => void (await runInOrder(feeds, (f) => session.run(f))), release: () => session.release() };
   }
   const session = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });

@@ -14,7 +14,12 @@ import { floatVersionOf, readVersionBytes } from '../evaluate/command.ts';
 import { createSession, sessionRunner } from '../quantize/ort-run.ts';
 
 /** Every feed `model` received while its task read `file` (a name in its evaluation set), in order. */
-export async function captureTaskInputs(folders: readonly ModelFolder[], model: string, repoRoot: string, file?: string): Promise<NamedTensors[]> {
+export async function captureTaskInputs(
+  folders: readonly ModelFolder[],
+  model: string,
+  repoRoot: string,
+  file?: string,
+): Promise<NamedTensors[]> {
   const set = evaluationSetFor(model);
   const files = await evaluationFiles(set, repoRoot);
   const path = file ? files.find((f) => f.endsWith(`/${file}`)) : files[0];
@@ -27,14 +32,18 @@ export async function captureTaskInputs(folders: readonly ModelFolder[], model: 
     if (!folder) throw new Error(`evaluation set '${set.name}' runs '${name}', which is not registered`);
     const version = floatVersionOf(folder);
     sessions.set(name, await createSession(await readVersionBytes(folder, version)));
-    declaredOutputs.set(name, folder.manifest.outputs.map((o) => o.name));
+    declaredOutputs.set(
+      name,
+      folder.manifest.outputs.map((o) => o.name),
+    );
     if (version.labels) dictionary = parseDictionary(await readFile(join(folder.dir, version.labels.file), 'utf8'));
   }
   const captured: NamedTensors[] = [];
   const inner = sessionRunner(sessions, declaredOutputs);
   // Copies: the pipeline passes views into buffers it reuses (silero's framing).
   const run: typeof inner = (name, feeds) => {
-    if (name === model) captured.push(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice() as typeof t.data }])));
+    if (name === model)
+      captured.push(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { ...t, data: t.data.slice() as typeof t.data }])));
     return inner(name, feeds);
   };
   try {
