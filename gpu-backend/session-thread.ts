@@ -60,7 +60,11 @@ export class SessionThread {
     this.#exitListeners.push(listener);
   }
 
-  /** Stops the thread at once, as a crash would: pending runs reject and exit listeners are told. */
+  /**
+   * Stops the thread at once, as a crash would: pending runs reject and exit listeners are told.
+   * Only while it is idle: onnxruntime-node aborts the whole process when its thread is terminated
+   * inside a native run.
+   */
   async terminate(): Promise<void> {
     await this.#worker.terminate();
   }
