@@ -105,7 +105,13 @@ export class SessionThread {
       const { tensors, transfer } = movableTensors(
         inputs.map((t) => ({ name: t.name, ortType: datatypeOf(t.datatype).ortType, shape: t.shape, data: t.data })),
       );
-      this.#worker.postMessage({ type: 'run', id, inputs: tensors, outputNames: [...outputNames] } satisfies SessionRequest, transfer);
+      try {
+        this.#worker.postMessage({ type: 'run', id, inputs: tensors, outputNames: [...outputNames] } satisfies SessionRequest, transfer);
+      } catch (err) {
+        // Not sent (a buffer that cannot be moved): nothing will answer this id.
+        this.#runs.delete(id);
+        reject(err);
+      }
     });
     return this.#outputs(response);
   }
@@ -119,7 +125,12 @@ export class SessionThread {
     const id = this.#nextId++;
     const response = await new Promise<SessionResponse>((resolve, reject) => {
       this.#runs.set(id, { resolve, reject });
-      this.#worker.postMessage({ type: 'scan', id, scan } satisfies SessionRequest);
+      try {
+        this.#worker.postMessage({ type: 'scan', id, scan } satisfies SessionRequest);
+      } catch (err) {
+        this.#runs.delete(id);
+        reject(err);
+      }
     });
     return this.#outputs(response);
   }
