@@ -21,6 +21,7 @@ import { startEdgeWorker, type RunningWorker } from '../test/support/edge-worker
 import { generateSpeech } from '../test/support/speech.ts';
 import { printTable, summarise } from './lib/stats.ts';
 import { renderPage } from './lib/render-page.ts';
+import { vadOnSessionThread } from './lib/vad-session.ts';
 import { webPipelineTimings } from './lib/web-pipeline.ts';
 
 const quick = process.argv.includes('--quick');
@@ -158,6 +159,12 @@ async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
     '/v1/vad: where the time goes (mean ms, share of the task)',
     ['tier', 'p50 ms', 'task ms', 'decode', 'preprocess', 'postprocess', 'models', 'outside models'],
     Object.entries(vad).map(([tier, samples]) => stageRows(tier, samples, summarise(samples.map((s) => s.wallMs)).p50)),
+  );
+  const onThread = await vadOnSessionThread(recording, rounds * perRound);
+  printTable(
+    `silero-vad over the same ${audioSeconds.toFixed(1)} s on one backend session thread, one onnxruntime thread: real-time factor`,
+    ['way', 'p50 ms', 'real-time factor (p50)', 'max |Δ probability| vs in-process'],
+    onThread.map((row) => [row.way, row.p50Ms.toFixed(1), `${row.realTimeFactor.toFixed(0)}×`, row.maxDifference.toExponential(1)]),
   );
 }
 

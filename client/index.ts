@@ -9,6 +9,7 @@
 // inference has no other side effect, sending the work again to a struggling server is the caller's call.
 
 import type { z } from 'zod';
+import { jsonValue, nonFiniteNames } from '../protocol/datatypes.ts';
 import { ErrorResponse, type InferRequest as InferRequestSchema, InferResponse } from '../protocol/schemas.ts';
 import { OcrBatchResponse, OcrResponse, tierHeader, VadBatchResponse, type VadOptionsInput, VadResponse } from '../protocol/tasks.ts';
 import { EdgeinferError } from './errors.ts';
@@ -213,10 +214,10 @@ export function createClient(options: ClientOptions) {
       return send({
         method: 'POST',
         path: `/v2/models/${encodeURIComponent(model)}${version}/infer`,
-        body: { contentType: 'application/json', data: JSON.stringify(request) },
+        body: { contentType: 'application/json', data: JSON.stringify(request, nonFiniteByName) },
         schema: InferResponse,
         signal: call.signal,
-      });
+      }).then(nonFiniteAsNumbers);
     },
     /** The caller's own usage per UTC day, `from` and `to` as YYYY-MM-DD, both included. */
     async usage(range: { from: string; to: string }, call: CallOptions = {}): Promise<UsageResponse> {
@@ -226,6 +227,26 @@ export function createClient(options: ClientOptions) {
 }
 
 export type EdgeinferClient = ReturnType<typeof createClient>;
+
+/**
+ * JSON.stringify replacer: NaN and ±Infinity as the protocol's names ("NaN", "Infinity", "-Infinity",
+ * protocol/datatypes.ts), which JSON.stringify alone would write as null.
+ */
+function nonFiniteByName(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? jsonValue(value) : value;
+}
+
+/** An answer's non-finite values, sent by name, back as the numbers they name. */
+function nonFiniteAsNumbers(response: InferResponse): InferResponse {
+  for (const output of response.outputs) {
+    const { data } = output;
+    for (let index = 0; index < data.length; index++) {
+      const value = data[index];
+      if (typeof value === 'string') data[index] = nonFiniteNames[value];
+    }
+  }
+  return response;
+}
 
 function parseJson(text: string): unknown {
   try {

@@ -112,12 +112,12 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
     },
     async run(model, inputs, outputNames) {
       const active = await session(model);
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const input of inputs) {
-        feeds[input.name] = new ort.Tensor(datatypeOf(input.datatype).ortType, input.data, input.shape);
-      }
       let results: ort.InferenceSession.ReturnType;
       try {
+        // Shapes were checked before the tensors were decoded (protocol/shape.ts); should onnxruntime
+        // still refuse to build a tensor, that is the input's fault too, answered like a refused run.
+        const feeds: Record<string, ort.Tensor> = {};
+        for (const input of inputs) feeds[input.name] = new ort.Tensor(datatypeOf(input.datatype).ortType, input.data, input.shape);
         results = await active.run(feeds, outputNames as string[], runOptions);
       } catch (err) {
         throw inputRejectedByModel(model.manifest, err);

@@ -1,7 +1,9 @@
 // Where an inference request goes once decoded: the model's dynamic batcher, which runs it on the
 // model's onnxruntime session. One batcher per served model version.
 
+import { datatypeOf } from '../protocol/datatypes.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
+import type { ScanRequest, TaskTensor } from '../models/tasks/run-model.ts';
 import type { DecodedInferRequest } from '../models/infer-request.ts';
 import { defaultBatching } from '../models/manifest.ts';
 import { DynamicBatcher } from './batcher.ts';
@@ -51,6 +53,26 @@ export class InferenceService {
   infer(model: BackendModel, request: DecodedInferRequest): Promise<Tensor[]> {
     this.#runtime.ensureReady(model);
     return this.#batchers.get(model.key)!.submit(request, this.#requestTimeoutMs);
+  }
+
+  /**
+   * Runs a recurrent scan (a VAD recording's frames) on the model's session thread in one message,
+   * past the batcher: one message per recording instead of one per frame (see session-worker.ts).
+   */
+  async scan(model: BackendModel, request: ScanRequest): Promise<Float32Array> {
+    this.#runtime.ensureReady(model);
+    const wire = (tensor: TaskTensor) => ({ ortType: datatypeOf(tensor.datatype).ortType, shape: tensor.shape, data: tensor.data });
+    const [collected] = await this.#runtime.scan(model, {
+      window: request.window,
+      carry: {
+        input: request.carry.input,
+        output: request.carry.output,
+        initial: { name: request.carry.input, ...wire(request.carry.initial) },
+      },
+      fixed: Object.entries(request.fixed).map(([name, tensor]) => ({ name, ...wire(tensor) })),
+      collect: request.collect,
+    });
+    return collected!.data as Float32Array;
   }
 
   /** Resolves once every queued and running request has been answered. */

@@ -2,6 +2,19 @@
 // by sha256 before a session exists, execution providers tried in order of preference (CUDA first
 // where it is installed), and one warm-up run before the model counts as ready. A model that fails
 // any step is unavailable, with its reason, while the others serve.
+//
+// A session thread that stops (crashed, out of memory, terminated) is restarted here, from its
+// verified weights, with a warm-up run; until it is back the model is `restarting`: its /ready and
+// the server's /v2/health/ready answer 503 with the reason, and its requests 503 with Retry-After.
+//
+// Isolation: sessions are threads of this process, so a native abort inside onnxruntime (which no
+// thread survives) would end the server. Rather than a process per session (every tensor copied
+// through a pipe instead of moved, onnxruntime and its arenas once per model version), every input
+// that reached one is refused before a tensor exists: protocol/shape.ts refuses empty tensors (batch 0
+// aborted Silero VAD) and sizes that are not safe integers, and `npm run fuzz` sends thousands of
+// generated hostile requests to every model version to show that nothing else reaches one. (A thread
+// is no wall either way: terminating a session thread inside a native run aborts the process with
+// `terminate called after throwing an instance of 'Napi::Error'`, so nothing here ever does.)
 
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
@@ -11,13 +24,18 @@ import { IntegrityError, verifyWeights } from '../models/integrity.ts';
 import { inputRejectedByModel } from '../models/run-error.ts';
 import type { ExecutionProvider } from './config.ts';
 import type { BackendModel } from './registry.ts';
+import type { WireScan } from './session-messages.ts';
 import { RunFailed, SessionThread } from './session-thread.ts';
 import { warmupInputs } from './warmup.ts';
 
 export type ModelState =
   | { status: 'loading' }
   | { status: 'ready'; provider: ExecutionProvider }
+  | { status: 'restarting'; reason: string }
   | { status: 'unavailable'; reason: string };
+
+/** What a caller of a restarting model is told to wait: a restart is a load and a warm-up, seconds. */
+const restartRetryAfterSeconds = 5;
 
 export interface RuntimeOptions {
   executionProviders: readonly ExecutionProvider[];
@@ -46,6 +64,7 @@ export class OnnxRuntime {
   readonly #options: RuntimeOptions;
   readonly #sessions = new Map<string, SessionThread>();
   readonly #states = new Map<string, ModelState>();
+  #closed = false;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -60,7 +79,20 @@ export class OnnxRuntime {
     const state = this.state(model);
     if (state.status === 'ready') return;
     const name = `model '${model.manifest.name}' version '${model.version.version}'`;
-    throw new ModelUnavailable(state.status === 'loading' ? `${name} is still loading` : `${name} is unavailable: ${state.reason}`);
+    if (state.status === 'loading') throw new ModelUnavailable(`${name} is still loading`);
+    if (state.status === 'restarting')
+      throw new ModelUnavailable(`${name} is restarting its session: ${state.reason}`, restartRetryAfterSeconds);
+    throw new ModelUnavailable(`${name} is unavailable: ${state.reason}`);
+  }
+
+  /** The models whose session is being restarted, with why: the server is not ready while any is. */
+  restarting(): { key: string; reason: string }[] {
+    return [...this.#states].flatMap(([key, state]) => (state.status === 'restarting' ? [{ key, reason: state.reason }] : []));
+  }
+
+  /** The model's live session thread, if it has one (for operators' tools and tests that stop one). */
+  sessionThread(model: BackendModel): SessionThread | undefined {
+    return this.#sessions.get(model.key);
   }
 
   /** Loads every model one after another (each load uses every core); never throws. */
@@ -86,6 +118,7 @@ export class OnnxRuntime {
     await verifyWeights(model.manifest, model.version, weights);
     const { thread, provider } = await this.#createSession(model, weights);
     this.#sessions.set(model.key, thread);
+    thread.onUnexpectedExit((err) => this.#restart(model, thread, err));
     const manifest = model.manifest;
     await this.run(
       model,
@@ -110,22 +143,54 @@ export class OnnxRuntime {
     return { thread, provider: provider as ExecutionProvider };
   }
 
+  /**
+   * Restarts a session whose thread stopped. Its state says `restarting` (with why) until a new
+   * session has loaded and warmed up; if that fails the model is unavailable, with the reason, as
+   * after a failed load. A thread that keeps stopping is restarted each time, and says so in the log.
+   */
+  #restart(model: BackendModel, thread: SessionThread, err: Error): void {
+    if (this.#closed || this.#sessions.get(model.key) !== thread) return;
+    this.#sessions.delete(model.key);
+    const reason = `its session stopped (${err.message})`;
+    this.#states.set(model.key, { status: 'restarting', reason });
+    this.#options.log(`model ${model.key} restarting: ${reason}`);
+    this.#load(model).then(
+      (provider) => {
+        if (this.#closed) return;
+        this.#states.set(model.key, { status: 'ready', provider });
+      },
+      (loadErr: Error) => {
+        const failure = `${reason}, and its restart failed: ${loadErr.message}`;
+        this.#states.set(model.key, { status: 'unavailable', reason: failure });
+        this.#options.log(`model ${model.key} unavailable: ${failure}`);
+      },
+    );
+  }
+
   async run(model: BackendModel, inputs: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]> {
+    return this.#onSession(model, (thread) => thread.run(inputs, outputNames));
+  }
+
+  /** Runs a recurrent scan (models/tasks/run-model.ts) on the model's session thread, in one message. */
+  async scan(model: BackendModel, request: WireScan): Promise<Tensor[]> {
+    return this.#onSession(model, (thread) => thread.scan(request));
+  }
+
+  async #onSession(model: BackendModel, work: (thread: SessionThread) => Promise<Tensor[]>): Promise<Tensor[]> {
     const thread = this.#sessions.get(model.key);
     if (!thread) {
       this.ensureReady(model);
       throw new ModelUnavailable(`model '${model.manifest.name}' has no session`);
     }
     try {
-      return await thread.run(inputs, outputNames);
+      return await work(thread);
     } catch (err) {
       if (thread.stopped) {
-        // The session is gone (its thread crashed or ran out of memory): report it like a failed load.
-        const reason = `its session stopped (${thread.stopped.message})`;
-        if (this.state(model).status === 'ready') this.#options.log(`model ${model.key} unavailable: ${reason}`);
-        this.#states.set(model.key, { status: 'unavailable', reason });
-        this.#sessions.delete(model.key);
-        throw new ModelUnavailable(`model '${model.manifest.name}' version '${model.version.version}' is unavailable: ${reason}`);
+        // The thread stopped under this run; its restart is under way (see #restart).
+        throw new ModelUnavailable(
+          `model '${model.manifest.name}' version '${model.version.version}' is restarting its session: it stopped (${thread.stopped.message})`,
+          restartRetryAfterSeconds,
+        );
       }
       if (!(err instanceof RunFailed)) throw err;
       // Inputs reach here only after their names, datatypes, ranks and fixed sizes have been checked
@@ -136,6 +201,7 @@ export class OnnxRuntime {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all([...this.#sessions.values()].map((thread) => thread.close()));
     this.#sessions.clear();
   }

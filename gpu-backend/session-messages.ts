@@ -12,9 +12,21 @@ export interface WireTensor {
   data: TensorData;
 }
 
+/**
+ * A recurrent model run over a sequence in one message (models/tasks/scan.ts): the window input slides
+ * over `window.data`, the carried output feeds the next step, `collect` is gathered from every step.
+ */
+export interface WireScan {
+  window: { name: string; data: Float32Array; width: number; hop: number; steps: number };
+  carry: { input: string; output: string; initial: WireTensor };
+  fixed: WireTensor[];
+  collect: string;
+}
+
 export type SessionRequest =
   | { type: 'load'; weights: Uint8Array; providers: string[]; options: ort.InferenceSession.SessionOptions }
   | { type: 'run'; id: number; inputs: WireTensor[]; outputNames: string[] }
+  | { type: 'scan'; id: number; scan: WireScan }
   | { type: 'release' };
 
 export type SessionResponse =

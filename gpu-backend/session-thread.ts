@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { datatypeFromOrt, datatypeOf } from '../protocol/datatypes.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
-import { movableTensors, type SessionRequest, type SessionResponse } from './session-messages.ts';
+import { movableTensors, type SessionRequest, type SessionResponse, type WireScan } from './session-messages.ts';
 
 export class RunFailed extends Error {
   override name = 'RunFailed';
@@ -22,6 +22,8 @@ export class SessionThread {
   #control: Pending | undefined;
   #nextId = 0;
   #exited: Error | undefined;
+  #closing = false;
+  readonly #exitListeners: ((reason: Error) => void)[] = [];
 
   private constructor() {
     this.#worker = new Worker(new URL('./session-worker.ts', import.meta.url));
@@ -37,10 +39,12 @@ export class SessionThread {
       }
     });
     const fail = (err: Error) => {
+      if (this.#exited) return;
       this.#exited = err;
       for (const pending of [...this.#runs.values(), ...(this.#control ? [this.#control] : [])]) pending.reject(err);
       this.#runs.clear();
       this.#control = undefined;
+      if (!this.#closing) for (const listener of this.#exitListeners) listener(err);
     };
     this.#worker.on('error', fail);
     this.#worker.on('exit', (code) => fail(new Error(`session thread exited with code ${code}`)));
@@ -49,6 +53,20 @@ export class SessionThread {
   /** Why the thread stopped (crashed, or ran out of memory), or undefined while it runs. */
   get stopped(): Error | undefined {
     return this.#exited;
+  }
+
+  /** Calls `listener` once if the thread stops other than by `close` (its owner restarts it). */
+  onUnexpectedExit(listener: (reason: Error) => void): void {
+    this.#exitListeners.push(listener);
+  }
+
+  /**
+   * Stops the thread at once, as a crash would: pending runs reject and exit listeners are told.
+   * Only while it is idle: onnxruntime-node aborts the whole process when its thread is terminated
+   * inside a native run.
+   */
+  async terminate(): Promise<void> {
+    await this.#worker.terminate();
   }
 
   /** Starts a thread and creates the session on the first provider that loads. */
@@ -87,8 +105,37 @@ export class SessionThread {
       const { tensors, transfer } = movableTensors(
         inputs.map((t) => ({ name: t.name, ortType: datatypeOf(t.datatype).ortType, shape: t.shape, data: t.data })),
       );
-      this.#worker.postMessage({ type: 'run', id, inputs: tensors, outputNames: [...outputNames] } satisfies SessionRequest, transfer);
+      try {
+        this.#worker.postMessage({ type: 'run', id, inputs: tensors, outputNames: [...outputNames] } satisfies SessionRequest, transfer);
+      } catch (err) {
+        // Not sent (a buffer that cannot be moved): nothing will answer this id.
+        this.#runs.delete(id);
+        reject(err);
+      }
     });
+    return this.#outputs(response);
+  }
+
+  /**
+   * Runs a ScanRequest (models/tasks/run-model.ts) on the thread in one message: every step there,
+   * the carried state never crossing threads. `window.data` is copied to the thread, not moved.
+   */
+  async scan(scan: WireScan): Promise<Tensor[]> {
+    if (this.#exited) throw this.#exited;
+    const id = this.#nextId++;
+    const response = await new Promise<SessionResponse>((resolve, reject) => {
+      this.#runs.set(id, { resolve, reject });
+      try {
+        this.#worker.postMessage({ type: 'scan', id, scan } satisfies SessionRequest);
+      } catch (err) {
+        this.#runs.delete(id);
+        reject(err);
+      }
+    });
+    return this.#outputs(response);
+  }
+
+  #outputs(response: SessionResponse): Tensor[] {
     if (response.type === 'run-failed') throw new RunFailed(response.message);
     if (response.type !== 'result') throw new Error(`unexpected session thread reply ${response.type}`);
     return response.outputs.map((output) => {
@@ -99,6 +146,7 @@ export class SessionThread {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     if (this.#exited) return;
     await this.#request({ type: 'release' }).catch(() => undefined);
     await this.#worker.terminate();

@@ -2,10 +2,14 @@
 // computes on the calling thread, so running it on the main thread would stop the server from reading,
 // parsing and queueing requests (and from answering health checks) for the length of every run; here
 // it blocks only this worker. Messages are handled one at a time, in order.
+//
+// Every message is answered, whatever it throws: an error in one request (a tensor onnxruntime refuses
+// to build, a run it refuses) is that request's answer, never the end of the thread. A thread that
+// ends anyway is restarted by its owner (gpu-backend/runtime.ts).
 
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { movableTensors, type SessionRequest, type SessionResponse, type WireTensor } from './session-messages.ts';
+import { movableTensors, type SessionRequest, type SessionResponse, type WireScan, type WireTensor } from './session-messages.ts';
 
 let session: ort.InferenceSession | undefined;
 
@@ -16,6 +20,10 @@ function reply(message: SessionResponse): void {
   parentPort!.postMessage({ ...message, outputs: tensors }, transfer);
 }
 
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n', 1)[0]!;
+}
+
 async function load(weights: Uint8Array, providers: string[], options: ort.InferenceSession.SessionOptions): Promise<SessionResponse> {
   const failures: string[] = [];
   // Each provider in preference order; the session keeps the later ones as per-node fallbacks.
@@ -24,41 +32,79 @@ async function load(weights: Uint8Array, providers: string[], options: ort.Infer
       session = await ort.InferenceSession.create(weights, { ...options, executionProviders: providers.slice(index) });
       return { type: 'loaded', provider, failures };
     } catch (err) {
-      failures.push(`${provider} unavailable (${(err as Error).message.split('\n', 1)[0]})`);
+      failures.push(`${provider} unavailable (${firstLine(err)})`);
     }
   }
   return { type: 'load-failed', failures };
 }
 
-async function run(id: number, inputs: WireTensor[], outputNames: string[]): Promise<SessionResponse> {
+function tensor(wire: Pick<WireTensor, 'ortType' | 'data' | 'shape'>): ort.Tensor {
+  return new ort.Tensor(wire.ortType as ort.Tensor.Type, wire.data as ort.Tensor.DataType, wire.shape);
+}
+
+async function run(inputs: WireTensor[], outputNames: string[]): Promise<WireTensor[]> {
   const feeds: Record<string, ort.Tensor> = {};
-  for (const input of inputs)
-    feeds[input.name] = new ort.Tensor(input.ortType as ort.Tensor.Type, input.data as ort.Tensor.DataType, input.shape);
-  try {
-    const results = await session!.run(feeds, outputNames);
-    const outputs = outputNames.map((name) => {
-      const output = results[name]!;
-      return { name, ortType: output.type, shape: [...output.dims], data: output.data as WireTensor['data'] };
-    });
-    return { type: 'result', id, outputs };
-  } catch (err) {
-    return { type: 'run-failed', id, message: (err as Error).message.split('\n', 1)[0]! };
+  for (const input of inputs) feeds[input.name] = tensor(input);
+  const results = await session!.run(feeds, outputNames);
+  return outputNames.map((name) => {
+    const output = results[name]!;
+    return { name, ortType: output.type, shape: [...output.dims], data: output.data as WireTensor['data'] };
+  });
+}
+
+/**
+ * A recurrent model over a sequence (models/tasks/run-model.ts `ScanRequest`), every step here: a
+ * step costs the model's run and no message between threads (a Silero frame runs in ~0.1 ms; a round
+ * trip to this thread per frame cost more than the frame itself).
+ */
+async function scan({ window, carry, fixed, collect }: WireScan): Promise<WireTensor[]> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of fixed) feeds[input.name] = tensor(input);
+  feeds[carry.input] = tensor(carry.initial);
+  const fetches = [collect, carry.output];
+  let collected: Float32Array | undefined;
+  let collectedShape: number[] = [];
+  for (let step = 0; step < window.steps; step++) {
+    const offset = step * window.hop;
+    feeds[window.name] = new ort.Tensor('float32', window.data.subarray(offset, offset + window.width), [1, window.width]);
+    const results = await session!.run(feeds, fetches);
+    const kept = results[collect]!;
+    const keptData = kept.data as Float32Array;
+    if (!collected) {
+      collected = new Float32Array(window.steps * keptData.length);
+      collectedShape = [window.steps, ...kept.dims.slice(1)];
+    }
+    collected.set(keptData, step * keptData.length);
+    const next = results[carry.output]!;
+    feeds[carry.input] = new ort.Tensor(next.type, next.data as ort.Tensor.DataType, carry.initial.shape);
+  }
+  return [{ name: collect, ortType: 'float32', shape: collectedShape, data: collected ?? new Float32Array(0) }];
+}
+
+async function handle(message: SessionRequest): Promise<SessionResponse> {
+  switch (message.type) {
+    case 'load':
+      try {
+        return await load(message.weights, message.providers, message.options);
+      } catch (err) {
+        return { type: 'load-failed', failures: [firstLine(err)] };
+      }
+    case 'run':
+    case 'scan':
+      try {
+        const outputs = message.type === 'run' ? await run(message.inputs, message.outputNames) : await scan(message.scan);
+        return { type: 'result', id: message.id, outputs };
+      } catch (err) {
+        return { type: 'run-failed', id: message.id, message: firstLine(err) };
+      }
+    case 'release':
+      await session?.release().catch(() => undefined);
+      session = undefined;
+      return { type: 'released' };
   }
 }
 
 parentPort!.on('message', async (message: SessionRequest) => {
-  switch (message.type) {
-    case 'load':
-      reply(await load(message.weights, message.providers, message.options));
-      break;
-    case 'run':
-      reply(await run(message.id, message.inputs, message.outputNames));
-      break;
-    case 'release':
-      await session?.release();
-      session = undefined;
-      reply({ type: 'released' });
-      parentPort!.close();
-      break;
-  }
+  reply(await handle(message));
+  if (message.type === 'release') parentPort!.close();
 });

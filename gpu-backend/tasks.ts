@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import type { Dictionary } from '../models/tasks/ocr/dictionary.ts';
 import type { TaskTimings } from '../models/tasks/timings.ts';
-import { taskAnswer, tierRunModel } from '../models/tasks/tier-run.ts';
+import { taskAnswer, tierRunModel, tierScanModel } from '../models/tasks/tier-run.ts';
 import type { TaskRequest } from '../models/tasks/task-request.ts';
 import type { TaskDefinition } from '../models/tasks/tasks.ts';
 import type { InferenceService } from './inference.ts';
@@ -34,12 +34,19 @@ export class BackendTasks {
       (model, modelRequest) => inference.infer(model, modelRequest),
       timings,
     );
+    // VAD's frames run where the session is, one message per recording (gpu-backend/session-worker.ts).
+    const scan = tierScanModel(
+      (name) => registry.resolve(name),
+      (model, scanRequest) => inference.scan(model, scanRequest),
+      timings,
+      models,
+    );
     const rec = definition.models.at(-1)!;
     const dictionary = definition.name === 'ocr' ? this.#deps.dictionary(registry.resolve(rec)) : undefined;
     const recBatchLines = this.#deps.provider(registry.resolve(rec)) === 'cuda' ? undefined : 1;
     // The files of a batch run side by side: their model runs meet in the batchers.
     const results = await Promise.all(
-      request.files.map((file) => definition.run(file, request.options, { run, dictionary, timer: timings.timer, recBatchLines })),
+      request.files.map((file) => definition.run(file, request.options, { run, scan, dictionary, timer: timings.timer, recBatchLines })),
     );
     return taskAnswer(request.batch, results, models);
   }

@@ -61,7 +61,7 @@ export function decodeInferRequest(request: WireInferRequest, manifest: Manifest
       throw new InvalidInput(
         `input '${spec.name}' is missing; model '${manifest.name}' needs ${manifest.inputs.map((s) => s.name).join(', ')}`,
       );
-    const tensor = decodeTensor(input, spec, elementsLeft);
+    const tensor = decodeTensor(input, spec, { maxElements: elementsLeft, allowEmpty: false });
     elementsLeft -= tensor.data.length;
     if (spec.batchDimension !== undefined) {
       const rows = tensor.shape[spec.batchDimension]!;

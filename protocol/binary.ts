@@ -280,7 +280,8 @@ export function decodeInferResponseBody(
       decodeTensor(
         { ...output, data: slices[index] ?? output.data! },
         { name: output.name, datatype: output.datatype, shape: output.shape },
-        maxElements,
+        // A model may answer an empty tensor; only requests are refused one (protocol/shape.ts).
+        { maxElements, allowEmpty: true },
       ),
     );
     return { header, outputs };

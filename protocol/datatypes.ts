@@ -22,6 +22,28 @@ interface DatatypeInfo {
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * JSON numbers cannot be NaN or ±Infinity, yet a float tensor can hold them (a model's output often
+ * does). In JSON they travel as these strings, both ways: the proto3 JSON mapping's spelling for float
+ * fields (what KServe's v2 gRPC messages become in JSON). Triton writes them as bare tokens (`NaN`),
+ * which are not JSON and which JSON.parse refuses; binary tensor data carries them as IEEE 754 bits.
+ */
+export const nonFiniteNames = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY } as const;
+export type NonFiniteName = keyof typeof nonFiniteNames;
+
+/** A float from JSON: a finite number, or one of the non-finite names; undefined for anything else. */
+function floatFromJson(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && Object.hasOwn(nonFiniteNames, value)) return nonFiniteNames[value as NonFiniteName];
+  return undefined;
+}
+
+/** A loaded element as JSON can carry it: non-finite floats by name. */
+export function jsonValue(value: number | boolean): number | boolean | NonFiniteName {
+  if (typeof value === 'boolean' || Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
 const FLOAT16_MAX = 65504;
 
 function integerType(
@@ -77,9 +99,11 @@ const datatypeInfo: Record<Datatype, DatatypeInfo> = {
     bytesPerElement: 2,
     ortType: 'float16',
     allocate: (length) => new Uint16Array(length),
+    // A finite value past the type's range would arrive as an infinity the caller did not send.
     store(target, index, value) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > FLOAT16_MAX) return false;
-      (target as Uint16Array)[index] = float16Bits(value);
+      const float = floatFromJson(value);
+      if (float === undefined || (Number.isFinite(float) && Math.abs(float) > FLOAT16_MAX)) return false;
+      (target as Uint16Array)[index] = float16Bits(float);
       return true;
     },
     load: (source, index) => float16Value((source as Uint16Array)[index]!),
@@ -89,8 +113,9 @@ const datatypeInfo: Record<Datatype, DatatypeInfo> = {
     ortType: 'float32',
     allocate: (length) => new Float32Array(length),
     store(target, index, value) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) return false;
-      (target as Float32Array)[index] = value;
+      const float = floatFromJson(value);
+      if (float === undefined || (Number.isFinite(float) && Math.abs(float) > FLOAT32_MAX)) return false;
+      (target as Float32Array)[index] = float;
       return true;
     },
     load: (source, index) => (source as Float32Array)[index]!,
@@ -100,8 +125,9 @@ const datatypeInfo: Record<Datatype, DatatypeInfo> = {
     ortType: 'float64',
     allocate: (length) => new Float64Array(length),
     store(target, index, value) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return false;
-      (target as Float64Array)[index] = value;
+      const float = floatFromJson(value);
+      if (float === undefined) return false;
+      (target as Float64Array)[index] = float;
       return true;
     },
     load: (source, index) => (source as Float64Array)[index]!,

@@ -65,10 +65,10 @@ export class TooManyRequests extends HttpError {
   }
 }
 
-/** The model exists but cannot serve (failed verification, failed to load). */
+/** The model exists but cannot serve (failed verification, failed to load, restarting its session). */
 export class ModelUnavailable extends HttpError {
-  constructor(message: string) {
-    super(503, message);
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(503, message, retryAfterSeconds === undefined ? {} : retryAfter(retryAfterSeconds));
   }
 }
 

@@ -60,7 +60,8 @@ export const ResponseOutput = z.object({
   shape: z.array(z.number().int().nonnegative()),
   datatype: Datatype,
   parameters: Parameters.optional(),
-  data: z.array(z.union([z.number(), z.boolean()])),
+  // NaN and ±Infinity by name (protocol/datatypes.ts): JSON numbers cannot hold them.
+  data: z.array(z.union([z.number(), z.boolean(), z.enum(['NaN', 'Infinity', '-Infinity'])])),
 });
 export type ResponseOutput = z.infer<typeof ResponseOutput>;
 

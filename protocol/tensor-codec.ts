@@ -2,9 +2,10 @@
 // arrays and back. Every size is checked before anything is allocated: a caller controls `shape` and
 // `data`, and neither may make a tier allocate more than the model's element limit allows.
 
-import { type Datatype, datatypeOf, datatypes, type TensorData } from './datatypes.ts';
-import { InvalidInput, PayloadTooLarge } from './errors.ts';
+import { type Datatype, datatypeOf, datatypes, jsonValue, type NonFiniteName, type TensorData } from './datatypes.ts';
+import { InvalidInput } from './errors.ts';
 import type { RequestInput, ResponseOutput, TensorMetadata } from './schemas.ts';
+import { checkShape, type ShapeLimits } from './shape.ts';
 
 export interface Tensor {
   name: string;
@@ -27,36 +28,6 @@ function swapByteOrder(bytes: Uint8Array, width: number): void {
   for (let start = 0; start < bytes.length; start += width) bytes.subarray(start, start + width).reverse();
 }
 
-/**
- * Checks a requested shape against the model's declared one and returns its element count.
- * Throws InvalidInput for a malformed shape and PayloadTooLarge past `maxElements`.
- */
-export function checkShape(name: string, shape: readonly unknown[], declared: readonly number[], maxElements: number): number {
-  if (shape.length !== declared.length) {
-    throw new InvalidInput(
-      `input '${name}' has rank ${shape.length}; the model expects rank ${declared.length} (shape [${declared.join(', ')}])`,
-    );
-  }
-  let elements = 1;
-  for (const [axis, size] of shape.entries()) {
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
-      throw new InvalidInput(
-        `input '${name}' has an invalid size ${JSON.stringify(size)} at dimension ${axis}: sizes are non-negative integers`,
-      );
-    }
-    const expected = declared[axis]!;
-    if (expected !== -1 && size !== expected) {
-      throw new InvalidInput(`input '${name}' has size ${size} at dimension ${axis}; the model expects ${expected}`);
-    }
-    elements *= size;
-  }
-  // Checked after the loop: a zero anywhere makes the product 0 however large the other sizes are.
-  if (elements > maxElements) {
-    throw new PayloadTooLarge(`input '${name}' has ${elements} elements; this request may carry at most ${maxElements}`);
-  }
-  return elements;
-}
-
 /** Walks nested `data` without allocating and confirms that it has exactly `shape`'s structure. */
 function checkNesting(name: string, data: unknown[], shape: readonly number[], axis: number): void {
   if (data.length !== shape[axis]) {
@@ -75,9 +46,10 @@ function flatten(data: unknown[], shape: readonly number[]): unknown[] {
 
 /**
  * Decodes one request input against the model's declaration of it. `data` may be flat (row-major) or
- * nested to the tensor's rank, as the protocol allows.
+ * nested to the tensor's rank, as the protocol allows. The shape is checked (protocol/shape.ts) before
+ * anything is allocated.
  */
-export function decodeTensor(input: TensorInput, declared: TensorMetadata, maxElements: number): Tensor {
+export function decodeTensor(input: TensorInput, declared: TensorMetadata, limits: ShapeLimits): Tensor {
   const { name } = input;
   if (!(datatypes as readonly string[]).includes(input.datatype)) {
     throw new InvalidInput(`input '${name}' has unknown datatype '${input.datatype}'; known: ${datatypes.join(', ')}`);
@@ -85,7 +57,7 @@ export function decodeTensor(input: TensorInput, declared: TensorMetadata, maxEl
   if (input.datatype !== declared.datatype) {
     throw new InvalidInput(`input '${name}' has datatype ${input.datatype}; the model expects ${declared.datatype}`);
   }
-  const elements = checkShape(name, input.shape, declared.shape, maxElements);
+  const elements = checkShape(name, input.shape, declared.shape, limits);
   const shape = input.shape as number[];
   if (input.data instanceof Uint8Array) {
     return { name, datatype: declared.datatype, shape, data: decodeBytes(name, declared.datatype, shape, elements, input.data) };
@@ -142,10 +114,13 @@ export function tensorBytes(tensor: Tensor): Uint8Array {
   return swapped;
 }
 
-/** Encodes a tensor as a JSON response output (flat, row-major data). */
+/**
+ * Encodes a tensor as a JSON response output (flat, row-major data). NaN and ±Infinity, which JSON
+ * numbers cannot hold, are written as the strings "NaN", "Infinity" and "-Infinity" (protocol/datatypes.ts).
+ */
 export function encodeTensor(tensor: Tensor): ResponseOutput {
   const info = datatypeOf(tensor.datatype);
-  const data = new Array<number | boolean>(tensor.data.length);
-  for (let index = 0; index < data.length; index++) data[index] = info.load(tensor.data, index);
+  const data = new Array<number | boolean | NonFiniteName>(tensor.data.length);
+  for (let index = 0; index < data.length; index++) data[index] = jsonValue(info.load(tensor.data, index));
   return { name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, data };
 }

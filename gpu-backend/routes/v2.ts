@@ -22,10 +22,18 @@ function allowOnly(app: Hono<BackendEnv>, path: string, methods: readonly string
   });
 }
 
-/** 503 until every model has been loaded and warmed up, and again once draining for shutdown. */
-export function readyHandler({ readiness }: Pick<BackendDeps, 'readiness'>) {
+/**
+ * 503 until every model has been loaded and warmed up, while a model's session is being restarted
+ * (gpu-backend/runtime.ts), and once draining for shutdown.
+ */
+export function readyHandler({ readiness, runtime }: Pick<BackendDeps, 'readiness' | 'runtime'>) {
   return (c: { json(body: unknown): Response }) => {
     if (!readiness.ready) throw new HttpError(503, readiness.draining ? 'server is shutting down' : 'server is still loading its models');
+    const restarting = runtime.restarting();
+    if (restarting.length > 0) {
+      const which = restarting.map(({ key, reason }) => `${key} (${reason})`).join(', ');
+      throw new HttpError(503, `restarting the session of ${which}`, { 'Retry-After': '5' });
+    }
     return c.json({ ready: true });
   };
 }

@@ -35,3 +35,18 @@ export async function timed<T>(timer: StageTimer | undefined, stage: PipelineSta
     timer(stage, performance.now() - startedMs);
   }
 }
+
+/**
+ * A recurrent model over a sequence, as one call: step i feeds `window.name` the slice
+ * [i × hop, i × hop + width) of `window.data` (shape [1, width]), `carry.input` the previous step's
+ * `carry.output` (`carry.initial` at step 0) and the `fixed` tensors, and keeps `collect`'s data.
+ */
+export interface ScanRequest {
+  window: { name: string; data: Float32Array; width: number; hop: number; steps: number };
+  carry: { input: string; output: string; initial: TaskTensor };
+  fixed: NamedTensors;
+  collect: string;
+}
+
+/** Runs a ScanRequest on `model`; resolves `collect` of every step, concatenated, as a Float32Array. */
+export type ScanModel = (model: string, request: ScanRequest) => Promise<Float32Array>;

@@ -8,7 +8,7 @@ import { audioContentTypes, imageContentTypes, OcrOptions, type OcrResult, VadOp
 import { ocrTask, vadTask } from './catalog.ts';
 import type { Dictionary } from './ocr/dictionary.ts';
 import { inspectImage, readText } from './ocr/index.ts';
-import type { RunModel, StageTimer } from './run-model.ts';
+import type { RunModel, ScanModel, StageTimer } from './run-model.ts';
 import type { OcrTaskManifest, VadTaskManifest } from './task-manifest.ts';
 import type { TaskLimits } from './task-request.ts';
 import { detectSpeech, inspectWav } from './vad/index.ts';
@@ -31,6 +31,8 @@ export interface TaskContext {
    * included, one line per run wastes no work on padding and was faster (models/tasks/ocr/recognise.ts).
    */
   recBatchLines?: number;
+  /** VAD: runs a recording's frames in one call where the tier can (models/tasks/run-model.ts). */
+  scan?: ScanModel | undefined;
   timer?: StageTimer;
 }
 
@@ -61,7 +63,7 @@ export const vad: TaskDefinition<typeof VadOptions, VadResult> = {
     return { unit: 'audio_ms', amount: info.durationMs };
   },
   fitsEdge: (work) => work.amount <= (vadTask.routing?.edgeMaxAudioSeconds ?? Infinity) * 1000,
-  run: (file, options, context) => detectSpeech(file, options, context.run, { timer: context.timer }),
+  run: (file, options, context) => detectSpeech(file, options, context.run, { timer: context.timer, scan: context.scan }),
 };
 
 export const ocr: TaskDefinition<typeof OcrOptions, OcrResult> = {

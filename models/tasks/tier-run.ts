@@ -4,7 +4,7 @@
 import type { Tensor } from '../../protocol/tensor-codec.ts';
 import { type DecodedInferRequest, requestFromFeeds } from '../infer-request.ts';
 import type { Manifest, ModelVersion } from '../manifest.ts';
-import type { NamedTensors, RunModel } from './run-model.ts';
+import type { NamedTensors, RunModel, ScanModel, ScanRequest } from './run-model.ts';
 import type { TaskTimings } from './timings.ts';
 
 export interface TierModel {
@@ -33,6 +33,26 @@ export function tierRunModel<M extends TierModel>(
     return named;
   };
   return { run, models };
+}
+
+/**
+ * A ScanModel over a tier's own way of scanning a model where its session is (the backend's session
+ * thread), recording into `models` and `timings` as `tierRunModel`'s run does.
+ */
+export function tierScanModel<M extends TierModel>(
+  resolve: (name: string) => M,
+  runScan: (model: M, request: ScanRequest) => Promise<Float32Array>,
+  timings: TaskTimings,
+  models: Record<string, string>,
+): ScanModel {
+  return async (name, request) => {
+    const model = resolve(name);
+    models[name] = model.version.version;
+    const startedMs = performance.now();
+    const collected = await runScan(model, request);
+    timings.addModel(name, performance.now() - startedMs);
+    return collected;
+  };
 }
 
 /** A task's answer: one result with `models`, or, for a batch, `results` (one per file, in order) and `models`. */

@@ -13,7 +13,11 @@ import { type Datatype, datatypes, float16Bits } from '../../protocol/datatypes.
 import { HttpError, InvalidInput, PayloadTooLarge } from '../../protocol/errors.ts';
 import { protocolExtensions } from '../../protocol/server-info.ts';
 import { decodeTensor, type Tensor, tensorBytes } from '../../protocol/tensor-codec.ts';
+import type { ShapeLimits } from '../../protocol/shape.ts';
 import { thrownHttpError } from '../support/errors.ts';
+
+// These tests are about framing: an empty tensor frames like any other (refusing one is checkShape's job).
+const requestLimits = (maxElements: number): ShapeLimits => ({ maxElements, allowEmpty: true });
 
 const encoder = new TextEncoder();
 
@@ -57,7 +61,9 @@ function fp32Input(shape: number[], binaryDataSize: unknown) {
 }
 
 function decodeAll(body: Uint8Array, headerLength: string | null, maxElements = 1_000_000): Tensor[] {
-  return parseInferRequestBody(body, headerLength).inputs.map((input) => decodeTensor(input, anySizeSpec(input as Tensor), maxElements));
+  return parseInferRequestBody(body, headerLength).inputs.map((input) =>
+    decodeTensor(input, anySizeSpec(input as Tensor), requestLimits(maxElements)),
+  );
 }
 
 const thrown = thrownHttpError;
@@ -67,7 +73,7 @@ describe('binary request bodies', () => {
     const { body, headerLength } = encodeBinaryInferRequest({ id: 'r1', inputs: samples });
     const parsed = parseInferRequestBody(body, String(headerLength));
     expect(parsed.id).toBe('r1');
-    const decoded = parsed.inputs.map((input, index) => decodeTensor(input, anySizeSpec(samples[index]!), 1000));
+    const decoded = parsed.inputs.map((input, index) => decodeTensor(input, anySizeSpec(samples[index]!), requestLimits(1000)));
     decoded.forEach((tensor, index) => expectSameTensor(tensor, samples[index]!));
   });
 
@@ -203,7 +209,9 @@ describe('binary request bodies', () => {
   it('rejects a binary input whose datatype is not the model’s', () => {
     const { body, headerLength } = encodeBinaryInferRequest({ inputs: [samples[1]!] });
     const [input] = parseInferRequestBody(body, String(headerLength)).inputs;
-    expect(thrown(() => decodeTensor(input!, { name: 'uint8', datatype: 'INT8', shape: [-1] }, 100))).toBeInstanceOf(InvalidInput);
+    expect(thrown(() => decodeTensor(input!, { name: 'uint8', datatype: 'INT8', shape: [-1] }, requestLimits(100)))).toBeInstanceOf(
+      InvalidInput,
+    );
   });
 });
 

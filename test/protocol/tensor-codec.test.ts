@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { type Datatype, datatypes } from '../../protocol/datatypes.ts';
 import { HttpError, InvalidInput, PayloadTooLarge } from '../../protocol/errors.ts';
 import type { RequestInput, TensorMetadata } from '../../protocol/schemas.ts';
-import { checkShape, decodeTensor, encodeTensor } from '../../protocol/tensor-codec.ts';
+import { decodeTensor, encodeTensor } from '../../protocol/tensor-codec.ts';
 import { thrownHttpError } from '../support/errors.ts';
+import { checkShape, type ShapeLimits } from '../../protocol/shape.ts';
 
 function input(datatype: string, shape: unknown[], data: unknown[]): RequestInput {
   return { name: 'x', datatype, shape: shape as number[], data };
@@ -16,81 +17,139 @@ function spec(datatype: Datatype, shape: number[]): TensorMetadata {
 
 const rejection = thrownHttpError;
 
+const limits = (maxElements: number, allowEmpty = false): ShapeLimits => ({ maxElements, allowEmpty });
+
 describe('checkShape', () => {
   it('returns the element count of a shape that matches the declaration', () => {
-    expect(checkShape('x', [2, 3, 4], [-1, 3, -1], 100)).toBe(24);
-    expect(checkShape('x', [], [], 1)).toBe(1);
+    expect(checkShape('x', [2, 3, 4], [-1, 3, -1], limits(100))).toBe(24);
+    expect(checkShape('x', [], [], limits(1))).toBe(1);
   });
 
   it('rejects a different rank', () => {
-    expect(rejection(() => checkShape('x', [2, 3], [-1], 100)).message).toMatch(/rank 2; the model expects rank 1/);
+    expect(rejection(() => checkShape('x', [2, 3], [-1], limits(100))).message).toMatch(/rank 2; the model expects rank 1/);
   });
 
-  it.each([[-1], [1.5], ['2'], [null], [Number.NaN], [Number.POSITIVE_INFINITY]])('rejects the size %s', (size) => {
-    const err = rejection(() => checkShape('x', [size], [-1], 100));
-    expect(err).toBeInstanceOf(InvalidInput);
-    expect(err.message).toMatch(/invalid size/);
-  });
+  it.each([[-1], [1.5], ['2'], [null], [Number.NaN], [Number.POSITIVE_INFINITY], [1e300], [2 ** 53], [2 ** 53 + 2], [-0.5]])(
+    'rejects the size %s, which is not a safe non-negative integer',
+    (size) => {
+      const err = rejection(() => checkShape('x', [0, size], [-1, -1], limits(100, true)));
+      expect(err).toBeInstanceOf(InvalidInput);
+      expect(err.message).toMatch(/invalid size/);
+    },
+  );
 
   it('rejects a size the model fixes differently', () => {
-    expect(rejection(() => checkShape('x', [1, 4], [1, 3], 100)).message).toMatch(/size 4 at dimension 1; the model expects 3/);
+    expect(rejection(() => checkShape('x', [1, 4], [1, 3], limits(100))).message).toMatch(/size 4 at dimension 1; the model expects 3/);
   });
 
   it('rejects more elements than allowed with 413, however large the product', () => {
-    expect(rejection(() => checkShape('x', [11], [-1], 10))).toBeInstanceOf(PayloadTooLarge);
-    expect(rejection(() => checkShape('x', [1e9, 1e9, 1e9], [-1, -1, -1], 10))).toBeInstanceOf(PayloadTooLarge);
+    expect(rejection(() => checkShape('x', [11], [-1], limits(10)))).toBeInstanceOf(PayloadTooLarge);
+    expect(rejection(() => checkShape('x', [1e9, 1e9, 1e9], [-1, -1, -1], limits(10)))).toBeInstanceOf(PayloadTooLarge);
+    const huge = Number.MAX_SAFE_INTEGER;
+    expect(rejection(() => checkShape('x', [huge, huge, 3], [-1, -1, -1], limits(huge)))).toBeInstanceOf(PayloadTooLarge);
+    expect(checkShape('x', [2 ** 26, 2 ** 26], [-1, -1], limits(huge))).toBe(2 ** 52);
   });
 
-  it('allows an empty tensor whatever its other sizes', () => {
-    expect(checkShape('x', [0, 1e12], [-1, -1], 10)).toBe(0);
+  it('refuses a request tensor with a dimension of 0 (an empty batch can abort a graph natively)', () => {
+    for (const shape of [
+      [0, 576],
+      [2, 0, 128],
+      [1, 0],
+    ]) {
+      const err = rejection(() =>
+        checkShape(
+          'x',
+          shape,
+          shape.map(() => -1),
+          limits(1000),
+        ),
+      );
+      expect(err).toBeInstanceOf(InvalidInput);
+      expect(err.message).toMatch(/size 0 at dimension/);
+    }
+  });
+
+  it('allows an empty tensor where empty is allowed (an answer), but no size past the element limit', () => {
+    expect(checkShape('x', [0, 3], [-1, -1], limits(10, true))).toBe(0);
+    expect(rejection(() => checkShape('x', [0, 1e12], [-1, -1], limits(10, true)))).toBeInstanceOf(PayloadTooLarge);
+  });
+
+  it('answers any shape with a count or an HttpError, never anything else (property)', () => {
+    const size = fc.oneof(
+      fc.integer({ min: -3, max: 5 }),
+      fc.constantFrom(0, 1e300, 2 ** 53 + 2, 2 ** 53, -1e300, 0.5, Number.MAX_SAFE_INTEGER, 1e9),
+      fc.double(),
+    );
+    fc.assert(
+      fc.property(fc.array(size, { maxLength: 5 }), fc.integer({ min: 1, max: 2 ** 30 }), fc.boolean(), (shape, max, allowEmpty) => {
+        try {
+          const elements = checkShape(
+            'x',
+            shape,
+            shape.map(() => -1),
+            limits(max, allowEmpty),
+          );
+          expect(Number.isSafeInteger(elements)).toBe(true);
+          expect(elements).toBeLessThanOrEqual(max);
+          expect(elements).toBe(shape.reduce<number>((product, dim) => product * (dim as number), 1));
+          for (const dim of shape) expect(Number.isSafeInteger(dim) && (dim as number) <= max).toBe(true);
+        } catch (err) {
+          expect(err).toBeInstanceOf(HttpError);
+        }
+      }),
+    );
   });
 });
 
 describe('decodeTensor', () => {
   it('decodes flat row-major data into the datatype’s typed array', () => {
-    const tensor = decodeTensor(input('FP32', [2, 2], [1, 2, 3, 4.5]), spec('FP32', [-1, 2]), 100);
+    const tensor = decodeTensor(input('FP32', [2, 2], [1, 2, 3, 4.5]), spec('FP32', [-1, 2]), limits(100));
     expect(tensor).toEqual({ name: 'x', datatype: 'FP32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4.5]) });
   });
 
   it('decodes data nested to the tensor’s rank', () => {
-    const tensor = decodeTensor(input('INT32', [2, 1, 3], [[[1, 2, 3]], [[4, 5, 6]]]), spec('INT32', [-1, 1, 3]), 100);
+    const tensor = decodeTensor(input('INT32', [2, 1, 3], [[[1, 2, 3]], [[4, 5, 6]]]), spec('INT32', [-1, 1, 3]), limits(100));
     expect([...tensor.data]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('rejects a tensor whose data length differs from its shape', () => {
-    expect(rejection(() => decodeTensor(input('FP32', [3], [1, 2]), spec('FP32', [-1]), 100)).message).toMatch(
+    expect(rejection(() => decodeTensor(input('FP32', [3], [1, 2]), spec('FP32', [-1]), limits(100))).message).toMatch(
       /2 data values; shape \[3\] needs 3/,
     );
-    expect(rejection(() => decodeTensor(input('FP32', [1], [1, 2]), spec('FP32', [-1]), 100))).toBeInstanceOf(InvalidInput);
+    expect(rejection(() => decodeTensor(input('FP32', [1], [1, 2]), spec('FP32', [-1]), limits(100)))).toBeInstanceOf(InvalidInput);
   });
 
   it('rejects nested data whose rows disagree with the shape', () => {
-    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], [3]]), spec('FP32', [-1, -1]), 100)).message).toMatch(
+    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], [3]]), spec('FP32', [-1, -1]), limits(100))).message).toMatch(
       /1 entries at dimension 1/,
     );
-    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], 3]), spec('FP32', [-1, -1]), 100)).message).toMatch(
+    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2], 3]), spec('FP32', [-1, -1]), limits(100))).message).toMatch(
       /mixes nested arrays and values/,
     );
-    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2]]), spec('FP32', [-1, -1]), 100))).toBeInstanceOf(InvalidInput);
+    expect(rejection(() => decodeTensor(input('FP32', [2, 2], [[1, 2]]), spec('FP32', [-1, -1]), limits(100)))).toBeInstanceOf(
+      InvalidInput,
+    );
   });
 
   it('rejects data nested deeper than the shape', () => {
-    expect(rejection(() => decodeTensor(input('FP32', [2], [[1], [2]]), spec('FP32', [-1]), 100))).toBeInstanceOf(InvalidInput);
+    expect(rejection(() => decodeTensor(input('FP32', [2], [[1], [2]]), spec('FP32', [-1]), limits(100)))).toBeInstanceOf(InvalidInput);
   });
 
   it('rejects negative, non-integer and non-numeric shapes', () => {
     for (const shape of [[-2], [0.5], ['3'], [[1]]]) {
-      expect(rejection(() => decodeTensor(input('FP32', shape, []), spec('FP32', [-1]), 100))).toBeInstanceOf(InvalidInput);
+      expect(rejection(() => decodeTensor(input('FP32', shape, []), spec('FP32', [-1]), limits(100)))).toBeInstanceOf(InvalidInput);
     }
   });
 
   it('rejects a tensor past the element limit before looking at its data', () => {
-    expect(rejection(() => decodeTensor(input('UINT8', [1e9], []), spec('UINT8', [-1]), 1000))).toBeInstanceOf(PayloadTooLarge);
+    expect(rejection(() => decodeTensor(input('UINT8', [1e9], []), spec('UINT8', [-1]), limits(1000)))).toBeInstanceOf(PayloadTooLarge);
   });
 
   it('rejects an unknown datatype, and one the model does not declare', () => {
-    expect(rejection(() => decodeTensor(input('BYTES', [1], ['a']), spec('FP32', [-1]), 100)).message).toMatch(/unknown datatype 'BYTES'/);
-    expect(rejection(() => decodeTensor(input('FP64', [1], [1]), spec('FP32', [-1]), 100)).message).toMatch(
+    expect(rejection(() => decodeTensor(input('BYTES', [1], ['a']), spec('FP32', [-1]), limits(100))).message).toMatch(
+      /unknown datatype 'BYTES'/,
+    );
+    expect(rejection(() => decodeTensor(input('FP64', [1], [1]), spec('FP32', [-1]), limits(100))).message).toMatch(
       /datatype FP64; the model expects FP32/,
     );
   });
@@ -115,19 +174,36 @@ describe('decodeTensor', () => {
     ['FP64', null],
   ] as const)('rejects %s value %s', (datatype, value) => {
     const fits = datatype === 'BOOL' ? false : 0;
-    const err = rejection(() => decodeTensor(input(datatype, [2], [fits, value]), spec(datatype, [-1]), 100));
+    const err = rejection(() => decodeTensor(input(datatype, [2], [fits, value]), spec(datatype, [-1]), limits(100)));
     expect(err).toBeInstanceOf(InvalidInput);
     expect(err.message).toMatch(new RegExp(`at index 1 does not fit datatype ${datatype}`));
   });
 
   it('keeps INT64 values up to 2^53 - 1 exactly', () => {
-    const tensor = decodeTensor(input('INT64', [2], [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]), spec('INT64', [-1]), 100);
+    const tensor = decodeTensor(input('INT64', [2], [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER]), spec('INT64', [-1]), limits(100));
     expect([...tensor.data]).toEqual([2n ** 53n - 1n, -(2n ** 53n - 1n)]);
   });
 
   it('stores FP16 as its binary16 bits', () => {
-    const tensor = decodeTensor(input('FP16', [3], [1, -2, 65504]), spec('FP16', [-1]), 100);
+    const tensor = decodeTensor(input('FP16', [3], [1, -2, 65504]), spec('FP16', [-1]), limits(100));
     expect([...tensor.data]).toEqual([0x3c00, 0xc000, 0x7bff]);
+  });
+});
+
+describe('non-finite floats', () => {
+  it('accepts NaN and ±Infinity by name for every float datatype, and still refuses finite values past the range', () => {
+    for (const datatype of ['FP16', 'FP32', 'FP64'] as const) {
+      const tensor = decodeTensor(input(datatype, [3], ['NaN', 'Infinity', '-Infinity']), spec(datatype, [-1]), limits(10));
+      expect(encodeTensor(tensor).data).toEqual(['NaN', 'Infinity', '-Infinity']);
+    }
+    expect(rejection(() => decodeTensor(input('FP32', [1], ['nan']), spec('FP32', [-1]), limits(10)))).toBeInstanceOf(InvalidInput);
+    expect(rejection(() => decodeTensor(input('INT32', [1], ['NaN']), spec('INT32', [-1]), limits(10)))).toBeInstanceOf(InvalidInput);
+  });
+
+  it('writes non-finite outputs by name, so that the JSON reads back the same values', () => {
+    const encoded = encodeTensor({ name: 'y', datatype: 'FP32', shape: [4], data: new Float32Array([Number.NaN, 1, Infinity, -Infinity]) });
+    const back = decodeTensor(JSON.parse(JSON.stringify(encoded)), spec('FP32', [-1]), limits(10));
+    expect([...back.data]).toEqual([Number.NaN, 1, Infinity, -Infinity]);
   });
 });
 
@@ -196,7 +272,7 @@ describe('decodeTensor and encodeTensor (properties)', () => {
             datatype,
             shape.map(() => -1),
           ),
-          1000,
+          limits(1000),
         );
         const encoded = encodeTensor(tensor);
         expect(encoded.shape).toEqual(shape);
@@ -217,7 +293,7 @@ describe('decodeTensor and encodeTensor (properties)', () => {
         fc.array(fc.integer({ min: -1, max: 3 }), { maxLength: 4 }),
         (raw, declaredType, declaredShape) => {
           try {
-            decodeTensor({ name: 'x', ...raw } as RequestInput, spec(declaredType, declaredShape), 64);
+            decodeTensor({ name: 'x', ...raw } as RequestInput, spec(declaredType, declaredShape), limits(64));
           } catch (err) {
             expect(err).toBeInstanceOf(HttpError);
           }

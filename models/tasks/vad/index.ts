@@ -4,7 +4,8 @@
 import { VadOptions, type VadOptionsInput, type VadResult } from '../../../protocol/tasks.ts';
 import { InvalidInput } from '../../../protocol/errors.ts';
 import { vadTask } from '../catalog.ts';
-import { type RunModel, type StageTimer, timed } from '../run-model.ts';
+import { type RunModel, type ScanModel, type StageTimer, timed } from '../run-model.ts';
+import { scanByRuns } from '../scan.ts';
 import { modelSampleRate } from './resample.ts';
 import { speechSegments } from './segments.ts';
 import { frameAudio, frameSamples, speechProbabilities } from './silero.ts';
@@ -14,6 +15,8 @@ export { decodeWav, inspectWav, type WavEncoding, type WavInfo } from './wav.ts'
 
 export interface DetectSpeechSettings {
   timer?: StageTimer;
+  /** Where the frames run as one scan (the backend's session thread); else one `run` per frame. */
+  scan?: ScanModel | undefined;
 }
 
 /** Milliseconds at 16 kHz, to the microsecond: the model's sample grid is 1/16 ms. */
@@ -49,7 +52,7 @@ export async function detectSpeech(
     return { info, mono: decodeWav(bytes, info) };
   });
   const audio = await timed(timer, 'preprocess', () => frameAudio(mono, info.sampleRate));
-  const probabilities = await speechProbabilities(audio, run, vadTask.models[0]);
+  const probabilities = await speechProbabilities(audio, settings.scan ?? scanByRuns(run), vadTask.models[0]);
   return timed(timer, 'postprocess', () => {
     const segments = speechSegments({ probabilities, frameSamples, sampleRate: modelSampleRate, audioSamples: audio.samples }, vadOptions);
     const durationMs = Math.round(info.durationMs * 1000) / 1000;

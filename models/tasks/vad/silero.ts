@@ -3,7 +3,7 @@
 // the 64 samples before it (zeros before the first), the last frame zero-padded, the model's
 // recurrent state carried from each frame to the next.
 
-import type { NamedTensors, RunModel } from '../run-model.ts';
+import type { ScanModel } from '../run-model.ts';
 import { modelSampleRate, resampledLength, resampleInto } from './resample.ts';
 
 export const frameSamples = 512;
@@ -34,29 +34,15 @@ export function frameAudio(mono: Float32Array, sampleRate: number): FramedAudio 
 }
 
 /**
- * The model's speech probability for each frame, in order. Each frame's input is a view into
- * `audio.padded` (an adapter that moves buffers to another thread copies views, it never detaches
- * them); the state passed on is the model's own output, never read again here.
+ * The model's speech probability for each frame, in order: one scan of the model over the frames
+ * (models/tasks/run-model.ts), each frame's window a view into `audio.padded`, the state carried from
+ * each frame to the next where the scan runs.
  */
-export async function speechProbabilities(audio: FramedAudio, run: RunModel, model: string): Promise<Float32Array> {
-  const probabilities = new Float32Array(audio.frames);
-  const windowSamples = contextSamples + frameSamples;
-  let state: NamedTensors[string] = { datatype: 'FP32', shape: stateShape, data: new Float32Array(stateElements) };
-  for (let i = 0; i < audio.frames; i++) {
-    const offset = i * frameSamples;
-    const outputs = await run(model, {
-      input: { datatype: 'FP32', shape: [1, windowSamples], data: audio.padded.subarray(offset, offset + windowSamples) },
-      state,
-      // A new scalar per frame: an adapter may move (detach) what it is given, and it is 8 bytes.
-      sr: { datatype: 'INT64', shape: [], data: BigInt64Array.of(sampleRateValue) },
-    });
-    const output = outputs.output;
-    const nextState = outputs.stateN;
-    if (!output || !nextState || output.data.length < 1 || nextState.data.length !== stateElements) {
-      throw new Error(`model '${model}' did not answer 'output' and a ${stateElements}-element 'stateN'`);
-    }
-    probabilities[i] = Number(output.data[0]);
-    state = { datatype: 'FP32', shape: stateShape, data: nextState.data };
-  }
-  return probabilities;
+export function speechProbabilities(audio: FramedAudio, scan: ScanModel, model: string): Promise<Float32Array> {
+  return scan(model, {
+    window: { name: 'input', data: audio.padded, width: contextSamples + frameSamples, hop: frameSamples, steps: audio.frames },
+    carry: { input: 'state', output: 'stateN', initial: { datatype: 'FP32', shape: stateShape, data: new Float32Array(stateElements) } },
+    fixed: { sr: { datatype: 'INT64', shape: [], data: BigInt64Array.of(sampleRateValue) } },
+    collect: 'output',
+  });
 }

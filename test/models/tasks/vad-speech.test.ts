@@ -3,6 +3,7 @@ import { vadTask } from '../../../models/tasks/catalog.ts';
 import type { NamedTensors, PipelineStage } from '../../../models/tasks/run-model.ts';
 import { detectSpeech } from '../../../models/tasks/vad/index.ts';
 import { frameAudio, speechProbabilities } from '../../../models/tasks/vad/silero.ts';
+import { scanByRuns } from '../../../models/tasks/scan.ts';
 import { decodeWav, inspectWav } from '../../../models/tasks/vad/wav.ts';
 import { InvalidInput, PayloadTooLarge } from '../../../protocol/errors.ts';
 import { type SpeechSegment, VadResult } from '../../../protocol/tasks.ts';
@@ -100,7 +101,7 @@ describe('speechProbabilities', () => {
   it('feeds the model as Silero’s wrapper does: 64 samples of context, state carried, last frame zero-padded', async () => {
     const info = inspectWav(speech.pcm16Mono16k);
     const samples = decodeWav(speech.pcm16Mono16k, info).subarray(0, 16000 * 3 + 123);
-    const ours = await speechProbabilities(frameAudio(samples, 16000), run, model);
+    const ours = await speechProbabilities(frameAudio(samples, 16000), scanByRuns(run), model);
 
     // The wrapper's way, written out: copy each chunk, pad it, prepend the last input's tail.
     const expected: number[] = [];

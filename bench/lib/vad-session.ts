@@ -1,0 +1,92 @@
+// Silero VAD over one recording on the backend's own session thread (gpu-backend/session-thread.ts),
+// one onnxruntime thread, three ways side by side: every frame as its own message to the thread (how
+// /v1/vad ran before: a round trip per 32 ms frame), all frames as one scan message (how it runs now),
+// and onnxruntime-node's loop on this thread with no worker at all (the floor). Each is checked to give
+// the same probabilities as the others.
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sessionOptions } from '../../gpu-backend/runtime.ts';
+import { SessionThread } from '../../gpu-backend/session-thread.ts';
+import * as ort from 'onnxruntime-node';
+import { scanByRuns } from '../../models/tasks/scan.ts';
+import type { RunModel, ScanRequest } from '../../models/tasks/run-model.ts';
+import { decodeWav, inspectWav } from '../../models/tasks/vad/index.ts';
+import { frameAudio, speechProbabilities } from '../../models/tasks/vad/silero.ts';
+import { repoRoot } from '../../test/support/edge-worker.ts';
+import { summarise } from './stats.ts';
+
+export interface VadSessionRow {
+  way: string;
+  p50Ms: number;
+  realTimeFactor: number;
+  maxDifference: number;
+}
+
+/** Runs `wavBytes` `rounds` times each way, interleaved; the model is silero-vad@5 (what the backend serves). */
+export async function vadOnSessionThread(wavBytes: Uint8Array, rounds: number): Promise<VadSessionRow[]> {
+  const info = inspectWav(wavBytes, 3600);
+  const audio = frameAudio(decodeWav(wavBytes, info), info.sampleRate);
+  const weights = new Uint8Array(await readFile(join(repoRoot, 'models/silero-vad/silero_vad_v5.onnx')));
+  const options = sessionOptions(1);
+  const { thread } = await SessionThread.start(weights, ['cpu'], options);
+  const inProcess = await ort.InferenceSession.create(weights, { ...options, executionProviders: ['cpu'] });
+  try {
+    const perFrame: RunModel = async (_model, feeds) => {
+      const names = Object.keys(feeds);
+      const outputs = await thread.run(
+        names.map((name) => ({ name, ...feeds[name]! })),
+        ['output', 'stateN'],
+      );
+      return Object.fromEntries(outputs.map(({ name, ...tensor }) => [name, tensor]));
+    };
+    const scanThread = async (_model: string, request: ScanRequest) => {
+      const [collected] = await thread.scan({
+        window: request.window,
+        carry: { ...request.carry, initial: { name: request.carry.input, ortType: 'float32', ...request.carry.initial } },
+        fixed: Object.entries(request.fixed).map(([name, tensor]) => ({ name, ortType: 'int64', shape: tensor.shape, data: tensor.data })),
+        collect: request.collect,
+      });
+      return collected!.data as Float32Array;
+    };
+    const local: RunModel = async (_model, feeds) => {
+      const ortFeeds = Object.fromEntries(
+        Object.entries(feeds).map(([name, t]) => [
+          name,
+          new ort.Tensor(t.datatype === 'INT64' ? 'int64' : 'float32', t.data as Float32Array, t.shape),
+        ]),
+      );
+      const results = await inProcess.run(ortFeeds);
+      return Object.fromEntries(
+        Object.entries(results).map(([name, t]) => [name, { datatype: 'FP32' as const, shape: [...t.dims], data: t.data as Float32Array }]),
+      );
+    };
+    const ways: Record<string, () => Promise<Float32Array>> = {
+      'session thread, one message per frame (before)': () => speechProbabilities(audio, scanByRuns(perFrame), 'silero-vad'),
+      'session thread, one scan message per recording (now)': () => speechProbabilities(audio, scanThread, 'silero-vad'),
+      'onnxruntime-node in-process loop (no thread hop, the floor)': () => speechProbabilities(audio, scanByRuns(local), 'silero-vad'),
+    };
+    const reference = await ways['onnxruntime-node in-process loop (no thread hop, the floor)']!();
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((way) => [way, []]));
+    const differences: Record<string, number> = {};
+    for (const [way, run] of Object.entries(ways)) {
+      const probabilities = await run();
+      differences[way] = Math.max(...probabilities.map((p, i) => Math.abs(p - reference[i]!)));
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const [way, run] of Object.entries(ways)) {
+        const started = performance.now();
+        await run();
+        times[way]!.push(performance.now() - started);
+      }
+    }
+    const audioSeconds = info.durationMs / 1000;
+    return Object.entries(times).map(([way, samples]) => {
+      const p50Ms = summarise(samples).p50;
+      return { way, p50Ms, realTimeFactor: audioSeconds / (p50Ms / 1000), maxDifference: differences[way]! };
+    });
+  } finally {
+    await thread.close();
+    await inProcess.release();
+  }
+}
