@@ -140,6 +140,7 @@ export class BackendClient {
       ...headers,
       'x-request-id': trace.requestId,
       ...(trace.traceparent && { traceparent: trace.traceparent }),
+      // Signed per attempt: each carries a new nonce, so a retry is not refused as a replay.
       ...(this.#options.signingSecret !== undefined &&
         (await signRequest(this.#options.signingSecret, 'POST', path + search, body, this.#options.now()))),
     };
@@ -164,8 +165,12 @@ export class BackendClient {
     if (response.status === 503 || response.status >= 500) {
       throw new TransientFailure(`it answered ${response.status}`);
     }
-    if (response.status === 401) {
-      throw new BadGateway("the GPU backend refused the edge's signature: EDGE_SIGNING_SECRET differs between the tiers");
+    if (response.status === 401 || response.status === 409) {
+      // The backend judged the edge's signature, not the caller's request: the tiers' secrets or clocks
+      // disagree (401), or it saw this signature before (409), which a new nonce per attempt rules out.
+      throw new BadGateway(
+        `the GPU backend refused the edge's signature (${errorMessage(answer) ?? response.status}): check that EDGE_SIGNING_SECRET is the same on both tiers and their clocks agree`,
+      );
     }
     if (response.status !== 200) {
       // The caller's request, judged by the backend against the same manifest: pass its answer on.
