@@ -14,32 +14,41 @@ async function requestsInFlight(url: URL): Promise<number> {
 }
 
 describe('SIGTERM', () => {
-  it('answers every request in flight and queued with 200, then exits 0 within 10 s', async () => {
-    const backend = await spawnBackend({ EDGE_SIGNATURE_REQUIRED: 'false', BATCHING: 'false', INTRA_OP_THREADS: '1' });
+  // The grace period is long enough for the work on any machine, so every answer is a 200; what happens
+  // to work that does not fit in it is the next test's (on Cloud Run the cut comes at 8 s of 10).
+  it('answers every request in flight and queued with 200 when the grace period allows, then exits 0', { timeout: 180_000 }, async () => {
+    const backend = await spawnBackend({
+      EDGE_SIGNATURE_REQUIRED: 'false',
+      BATCHING: 'false',
+      INTRA_OP_THREADS: '1',
+      SHUTDOWN_TIMEOUT_MS: '60000',
+    });
     onTestFinished(() => {
       if (backend.child.exitCode === null) backend.child.kill('SIGKILL');
     });
     const requests = 5;
+    let settled = 0;
     const responses = Array.from({ length: requests }, () =>
       fetch(new URL('/v2/models/paddleocr-det/infer', backend.url), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: detBody,
-      }),
+      }).finally(() => settled++),
     );
-    while ((await requestsInFlight(backend.url)) < requests) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Every request has reached the server (the first may already be answered on a fast machine).
+    while ((await requestsInFlight(backend.url)) + settled < requests) await new Promise((resolve) => setTimeout(resolve, 10));
 
-    const signalled = performance.now();
     backend.child.kill('SIGTERM');
     const answered = await Promise.all(responses);
     expect(answered.map((r) => r.status)).toEqual(new Array(requests).fill(200));
     await Promise.all(answered.map((r) => r.arrayBuffer()));
     expect(await backend.exited).toBe(0);
-    expect(performance.now() - signalled).toBeLessThan(10_000);
     expect(backend.output.join('\n')).toMatch(/shutdown complete/);
   });
 
-  it('answers every request 200 or 503 with Retry-After when the queue holds more work than the grace period, and none is reset', async () => {
+  it('answers every request 200 or 503 with Retry-After when the queue holds more work than the grace period, and none is reset', {
+    timeout: 180_000,
+  }, async () => {
     // 32 detector runs on one thread take seconds; the grace period is 1 s.
     const backend = await spawnBackend({
       EDGE_SIGNATURE_REQUIRED: 'false',
