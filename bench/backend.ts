@@ -26,7 +26,7 @@ import {
 } from '../protocol/binary.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
 import { sessionOptions } from '../gpu-backend/runtime.ts';
-import { spawnBackend, type SpawnedBackend } from '../test/support/backend.ts';
+import { metricsAuthorization, spawnBackend, type SpawnedBackend } from '../test/support/backend.ts';
 import { repoRoot } from '../test/support/edge-worker.ts';
 import { tensor } from '../test/support/infer.ts';
 import { interleave, printTable, summarise } from './lib/stats.ts';
@@ -144,7 +144,7 @@ async function closedLoop(
 }
 
 async function batchedBatchSizes(backend: SpawnedBackend, model: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(new URL('/metrics', backend.url))).text();
+  const text = await (await fetch(new URL('/metrics', backend.url), { headers: metricsAuthorization })).text();
   const read = (suffix: string) =>
     Number(new RegExp(`edgeinfer_backend_batch_size_${suffix}\\{model="${model}"\\} (\\S+)`).exec(text)?.[1] ?? 0);
   return { sum: read('sum'), count: read('count') };

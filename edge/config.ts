@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import type { JwtConfig } from './auth/jwt.ts';
+import { ServiceAccountKey } from './backend/google-id-token.ts';
 import type { KvReader } from './auth/key-store.ts';
 import type { RateLimitFailureMode } from './middleware/rate-limit.ts';
 import type { RateLimitPlans } from './ratelimit/plans.ts';
@@ -20,6 +21,20 @@ const isHmac = (alg: string) => alg.startsWith('HS');
 const Environment = z.object({
   BACKEND_URL: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }).optional(),
   EDGE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // A Cloud Run backend that admits only its invokers (infra/README.md): the invoker's key file, as JSON.
+  BACKEND_SERVICE_ACCOUNT_KEY: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON: the service account key file as created by gcloud' });
+        return z.NEVER;
+      }
+    })
+    .pipe(ServiceAccountKey)
+    .optional(),
+  BACKEND_AUDIENCE: z.url({ protocol: /^https?$/, message: 'an http(s) URL' }).optional(),
   BACKEND_TIMEOUT_MS: Milliseconds.default(30_000),
   BACKEND_FAILURE_THRESHOLD: z.coerce.number().int().positive().default(5),
   BACKEND_COOL_DOWN_MS: Milliseconds.default(10_000),
@@ -80,6 +95,8 @@ export interface EdgeConfig {
     | {
         url: string;
         signingSecret: string | undefined;
+        /** Present when the backend is a Cloud Run service that admits only its invokers. */
+        idToken: { key: ServiceAccountKey; audience: string } | undefined;
         /** Used for models whose manifest sets no `routing.backendTimeoutMs`. */
         timeoutMs: number;
         breaker: { failureThreshold: number; coolDownMs: number };
@@ -130,6 +147,11 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
       ? {
           url: e.BACKEND_URL,
           signingSecret: e.EDGE_SIGNING_SECRET,
+          // Cloud Run checks the token's audience against the service's URL (or its custom audiences).
+          idToken: e.BACKEND_SERVICE_ACCOUNT_KEY && {
+            key: e.BACKEND_SERVICE_ACCOUNT_KEY,
+            audience: e.BACKEND_AUDIENCE ?? new URL(e.BACKEND_URL).origin,
+          },
           timeoutMs: e.BACKEND_TIMEOUT_MS,
           breaker: { failureThreshold: e.BACKEND_FAILURE_THRESHOLD, coolDownMs: e.BACKEND_COOL_DOWN_MS },
         }

@@ -13,6 +13,7 @@ import { ApiKeyStore } from './auth/key-store.ts';
 import type { EdgeEnv } from './context.ts';
 import { BackendClient } from './backend/client.ts';
 import { CircuitBreaker } from './backend/circuit-breaker.ts';
+import { GoogleIdTokenSource } from './backend/google-id-token.ts';
 import type { BundledModel } from './bundled-model.ts';
 import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
@@ -35,6 +36,7 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
     ? new BackendClient({
         baseUrl: config.backend.url,
         signingSecret: config.backend.signingSecret,
+        idTokens: config.backend.idToken && new GoogleIdTokenSource(config.backend.idToken),
         defaultTimeoutMs: config.backend.timeoutMs,
         breaker: new CircuitBreaker({ ...config.backend.breaker, now }),
         retryJitterMs,

@@ -44,7 +44,10 @@ const Environment = z.object({
   REQUEST_TIMEOUT_MS: Milliseconds.default(30_000),
   SHUTDOWN_TIMEOUT_MS: Milliseconds.max(60_000).default(9_000),
   EDGE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  EDGE_SIGNING_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   EDGE_SIGNATURE_REQUIRED: Flag.default(true),
+  SIGNATURE_NONCES_MAX: z.coerce.number().int().min(1000).default(100_000),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 export interface BackendConfig {
@@ -72,7 +75,14 @@ export interface BackendConfig {
   };
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
-  signature: { required: true; secret: string } | { required: false; secret: string | undefined };
+  signature: ({ required: true; secret: string } | { required: false; secret: string | undefined }) & {
+    /** A secret being replaced, still accepted (by its key id) until the edge signs with the new one. */
+    previousSecret: string | undefined;
+    /** Nonces of signed requests remembered for the skew window, to refuse replays (gpu-backend/nonces.ts). */
+    maxNonces: number;
+  };
+  /** The bearer token GET /metrics requires; undefined turns /metrics off (404). */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -112,8 +122,13 @@ export function parseConfig(env: Record<string, string | undefined>): BackendCon
     },
     requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    signature: e.EDGE_SIGNATURE_REQUIRED
-      ? { required: true, secret: e.EDGE_SIGNING_SECRET! }
-      : { required: false, secret: e.EDGE_SIGNING_SECRET },
+    signature: {
+      ...(e.EDGE_SIGNATURE_REQUIRED
+        ? { required: true, secret: e.EDGE_SIGNING_SECRET! }
+        : { required: false, secret: e.EDGE_SIGNING_SECRET }),
+      previousSecret: e.EDGE_SIGNING_SECRET_PREVIOUS,
+      maxNonces: e.SIGNATURE_NONCES_MAX,
+    },
+    metricsToken: e.METRICS_TOKEN,
   };
 }

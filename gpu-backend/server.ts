@@ -7,9 +7,11 @@ import { loadModelFolders } from '../models/catalog-fs.ts';
 import { type BackendDeps, createApp } from './app.ts';
 import type { BackendConfig } from './config.ts';
 import { InferenceService } from './inference.ts';
+import { Drain } from './drain.ts';
 import { InFlightRequests } from './in-flight.ts';
 import { BackendMetrics } from './metrics.ts';
 import { Readiness } from './readiness.ts';
+import { SeenNonces } from './nonces.ts';
 import { ModelRegistry } from './registry.ts';
 import { OnnxRuntime } from './runtime.ts';
 import { BackendTasks } from './tasks.ts';
@@ -55,7 +57,12 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     }),
     readiness,
     metrics,
-    signatureSecret: config.signature.required ? config.signature.secret : undefined,
+    drain: new Drain(),
+    signatureSecrets: config.signature.required
+      ? [config.signature.secret, ...(config.signature.previousSecret ? [config.signature.previousSecret] : [])]
+      : undefined,
+    nonces: new SeenNonces({ maxEntries: config.signature.maxNonces }),
+    metricsToken: config.metricsToken,
     vertex: config.vertex,
     log,
   };
@@ -71,6 +78,7 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
   log(`gpu-backend listening on ${url.origin} (Vertex AI routes: ${config.vertex.healthRoute}, ${config.vertex.predictRoute})`);
   if (!config.signature.required)
     log('WARNING: EDGE_SIGNATURE_REQUIRED=false: inference routes accept unsigned requests; for local development only');
+  if (!config.metricsToken) log('GET /metrics is off: set METRICS_TOKEN to scrape it');
   if (!config.batching.enabled) log('dynamic batching is off (BATCHING=false): every request runs by itself');
 
   const loaded = runtime.load(registry.models).then(() => {

@@ -14,6 +14,11 @@ export interface BackendClientOptions {
   baseUrl: string;
   /** The secret the backend verifies; undefined only against a backend that does not require it. */
   signingSecret: string | undefined;
+  /**
+   * Google-signed ID tokens for a Cloud Run service that admits only its invokers
+   * (`--no-allow-unauthenticated`, infra/README.md); undefined for a backend reachable without one.
+   */
+  idTokens?: { token(): Promise<string> } | undefined;
   /** Used when the manifest sets no `routing.backendTimeoutMs`. */
   defaultTimeoutMs: number;
   breaker: CircuitBreaker;
@@ -57,7 +62,7 @@ const readyTimeoutMs = 5_000;
 class TransientFailure extends Error {}
 
 export class BackendClient {
-  readonly #options: Required<BackendClientOptions>;
+  readonly #options: Required<Omit<BackendClientOptions, 'idTokens'>> & Pick<BackendClientOptions, 'idTokens'>;
 
   constructor(options: BackendClientOptions) {
     this.#options = {
@@ -116,12 +121,21 @@ export class BackendClient {
     const path = `/v2/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/ready`;
     let response: Response;
     try {
-      response = await this.#options.fetch(new URL(path, this.#options.baseUrl), { signal: AbortSignal.timeout(readyTimeoutMs) });
+      response = await this.#options.fetch(new URL(path, this.#options.baseUrl), {
+        headers: await this.#authorization(),
+        signal: AbortSignal.timeout(readyTimeoutMs),
+      });
     } catch (err) {
       throw new BackendUnavailable(`the GPU backend did not answer its ready route: ${(err as Error).message}`, 5);
     }
     const body = new Uint8Array(await response.arrayBuffer());
     if (!response.ok) throw new ModelUnavailable(`on the GPU backend: ${errorMessage(body) ?? `it answered ${response.status}`}`);
+  }
+
+  /** The Cloud Run invoker's bearer token, when the backend admits only its invokers. */
+  async #authorization(): Promise<Record<string, string>> {
+    const idTokens = this.#options.idTokens;
+    return idTokens ? { authorization: `Bearer ${await idTokens.token()}` } : {};
   }
 
   /**
@@ -140,14 +154,21 @@ export class BackendClient {
       ...headers,
       'x-request-id': trace.requestId,
       ...(trace.traceparent && { traceparent: trace.traceparent }),
+      // Signed per attempt: each carries a new nonce, so a retry is not refused as a replay.
       ...(this.#options.signingSecret !== undefined &&
         (await signRequest(this.#options.signingSecret, 'POST', path + search, body, this.#options.now()))),
     };
+    let authorization: Record<string, string>;
+    try {
+      authorization = await this.#authorization();
+    } catch (err) {
+      throw new TransientFailure(`could not get a Google ID token to call it (${(err as Error).message})`);
+    }
     let response: Response;
     try {
       response = await this.#options.fetch(new URL(path + search, this.#options.baseUrl), {
         method: 'POST',
-        headers: signed,
+        headers: { ...signed, ...authorization },
         body: body as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -164,8 +185,12 @@ export class BackendClient {
     if (response.status === 503 || response.status >= 500) {
       throw new TransientFailure(`it answered ${response.status}`);
     }
-    if (response.status === 401) {
-      throw new BadGateway("the GPU backend refused the edge's signature: EDGE_SIGNING_SECRET differs between the tiers");
+    if (response.status === 401 || response.status === 409) {
+      // The backend judged the edge's signature, not the caller's request: the tiers' secrets or clocks
+      // disagree (401), or it saw this signature before (409), which a new nonce per attempt rules out.
+      throw new BadGateway(
+        `the GPU backend refused the edge's signature (${errorMessage(answer) ?? response.status}): check that EDGE_SIGNING_SECRET is the same on both tiers and their clocks agree`,
+      );
     }
     if (response.status !== 200) {
       // The caller's request, judged by the backend against the same manifest: pass its answer on.

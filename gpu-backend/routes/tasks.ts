@@ -1,5 +1,6 @@
 // `POST /v1/vad` and `POST /v1/ocr` on the backend: what the edge forwards when a task does not run
-// there, signed like every inference route, read and checked against the same task manifests.
+// there, signed like every inference route (checked in app.ts before the body is read), read and checked
+// against the same task manifests.
 
 import { type Context, Hono } from 'hono';
 import type { z } from 'zod';
@@ -11,7 +12,6 @@ import { type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
 import type { BackendDeps } from '../app.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
-import { edgeSignature } from '../middleware/edge-signature.ts';
 
 /** The media type, refused before the body is read when the task does not take it. */
 function acceptedType(c: Context<BackendEnv>, definition: TaskDefinition<z.ZodType, unknown>): string {
@@ -21,7 +21,7 @@ function acceptedType(c: Context<BackendEnv>, definition: TaskDefinition<z.ZodTy
   return type;
 }
 
-export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'registry' | 'signatureSecret'>): Hono<BackendEnv> {
+export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'registry'>): Hono<BackendEnv> {
   const routes = new Hono<BackendEnv>();
   for (const definition of Object.values(tasks) as TaskDefinition<z.ZodType, unknown>[]) {
     const path = `/${definition.name}`;
@@ -31,7 +31,6 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
         maxBytes: (c) =>
           acceptedType(c, definition) === 'application/json' ? maxTaskBodyBytes(definition.limits) : definition.limits.maxFileBytes,
       }),
-      edgeSignature({ secret: deps.signatureSecret }),
       async (c) => {
         for (const name of definition.models) deps.runtime.ensureReady(deps.registry.resolve(name));
         const request = readTaskRequest(c.get('body'), c.req.header('content-type'), c.req.query(), {

@@ -11,7 +11,6 @@ import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { BackendDeps } from '../app.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
-import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 
 type ModelParams = { name: string; version?: string };
@@ -40,7 +39,7 @@ export function readyHandler({ readiness, runtime }: Pick<BackendDeps, 'readines
 
 /** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
 function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
-  const { registry, runtime, inference, metrics, signatureSecret } = deps;
+  const { registry, runtime, inference, metrics } = deps;
   const model = new Hono<BackendEnv>();
   const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
 
@@ -68,8 +67,8 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
     '/infer',
     requestMetrics(metrics),
     resolveModel,
+    // The signature was checked before this (app.ts); the body is read up to its signed length.
     bufferedBody({ maxBytes: (c) => c.get('model')!.manifest.limits.maxRequestBytes }),
-    edgeSignature({ secret: signatureSecret }),
     async (c) => {
       const resolved = c.get('model')!;
       runtime.ensureReady(resolved);

@@ -7,13 +7,12 @@ import { InvalidInput, MethodNotAllowed, PayloadTooLarge } from '../../protocol/
 import { maxJsonValues } from '../../models/infer-request.ts';
 import type { BackendDeps } from '../app.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
-import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 import { decodeVertexRequest, encodePredictions, parseVertexRequest } from '../vertex.ts';
 import { readyHandler } from './v2.ts';
 
 export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
-  const { registry, runtime, inference, metrics, signatureSecret, vertex } = deps;
+  const { registry, runtime, inference, metrics, vertex } = deps;
   const app = new Hono<BackendEnv>();
   // The model is not in the path, so the body limits are the largest any served model accepts.
   const manifests = [...registry.manifests.values()];
@@ -25,28 +24,22 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
     throw new MethodNotAllowed(c.req.method, ['GET']);
   });
 
-  app.post(
-    vertex.predictRoute,
-    requestMetrics(metrics),
-    bufferedBody({ maxBytes: () => maxRequestBytes }),
-    edgeSignature({ secret: signatureSecret }),
-    async (c) => {
-      requireMediaType(c.req.header('content-type'), ['application/json']);
-      const request = parseVertexRequest(parseJson(c.get('body'), maxValues));
-      const { model: name = vertex.model, version } = request.parameters ?? {};
-      if (typeof name !== 'string') throw new InvalidInput('parameters.model must name the model to run (the server has no VERTEX_MODEL)');
-      if (version !== undefined && typeof version !== 'string') throw new InvalidInput('parameters.version must be a string');
-      const resolved = registry.resolve(name, version);
-      c.set('model', resolved);
-      if (c.get('body').byteLength > resolved.manifest.limits.maxRequestBytes) {
-        throw new PayloadTooLarge(`request body exceeds model '${name}''s limit of ${resolved.manifest.limits.maxRequestBytes} bytes`);
-      }
-      runtime.ensureReady(resolved);
-      const outputs = await inference.infer(resolved, decodeVertexRequest(request, resolved.manifest));
-      c.header('x-edgeinfer-tier', 'gpu');
-      return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
-    },
-  );
+  app.post(vertex.predictRoute, requestMetrics(metrics), bufferedBody({ maxBytes: () => maxRequestBytes }), async (c) => {
+    requireMediaType(c.req.header('content-type'), ['application/json']);
+    const request = parseVertexRequest(parseJson(c.get('body'), maxValues));
+    const { model: name = vertex.model, version } = request.parameters ?? {};
+    if (typeof name !== 'string') throw new InvalidInput('parameters.model must name the model to run (the server has no VERTEX_MODEL)');
+    if (version !== undefined && typeof version !== 'string') throw new InvalidInput('parameters.version must be a string');
+    const resolved = registry.resolve(name, version);
+    c.set('model', resolved);
+    if (c.get('body').byteLength > resolved.manifest.limits.maxRequestBytes) {
+      throw new PayloadTooLarge(`request body exceeds model '${name}''s limit of ${resolved.manifest.limits.maxRequestBytes} bytes`);
+    }
+    runtime.ensureReady(resolved);
+    const outputs = await inference.infer(resolved, decodeVertexRequest(request, resolved.manifest));
+    c.header('x-edgeinfer-tier', 'gpu');
+    return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
+  });
   app.all(vertex.predictRoute, (c) => {
     throw new MethodNotAllowed(c.req.method, ['POST']);
   });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferResponse } from '../../protocol/schemas.ts';
-import { type StartedBackend, startTestBackend } from '../support/backend.ts';
+import { metricsAuthorization, type StartedBackend, startTestBackend } from '../support/backend.ts';
 import { repoRoot } from '../support/edge-worker.ts';
 import { tensor } from '../support/infer.ts';
 
@@ -32,7 +32,7 @@ function lineCrops(rows: number, width: number, seed: number): Float32Array {
 }
 
 async function histogramSumAndCount(name: string, model: string): Promise<{ sum: number; count: number }> {
-  const text = await (await server.fetch('/metrics')).text();
+  const text = await (await server.fetch('/metrics', { headers: metricsAuthorization })).text();
   const read = (suffix: string) => Number(new RegExp(`${name}_${suffix}\\{model="${model}"\\} (\\S+)`).exec(text)?.[1] ?? 0);
   return { sum: read('sum'), count: read('count') };
 }
@@ -65,7 +65,7 @@ describe('dynamic batching over HTTP', () => {
     );
     // Some of those runs joined requests: more rows than runs.
     const batches = await histogramSumAndCount('edgeinfer_backend_batch_size', 'paddleocr-rec');
-    const requests = await (await server.fetch('/metrics')).text();
+    const requests = await (await server.fetch('/metrics', { headers: metricsAuthorization })).text();
     expect(batches.count).toBeGreaterThan(0);
     expect(requests).toMatch(/edgeinfer_backend_queue_wait_seconds_count\{model="paddleocr-rec"\} [1-9]/);
     const rowsPerRun = batches.sum / batches.count;

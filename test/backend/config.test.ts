@@ -57,6 +57,6 @@ describe('parseConfig', () => {
 
   it('requires the signing secret unless signatures are explicitly turned off', () => {
     expect(() => parseConfig({})).toThrow(/EDGE_SIGNING_SECRET: required/);
-    expect(parseConfig({ EDGE_SIGNATURE_REQUIRED: 'false' }).signature).toEqual({ required: false, secret: undefined });
+    expect(parseConfig({ EDGE_SIGNATURE_REQUIRED: 'false' }).signature).toMatchObject({ required: false, secret: undefined });
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorResponse, InferResponse, ModelMetadata, ServerMetadata } from '../../protocol/schemas.ts';
 import { servedManifest, servedVersions } from '../support/serving.ts';
-import { type StartedBackend, startTestBackend } from '../support/backend.ts';
-import { postJson, tensor, textLinePattern } from '../support/infer.ts';
+import { metricsAuthorization, type StartedBackend, startTestBackend } from '../support/backend.ts';
+import { tensor, textLinePattern } from '../support/infer.ts';
 
 let server: StartedBackend;
 beforeAll(async () => {
@@ -77,7 +77,7 @@ describe('health and metadata routes', () => {
   });
 
   it('answers 405 with Allow for a wrong method', async () => {
-    const res = await server.fetch('/v2/health/ready', { method: 'POST' });
+    const res = await server.signedRaw('/v2/health/ready', '');
     await expectError(res, 405);
     expect(res.headers.get('allow')).toBe('GET');
     const infer = await server.fetch('/v2/models/paddleocr-rec/infer');
@@ -156,14 +156,14 @@ describe('POST /v2/models/{name}/infer', () => {
   });
 
   it('answers 404 for inference on an unknown model', async () => {
-    await expectError(await server.fetch('/v2/models/nope/infer', postJson(recInput())), 404);
+    await expectError(await server.signedPost('/v2/models/nope/infer', recInput()), 404);
   });
 });
 
 describe('GET /metrics', () => {
   it('exposes request counts, latency, batch size, queue depth and queue wait in Prometheus text', async () => {
     await server.signedPost('/v2/models/paddleocr-rec/infer', recInput());
-    const res = await server.fetch('/metrics');
+    const res = await server.fetch('/metrics', { headers: metricsAuthorization });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();

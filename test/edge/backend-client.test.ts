@@ -85,7 +85,9 @@ describe('backend client', () => {
 
   it('reports a signing secret the backend refuses as a bad gateway, not as the caller’s fault', async () => {
     const { client: c } = client({ signingSecret: 'another-secret-that-is-at-least-32-chars' });
-    await expect(c.infer(request(rec))).rejects.toBeInstanceOf(BadGateway);
+    const refused = c.infer(request(rec));
+    await expect(refused).rejects.toBeInstanceOf(BadGateway);
+    await expect(refused).rejects.toThrow(/unknown key id .*EDGE_SIGNING_SECRET is the same on both tiers/);
   });
 
   it('retries once on a refused connection, then answers 503 and counts one failure', async () => {
@@ -138,6 +140,37 @@ describe('backend client', () => {
       expect(breaker.state).toBe('closed');
     } finally {
       await new Promise((resolve) => flaky.close(resolve));
+    }
+  });
+
+  it('signs each attempt anew, so a retry after a 503 is not refused by the backend as a replay', async () => {
+    // Forwards every attempt to the backend, but answers the first one 503 whatever the backend said.
+    let attempts = 0;
+    const nonces: string[] = [];
+    const forwarding = createServer((req, res) => {
+      const first = ++attempts === 1;
+      nonces.push(String(req.headers['x-edgeinfer-nonce']));
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', async () => {
+        const upstream = await fetch(new URL(req.url!, backend.url), {
+          method: 'POST',
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(chunks),
+        });
+        const answer = Buffer.from(await upstream.arrayBuffer());
+        if (first) res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"lost on the way back"}');
+        else res.writeHead(upstream.status, Object.fromEntries(upstream.headers)).end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => forwarding.listen(0, '127.0.0.1', resolve));
+    try {
+      const { client: c } = client({ baseUrl: `http://127.0.0.1:${(forwarding.address() as AddressInfo).port}` });
+      expect((await c.infer(request(rec))).outputs[0]!.shape).toEqual([1, 8, 6625]);
+      expect(attempts).toBe(2);
+      expect(new Set(nonces).size).toBe(2);
+    } finally {
+      await new Promise((resolve) => forwarding.close(resolve));
     }
   });
 

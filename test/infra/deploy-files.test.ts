@@ -137,7 +137,10 @@ describe('deploy scripts', () => {
 echo "gcloud $*" >> "$STATE/calls"
 case "$1 $2 $3" in
   "projects describe $PROJECT_ID") echo 123456789 ;;
+  "secrets describe "*metrics*) [[ -z "\${NO_METRICS_SECRET:-}" ]] ;;
   "secrets describe "*) [[ -z "\${NO_SECRET:-}" ]] ;;
+  "secrets create "*) cat > "$STATE/created-secret" ;;
+  "iam service-accounts describe") [[ -z "\${NO_INVOKER:-}" ]] ;;
   "run services replace") cp "$4" "$STATE/rendered.yaml" ;;
   "run services describe") echo https://edgeinfer-backend-abc-uc.a.run.app ;;
   "ai endpoints list") [[ -f "$STATE/endpoint" ]] && echo "projects/p/locations/r/endpoints/$(cat "$STATE/endpoint")"; true ;;
@@ -191,23 +194,56 @@ esac
     expect(read('infra/cloudbuild.yaml')).toMatch(/"--file", "infra\/Dockerfile"/);
   });
 
-  it('deploy-cloudrun.sh grants the secret, renders the service YAML with the image and replaces the service', () => {
+  const invoker = 'edgeinfer-edge@demo-project.iam.gserviceaccount.com';
+
+  it('deploy-cloudrun.sh grants the secrets, renders the service YAML with the image, replaces the service and lets only the edge invoke it', () => {
     const result = run('infra/deploy-cloudrun.sh', { ...project, IMAGE: image, MAX_INSTANCES: '5' });
     expect(result.status, result.stderr).toBe(0);
     expect(result.calls).toEqual([
       'gcloud secrets describe edgeinfer-edge-signing-secret --project=demo-project',
+      'gcloud secrets describe edgeinfer-metrics-token --project=demo-project',
       'gcloud projects describe demo-project --format=value(projectNumber)',
       'gcloud secrets add-iam-policy-binding edgeinfer-edge-signing-secret --project=demo-project --member=serviceAccount:123456789-compute@developer.gserviceaccount.com --role=roles/secretmanager.secretAccessor',
+      'gcloud secrets add-iam-policy-binding edgeinfer-metrics-token --project=demo-project --member=serviceAccount:123456789-compute@developer.gserviceaccount.com --role=roles/secretmanager.secretAccessor',
       expect.stringMatching(/^gcloud run services replace \S+ --project=demo-project --region=us-central1$/),
-      'gcloud run services add-iam-policy-binding edgeinfer-backend --project=demo-project --region=us-central1 --member=allUsers --role=roles/run.invoker',
+      `gcloud iam service-accounts describe ${invoker} --project=demo-project`,
+      `gcloud run services add-iam-policy-binding edgeinfer-backend --project=demo-project --region=us-central1 --member=serviceAccount:${invoker} --role=roles/run.invoker`,
+      'gcloud run services remove-iam-policy-binding edgeinfer-backend --project=demo-project --region=us-central1 --member=allUsers --role=roles/run.invoker',
       'gcloud run services describe edgeinfer-backend --project=demo-project --region=us-central1 --format=value(status.url)',
     ]);
+    expect(result.calls.join('\n')).not.toMatch(/add-iam-policy-binding \S+ .*--member=allUsers/);
+    expect(result.stderr).toMatch(/wrangler secret put BACKEND_SERVICE_ACCOUNT_KEY/);
     const rendered = readFileSync(join(state, 'rendered.yaml'), 'utf8');
     expect(rendered).not.toContain('${');
     expect(rendered).toContain(`image: ${image}`);
     expect(rendered).toContain('autoscaling.knative.dev/maxScale: "5"');
     expect(rendered).toContain('serviceAccountName: 123456789-compute@developer.gserviceaccount.com');
+    expect(rendered).toMatch(/- name: METRICS_TOKEN\n\s+valueFrom:\n\s+secretKeyRef:\n\s+name: edgeinfer-metrics-token/);
     expect(result.stderr).toMatch(/==> Deployed edgeinfer-backend at https:\/\//);
+  });
+
+  it('deploy-cloudrun.sh creates the metrics token as 32 random bytes and the invoker account when they are missing', () => {
+    rmSync(join(state, 'created-secret'), { force: true });
+    const result = run('infra/deploy-cloudrun.sh', { ...project, IMAGE: image, NO_METRICS_SECRET: '1', NO_INVOKER: '1' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.calls).toContain('gcloud secrets create edgeinfer-metrics-token --project=demo-project --data-file=-');
+    expect(readFileSync(join(state, 'created-secret'), 'utf8')).toMatch(/^[0-9a-f]{64}$/);
+    expect(result.calls).toContain(
+      'gcloud iam service-accounts create edgeinfer-edge --project=demo-project --display-name=edgeinfer edge (invokes the GPU backend)',
+    );
+  });
+
+  it('deploy-cloudrun.sh grants allUsers only when ALLOW_PUBLIC=1, and refuses other values', () => {
+    const open = run('infra/deploy-cloudrun.sh', { ...project, IMAGE: image, ALLOW_PUBLIC: '1' });
+    expect(open.status, open.stderr).toBe(0);
+    expect(open.calls).toContain(
+      'gcloud run services add-iam-policy-binding edgeinfer-backend --project=demo-project --region=us-central1 --member=allUsers --role=roles/run.invoker',
+    );
+    expect(open.calls.some((call) => call.includes(invoker))).toBe(false);
+    const bad = run('infra/deploy-cloudrun.sh', { ...project, IMAGE: image, ALLOW_PUBLIC: 'yes' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/ALLOW_PUBLIC must be 0 or 1/);
+    expect(bad.calls).toEqual([]);
   });
 
   it('deploy-cloudrun.sh stops before deploying when the secret does not exist', () => {
@@ -280,5 +316,13 @@ describe('health routes the platforms probe, on a real backend', () => {
   ])('%s answers 200 once models are loaded', async (_what, path) => {
     const res = await server.fetch(path());
     expect(res.status).toBe(200);
+  });
+
+  it('refuses whatever the edge did not sign, and /metrics without its token, as a public service must', async () => {
+    for (const path of ['/v2/models/paddleocr-rec/infer', '/v1/ocr', '/v1/vad', scriptFlag('container-predict-route')]) {
+      const res = await server.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status, path).toBe(401);
+    }
+    expect((await server.fetch('/metrics')).status).toBe(401);
   });
 });

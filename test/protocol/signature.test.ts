@@ -2,14 +2,23 @@ import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpError, Unauthorized } from '../../protocol/errors.ts';
-import { maxClockSkewMs, signatureHeaders, signRequest, stringToSign, verifyRequest } from '../../protocol/signature.ts';
+import {
+  maxClockSkewMs,
+  signatureHeaders,
+  signingKeyId,
+  signRequest,
+  stringToSign,
+  verifyRequest,
+  verifySignedBody,
+  verifySignedHead,
+} from '../../protocol/signature.ts';
 
 const secret = 'test-signing-secret';
 const path = '/v2/models/paddleocr-det/infer';
 const body = new TextEncoder().encode('{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}');
 const now = 1_800_000_000_000;
 
-async function rejection(promise: Promise<void>): Promise<Unauthorized> {
+async function rejection(promise: Promise<unknown>): Promise<Unauthorized> {
   const err = await promise.then(
     () => undefined,
     (caught: unknown) => caught,
@@ -22,18 +31,61 @@ async function rejection(promise: Promise<void>): Promise<Unauthorized> {
 describe('signRequest / verifyRequest', () => {
   it('accepts a request exactly as it was signed', async () => {
     const headers = new Headers(await signRequest(secret, 'POST', path, body, now));
-    await expect(verifyRequest(secret, 'POST', path, body, headers, now)).resolves.toBeUndefined();
+    await expect(verifyRequest(secret, 'POST', path, body, headers, now)).resolves.toMatchObject({ bodyLength: body.length });
   });
 
   it('produces the documented scheme, checked against node:crypto', async () => {
-    const signed = await signRequest(secret, 'post', path, body, now);
+    const nonce = 'n0nce-0f-the-test';
+    const signed = await signRequest(secret, 'post', path, body, now, nonce);
     const bodyHash = createHash('sha256').update(body).digest('hex');
-    const text = `${now}\nPOST\n${path}\n${bodyHash}`;
-    expect(await stringToSign(now, 'post', path, body)).toBe(text);
+    const keyId = createHash('sha256').update(`edgeinfer-signing-key-id\n${secret}`).digest('hex').slice(0, 16);
+    expect(await signingKeyId(secret)).toBe(keyId);
+    const text = `edgeinfer-signature-v2\n${now}\n${keyId}\n${nonce}\nPOST\n${path}\n${body.length}\n${bodyHash}`;
+    expect(stringToSign({ timestampMs: now, keyId, nonce, method: 'post', path, bodyLength: body.length, bodySha256: bodyHash })).toBe(
+      text,
+    );
     expect(signed).toEqual({
       [signatureHeaders.timestamp]: String(now),
+      [signatureHeaders.keyId]: keyId,
+      [signatureHeaders.nonce]: nonce,
+      [signatureHeaders.bodyLength]: String(body.length),
+      [signatureHeaders.bodySha256]: bodyHash,
       [signatureHeaders.signature]: createHmac('sha256', secret).update(text).digest('hex'),
     });
+  });
+
+  it('signs every request with a new nonce', async () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 50; i++) nonces.add((await signRequest(secret, 'POST', path, body, now))[signatureHeaders.nonce]!);
+    expect(nonces.size).toBe(50);
+  });
+
+  it('verifies the head without the body, and returns the signed length and hash to read the body by', async () => {
+    const headers = new Headers(await signRequest(secret, 'POST', path, body, now));
+    const head = await verifySignedHead(secret, 'POST', path, headers, now);
+    expect(head).toMatchObject({ bodyLength: body.length, bodySha256: createHash('sha256').update(body).digest('hex') });
+    await verifySignedBody(head, body);
+    const longer = await rejection(verifySignedBody(head, new Uint8Array([...body, 32])));
+    expect(longer.message).toMatch(/signature says/);
+  });
+
+  it('rejects a declared length or hash changed after signing, before any body is read', async () => {
+    const signed = await signRequest(secret, 'POST', path, body, now);
+    for (const [name, value] of [
+      [signatureHeaders.bodyLength, String(body.length + 1)],
+      [signatureHeaders.bodySha256, createHash('sha256').update('other').digest('hex')],
+    ] as const) {
+      const err = await rejection(verifySignedHead(secret, 'POST', path, new Headers({ ...signed, [name]: value }), now));
+      expect(err.message).toMatch(/does not match/);
+    }
+  });
+
+  it('accepts any of several secrets by key id, and names an unknown key id', async () => {
+    const previous = 'the-previous-signing-secret-of-32-chars';
+    const headers = new Headers(await signRequest(previous, 'POST', path, body, now));
+    await verifyRequest([secret, previous], 'POST', path, body, headers, now);
+    const err = await rejection(verifyRequest([secret], 'POST', path, body, headers, now));
+    expect(err.message).toMatch(/unknown key id/);
   });
 
   it('signs an empty body as the hash of zero bytes', async () => {
@@ -62,9 +114,12 @@ describe('signRequest / verifyRequest', () => {
     await rejection(verifyRequest(secret, 'PUT', path, body, headers, now));
   });
 
-  it('rejects a different secret', async () => {
-    const headers = new Headers(await signRequest('another-secret', 'POST', path, body, now));
-    await rejection(verifyRequest(secret, 'POST', path, body, headers, now));
+  it('rejects a different secret, even when it claims the right key id', async () => {
+    const signed = await signRequest('another-secret', 'POST', path, body, now);
+    await rejection(verifyRequest(secret, 'POST', path, body, new Headers(signed), now));
+    const claimed = new Headers({ ...signed, [signatureHeaders.keyId]: await signingKeyId(secret) });
+    const err = await rejection(verifyRequest(secret, 'POST', path, body, claimed, now));
+    expect(err.message).toMatch(/does not match/);
   });
 
   it('rejects a timestamp changed after signing', async () => {
@@ -101,6 +156,23 @@ describe('signRequest / verifyRequest', () => {
       headers.delete(name);
       const err = await rejection(verifyRequest(secret, 'POST', path, body, headers, now));
       expect(err.message).toContain(`missing request signature header '${name}'`);
+    }
+  });
+
+  it('rejects a malformed nonce, key id, length or hash', async () => {
+    const signed = await signRequest(secret, 'POST', path, body, now);
+    for (const [name, bad] of [
+      [signatureHeaders.nonce, 'short'],
+      [signatureHeaders.nonce, 'x'.repeat(65)],
+      [signatureHeaders.nonce, 'has spaces in it, sixteen+'],
+      [signatureHeaders.keyId, 'ABCDEF0123456789'],
+      [signatureHeaders.bodyLength, '-1'],
+      [signatureHeaders.bodyLength, '1e3'],
+      [signatureHeaders.bodyLength, '9'.repeat(16)],
+      [signatureHeaders.bodySha256, 'A'.repeat(64)],
+    ] as const) {
+      const err = await rejection(verifySignedHead(secret, 'POST', path, new Headers({ ...signed, [name]: bad }), now));
+      expect(err.message, `${name}: ${bad}`).toMatch(new RegExp(`malformed '${name}'`));
     }
   });
 

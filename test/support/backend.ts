@@ -10,6 +10,9 @@ import { signRequest } from '../../protocol/signature.ts';
 import { repoRoot } from './edge-worker.ts';
 
 export const testSigningSecret = 'test-secret-that-is-at-least-32-characters-long';
+export const testMetricsToken = 'test-metrics-token-of-at-least-32-characters';
+/** The header GET /metrics needs on a backend started here. */
+export const metricsAuthorization = { authorization: `Bearer ${testMetricsToken}` };
 
 export interface StartedBackend {
   backend: RunningBackend;
@@ -30,6 +33,7 @@ export async function startTestBackend(env: Record<string, string> = {}): Promis
     HOST: '127.0.0.1',
     EXECUTION_PROVIDERS: 'cpu',
     EDGE_SIGNING_SECRET: testSigningSecret,
+    METRICS_TOKEN: testMetricsToken,
     ...env,
   });
   const logs: string[] = [];
@@ -73,7 +77,7 @@ export interface SpawnedBackend {
 export async function spawnBackend(env: Record<string, string>): Promise<SpawnedBackend> {
   const child = spawn(process.execPath, ['gpu-backend/main.ts'], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDERS: 'cpu', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', EXECUTION_PROVIDERS: 'cpu', METRICS_TOKEN: testMetricsToken, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
