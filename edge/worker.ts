@@ -6,13 +6,14 @@ import { Redis } from '@upstash/redis/cloudflare';
 import type { ExecutionContext, Hono } from 'hono';
 // wrangler's module rules resolve files by path, not through package exports.
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
+import { auditLog } from '../protocol/audit.ts';
 import { errorResponse } from '../protocol/errors.ts';
 import { createApp } from './app.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
 import { ApiKeyStore } from './auth/key-store.ts';
 import type { EdgeEnv } from './context.ts';
 import { BackendClient } from './backend/client.ts';
-import { CircuitBreaker } from './backend/circuit-breaker.ts';
+import { BackendBreakers } from './backend/circuit-breaker.ts';
 import type { BundledModel } from './bundled-model.ts';
 import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
@@ -25,6 +26,7 @@ import { createWasmRuntime } from './wasm-runtime.ts';
 // One JSON-free line per event; the platform timestamps it.
 const log = (line: string) => console.log(line);
 const now = () => Date.now();
+const audit = auditLog(log, now);
 
 // Retried once after 50–250 ms: long enough for a dropped connection to be re-established, short
 // next to a model run.
@@ -36,8 +38,9 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
         baseUrl: config.backend.url,
         signingSecret: config.backend.signingSecret,
         defaultTimeoutMs: config.backend.timeoutMs,
-        breaker: new CircuitBreaker({ ...config.backend.breaker, now }),
+        breakers: new BackendBreakers({ ...config.backend.breaker, now }),
         retryJitterMs,
+        onSignatureRefused: (path, requestId) => audit({ event: 'signature-refused', by: 'backend', path, requestId }),
       })
     : undefined;
   if (!config.backend) log('BACKEND_URL is not set: gpu-tier models answer 503, auto-tier models run at the edge');
