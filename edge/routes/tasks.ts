@@ -2,7 +2,7 @@
 // checked and weighed, the caller's rate limit charged by that weight, then the task run here or on
 // the backend (edge/tasks.ts) and metered. Handlers only translate; errors are thrown typed.
 
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { mediaType, readBodyWithLimit } from '../../protocol/body.ts';
 import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
@@ -10,6 +10,7 @@ import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
 import { rateLimitUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
+import type { ModelGate } from '../auth/middleware.ts';
 import type { EdgeEnv } from '../context.ts';
 import type { UsageMeter } from '../metering.ts';
 import type { EdgeTasks } from '../tasks.ts';
@@ -18,11 +19,12 @@ export interface TaskRoutesDeps {
   tasks: EdgeTasks;
   meter: UsageMeter;
   /**
-   * Authentication, then `prepare` (which reads and weighs the request), then the rate limit charged
-   * with the units `prepare` found: a caller is identified before its body is read, and counted by
+   * Authentication, authorization for every model of the task's pipeline (its manifest names them),
+   * then `prepare` (which reads and weighs the request), then the rate limit charged with the units
+   * `prepare` found: a caller is identified and authorized before its body is read, and counted by
    * the work the body holds.
    */
-  guard: (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) => MiddlewareHandler<EdgeEnv>;
+  gate: ModelGate;
 }
 
 /** Reads, checks and weighs a task request before anything heavy runs. */
@@ -51,7 +53,11 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
     const path = `/${definition.name}`;
     routes.post(
       path,
-      deps.guard(prepareTask(definition), (c) => rateLimitUnits(definition, c.get('task').works)),
+      deps.gate({
+        models: () => definition.models,
+        prepare: prepareTask(definition),
+        units: (c) => rateLimitUnits(definition, c.get('task').works),
+      }),
       async (c) => {
         const task = c.get('task');
         const timings = new TaskTimings();
