@@ -3,7 +3,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { auditLog } from '../protocol/audit.ts';
-import { errorResponse, NotFound } from '../protocol/errors.ts';
+import { ClientClosedRequest, errorResponse, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
@@ -65,8 +65,10 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/', playgroundRoutes());
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.
-  app.onError((err) =>
-    errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) }))),
-  );
+  app.onError((err, c) => {
+    if (err instanceof ClientClosedRequest)
+      deps.log(JSON.stringify({ event: 'client-gone', requestId: c.get('trace')?.requestId, detail: err.message }));
+    return errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) })));
+  });
   return app;
 }
