@@ -50,7 +50,7 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
   const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token });
   if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
   const registry = new ModelRegistry(bundledModels, log);
-  const runtime = createWasmRuntime({ wasmModule: ortWasm, log });
+  const runtime = createWasmRuntime({ wasmModule: ortWasm, log, audit });
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
     meter: new UsageMeter(redis, log),
