@@ -4,7 +4,8 @@
 
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
-import { mediaType, readBodyWithLimit } from '../../protocol/body.ts';
+import { mediaType } from '../../protocol/body.ts';
+import { edgeRequestLimits } from '../../protocol/edge-limits.ts';
 import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
 import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
@@ -12,6 +13,7 @@ import { TaskTimings } from '../../models/tasks/timings.ts';
 import { rateLimitUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
 import type { ModelGate } from '../auth/middleware.ts';
 import type { EdgeEnv } from '../context.ts';
+import { readEdgeBody } from '../middleware/body-limit.ts';
 import type { UsageMeter } from '../metering.ts';
 import type { EdgeTasks } from '../tasks.ts';
 
@@ -34,8 +36,20 @@ function prepareTask(definition: TaskDefinition<z.ZodType, unknown>): Middleware
     const contentType = c.req.header('content-type');
     const type = mediaType(contentType);
     if (!type || !accepted.includes(type)) throw new UnsupportedMediaType(type, accepted);
-    const maxBytes = type === 'application/json' ? maxTaskBodyBytes(definition.limits) : definition.limits.maxFileBytes;
-    const body = await readBodyWithLimit(c.req.raw, maxBytes);
+    const body = await readEdgeBody(
+      c.req.raw,
+      type === 'application/json'
+        ? {
+            routeBytes: maxTaskBodyBytes(definition.limits),
+            edgeBytes: edgeRequestLimits.taskJsonBytes,
+            advice: `send fewer files per request, or each file as raw bytes (up to ${edgeRequestLimits.taskRawBytes} bytes)`,
+          }
+        : {
+            routeBytes: definition.limits.maxFileBytes,
+            edgeBytes: edgeRequestLimits.taskRawBytes,
+            advice: 'send a shorter recording or a smaller image',
+          },
+    );
     const request = readTaskRequest(body, contentType, c.req.query(), {
       rawTypes: definition.rawTypes,
       limits: definition.limits,
