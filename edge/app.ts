@@ -1,14 +1,15 @@
 // Assembles the edge Worker: middleware order and routes, nothing else.
 
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
-import { errorResponse, NotFound } from '../protocol/errors.ts';
+import { auditLog } from '../protocol/audit.ts';
+import { ClientClosedRequest, errorResponse, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
-import { authenticate, type AuthOptions, requireModelAccess } from './auth/middleware.ts';
+import { authenticate, type AuthOptions, authorize, type ModelGate } from './auth/middleware.ts';
 import { unauthenticatedLocalBenchmark } from './middleware/local-benchmark.ts';
-import { limitByPlan, limitFailedAuthByIp, type RateLimitOptions } from './middleware/rate-limit.ts';
+import { failedAuthAttempts, limitByPlan, limitPublicByIp, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
@@ -43,26 +44,31 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use(requestLog(deps.log));
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
-  // Failed authentications count against the client IP, and past its limit it is refused before its
-  // credential is looked up; an authenticated caller counts against its plan.
-  const failedAuthByIp = limitFailedAuthByIp(deps.rateLimit);
-  const byPlan = limitByPlan(deps.rateLimit);
-  const guard = (...after: MiddlewareHandler<EdgeEnv>[]) =>
-    deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth), byPlan, ...after) : unauthenticatedLocalBenchmark();
-  app.route('/v2', v2Routes({ ...deps, inferGuard: guard(requireModelAccess()) }));
-  // A task request is charged by its work (seconds of audio, megapixels), known once its body is read.
-  const taskGuard = (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) =>
-    deps.gatewayChecks
-      ? every(failedAuthByIp, authenticate(deps.auth), prepare, limitByPlan(deps.rateLimit, units))
-      : every(unauthenticatedLocalBenchmark(), prepare);
-  app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, guard: taskGuard }));
-  app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: guard() }));
+  const audit = auditLog(deps.log);
+  const pass: MiddlewareHandler<EdgeEnv> = (_c, next) => next();
+  // Who is calling: an attempt of the client address is taken before any credential is looked up.
+  const caller = deps.gatewayChecks
+    ? authenticate({ ...deps.auth, attempts: failedAuthAttempts(deps.rateLimit, audit), audit })
+    : unauthenticatedLocalBenchmark();
+  const byPlan = (units?: Parameters<typeof limitByPlan>[1]) => (deps.gatewayChecks ? limitByPlan(deps.rateLimit, units) : pass);
+  // The one gate of every route that runs a model: the caller, then every model the route runs (a
+  // route must name them), then what its work costs against the caller's plan (weighed by `prepare`).
+  const modelGate: ModelGate = ({ models, prepare, units }) =>
+    every(caller, authorize(models, audit), ...(prepare ? [prepare] : []), byPlan(units));
+  // Routes that need no credential (metadata, health, docs, playground: every GET outside /v1) are counted per address.
+  const publicLimit = deps.gatewayChecks ? limitPublicByIp(deps.rateLimit) : pass;
+  app.on(['GET', 'HEAD'], '*', (c, next) => (new URL(c.req.url).pathname.startsWith('/v1/') ? next() : publicLimit(c, next)));
+  app.route('/v2', v2Routes({ ...deps, inferGuard: modelGate({ models: (c) => [c.req.param('name') ?? ''] }) }));
+  app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, gate: modelGate }));
+  app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: every(caller, byPlan()) }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.route('/', playgroundRoutes());
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.
-  app.onError((err) =>
-    errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) }))),
-  );
+  app.onError((err, c) => {
+    if (err instanceof ClientClosedRequest)
+      deps.log(JSON.stringify({ event: 'client-gone', requestId: c.get('trace')?.requestId, detail: err.message }));
+    return errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) })));
+  });
   return app;
 }

@@ -75,6 +75,7 @@ const Environment = z.object({
   RATE_LIMIT_FREE: Count.default(60),
   RATE_LIMIT_PRO: Count.default(600),
   RATE_LIMIT_FAILED_AUTH_PER_IP: Count.default(20),
+  RATE_LIMIT_PUBLIC_PER_IP: Count.default(300),
   RATE_LIMIT_TIMEOUT_MS: Milliseconds.default(150),
   // Open by default: see README "Rate limiting" and edge/middleware/rate-limit.ts.
   RATE_LIMIT_FAILURE_MODE: z.enum(['open', 'closed'], { message: "'open' or 'closed'" }).default('open'),
@@ -160,6 +161,7 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
       plans: {
         requestsPerPlan: { free: e.RATE_LIMIT_FREE, pro: e.RATE_LIMIT_PRO },
         failedAuthPerIp: e.RATE_LIMIT_FAILED_AUTH_PER_IP,
+        publicPerIp: e.RATE_LIMIT_PUBLIC_PER_IP,
         windowMs: e.RATE_LIMIT_WINDOW_MS,
       },
       timeoutMs: e.RATE_LIMIT_TIMEOUT_MS,

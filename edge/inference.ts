@@ -64,12 +64,18 @@ export class EdgeInference {
     }
   }
 
-  /** Resolves when the model can answer: its session here, or the backend's readiness for it. */
+  /**
+   * Resolves when the model can answer: its session here, or, for a model the backend runs, what the
+   * edge knows without asking it (the ready route is public, and a call would start a GPU instance
+   * from zero on Cloud Run): a backend is configured and its breaker for the model is not open.
+   */
   async ready(model: EdgeModel): Promise<void> {
     if (this.#runsHere(model)) return this.#deps.runtime.ready(model);
-    if (!this.#deps.backend)
+    const { backend } = this.#deps;
+    if (!backend)
       throw new BackendUnavailable(`model '${model.manifest.name}' runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
-    await this.#deps.backend.modelReady(model.manifest.name, model.version.version);
+    if (backend.modelState(model.manifest.name) === 'open')
+      throw new BackendUnavailable(`model '${model.manifest.name}' failed repeatedly on the GPU backend (circuit open)`, 5);
   }
 
   /**

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-web/wasm';
 import { datatypeFromOrt, datatypeOf } from '../protocol/datatypes.ts';
 import { ModelUnavailable } from '../protocol/errors.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
+import type { AuditLog } from '../protocol/audit.ts';
 import { IntegrityError, verifyWeights } from '../models/integrity.ts';
 import { inputRejectedByModel } from '../models/run-error.ts';
 import type { EdgeModel } from './registry.ts';
@@ -20,6 +21,8 @@ export interface WasmRuntimeOptions {
   wasmModule: WebAssembly.Module;
   sessionOptions?: ort.InferenceSession.SessionOptions;
   log?: (line: string) => void;
+  /** Told of weights that fail their sha256 (a security event: protocol/audit.ts). */
+  audit?: AuditLog;
 }
 
 // Session options measured by bench/edge.ts on these models: the CPU memory arena and memory-pattern
@@ -76,6 +79,13 @@ export function createWasmRuntime(options: WasmRuntimeOptions): InferenceRuntime
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
       log(`refusing ${err.message}`);
+      options.audit?.({
+        event: 'model-integrity-failed',
+        model: manifest.name,
+        version: version.version,
+        file: version.file,
+        tier: 'edge',
+      });
       throw new ModelUnavailable(
         `model '${manifest.name}' version '${version.version}' is unavailable: its weights failed sha256 verification`,
       );

@@ -6,13 +6,14 @@ import { Redis } from '@upstash/redis/cloudflare';
 import type { ExecutionContext, Hono } from 'hono';
 // wrangler's module rules resolve files by path, not through package exports.
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
+import { auditLog } from '../protocol/audit.ts';
 import { errorResponse } from '../protocol/errors.ts';
 import { createApp } from './app.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
 import { ApiKeyStore } from './auth/key-store.ts';
 import type { EdgeEnv } from './context.ts';
 import { BackendClient } from './backend/client.ts';
-import { CircuitBreaker } from './backend/circuit-breaker.ts';
+import { BackendBreakers } from './backend/circuit-breaker.ts';
 import { GoogleIdTokenSource } from './backend/google-id-token.ts';
 import type { BundledModel } from './bundled-model.ts';
 import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
@@ -26,6 +27,7 @@ import { createWasmRuntime } from './wasm-runtime.ts';
 // One JSON-free line per event; the platform timestamps it.
 const log = (line: string) => console.log(line);
 const now = () => Date.now();
+const audit = auditLog(log, now);
 
 // Retried once after 50–250 ms: long enough for a dropped connection to be re-established, short
 // next to a model run.
@@ -38,8 +40,9 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
         signingSecret: config.backend.signingSecret,
         idTokens: config.backend.idToken && new GoogleIdTokenSource(config.backend.idToken),
         defaultTimeoutMs: config.backend.timeoutMs,
-        breaker: new CircuitBreaker({ ...config.backend.breaker, now }),
+        breakers: new BackendBreakers({ ...config.backend.breaker, now }),
         retryJitterMs,
+        onSignatureRefused: (path, requestId) => audit({ event: 'signature-refused', by: 'backend', path, requestId }),
       })
     : undefined;
   if (!config.backend) log('BACKEND_URL is not set: gpu-tier models answer 503, auto-tier models run at the edge');
@@ -49,7 +52,7 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
   const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token });
   if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
   const registry = new ModelRegistry(bundledModels, log);
-  const runtime = createWasmRuntime({ wasmModule: ortWasm, log });
+  const runtime = createWasmRuntime({ wasmModule: ortWasm, log, audit });
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
     meter: new UsageMeter(redis, log),

@@ -2,7 +2,7 @@
 // Content-Length: the header is checked first (cheap refusal), then the stream is counted as it
 // arrives and abandoned as soon as it passes the limit, so no oversized body is ever buffered.
 
-import { InvalidInput, PayloadTooLarge, UnsupportedMediaType } from './errors.ts';
+import { ClientClosedRequest, InvalidInput, PayloadTooLarge, UnsupportedMediaType } from './errors.ts';
 
 function tooLarge(maxBytes: number): PayloadTooLarge {
   return new PayloadTooLarge(`request body exceeds this model's limit of ${maxBytes} bytes`);
@@ -17,7 +17,14 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
   const chunks: Uint8Array[] = [];
   let received = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The body stream breaks only when the connection does: the client is gone.
+      throw new ClientClosedRequest(`the client closed the connection after sending ${received} bytes of its request body`);
+    }
+    const { done, value } = chunk;
     if (done) break;
     received += value.byteLength;
     if (received > maxBytes) {

@@ -59,6 +59,16 @@ export class UnsupportedMediaType extends HttpError {
   }
 }
 
+/**
+ * The client went away before its request was read (nginx's 499): nobody receives this answer, and it
+ * is no fault of ours, so it is logged as a client gone, never as an unexpected 500.
+ */
+export class ClientClosedRequest extends HttpError {
+  constructor(message: string) {
+    super(499, message);
+  }
+}
+
 export class TooManyRequests extends HttpError {
   constructor(message: string, retryAfterSeconds: number) {
     super(429, message, retryAfter(retryAfterSeconds));

@@ -41,6 +41,12 @@ export class ApiKeyStore {
     this.#maxCachedKeys = options.maxCachedKeys ?? 1000;
   }
 
+  /** The key's caller when this isolate holds it as valid and fresh: no KV read. Undefined otherwise. */
+  async cachedValid(apiKey: string): Promise<Principal | undefined> {
+    const cached = this.#cache.get(await sha256Hex(apiKey));
+    return cached && cached.expiresAtMs > this.#now() && cached.lookup.status === 'valid' ? cached.lookup.principal : undefined;
+  }
+
   async lookup(apiKey: string): Promise<KeyLookup> {
     const sha256 = await sha256Hex(apiKey);
     const now = this.#now();

@@ -4,11 +4,11 @@
 // is consulted before and told after every call.
 
 import { bodyHeaders, decodeInferResponseBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../../protocol/binary.ts';
-import { BackendUnavailable, BadGateway, HttpError, ModelUnavailable } from '../../protocol/errors.ts';
+import { BackendUnavailable, BadGateway, HttpError } from '../../protocol/errors.ts';
 import { signRequest } from '../../protocol/signature.ts';
 import type { Tensor } from '../../protocol/tensor-codec.ts';
 import type { Manifest } from '../../models/manifest.ts';
-import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { BackendBreakers, FailureKind } from './circuit-breaker.ts';
 
 export interface BackendClientOptions {
   baseUrl: string;
@@ -21,8 +21,11 @@ export interface BackendClientOptions {
   idTokens?: { token(): Promise<string> } | undefined;
   /** Used when the manifest sets no `routing.backendTimeoutMs`. */
   defaultTimeoutMs: number;
-  breaker: CircuitBreaker;
+  /** One breaker for the backend and one per model or task (edge/backend/circuit-breaker.ts). */
+  breakers: BackendBreakers;
   retryJitterMs: { min: number; max: number };
+  /** Told when the backend refuses the edge's signature (an audit event: the tiers' secrets differ, or someone tampered). */
+  onSignatureRefused?: (path: string, requestId: string) => void;
   fetch?: typeof fetch;
   now?: () => number;
   random?: () => number;
@@ -56,10 +59,14 @@ export interface ForwardTaskRequest {
   traceparent?: string | undefined;
 }
 
-const readyTimeoutMs = 5_000;
-
-/** A call that did not get an answer worth passing on: counted against the breaker, maybe retried. */
-class TransientFailure extends Error {}
+/** A call that did not get an answer worth passing on: counted against a breaker, maybe retried. */
+class TransientFailure extends Error {
+  readonly kind: FailureKind;
+  constructor(kind: FailureKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
 
 export class BackendClient {
   readonly #options: Required<Omit<BackendClientOptions, 'idTokens'>> & Pick<BackendClientOptions, 'idTokens'>;
@@ -70,28 +77,36 @@ export class BackendClient {
       now: () => Date.now(),
       random: Math.random,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      onSignatureRefused: () => {},
       ...options,
     };
   }
 
-  get breakerState() {
-    return this.#options.breaker.state;
+  /** The breakers' state for a model: what the edge knows of it on the backend without asking. */
+  modelState(model: string) {
+    return this.#options.breakers.state(model);
   }
 
   infer(request: ForwardRequest): Promise<ForwardResult> {
-    return this.#withRetry(() => this.#call(request));
+    return this.#withRetry(request.manifest.name, () => this.#call(request));
   }
 
   /** The backend's JSON answer to a task request, and its Server-Timing. */
   task(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
-    return this.#withRetry(() => this.#callTask(request));
+    return this.#withRetry(`task:${request.task}`, () => this.#callTask(request));
   }
 
-  async #withRetry<T>(call: () => Promise<T>): Promise<T> {
-    const { breaker, retryJitterMs, random, sleep } = this.#options;
-    const admission = breaker.admit();
+  /** `target` keys the breaker: a model's name, or `task:<name>` for a whole task request. */
+  async #withRetry<T>(target: string, call: () => Promise<T>): Promise<T> {
+    const { breakers, retryJitterMs, random, sleep } = this.#options;
+    const admission = breakers.admit(target);
     if (!admission.allowed) {
-      throw new BackendUnavailable('the GPU backend is unavailable (circuit open after repeated failures)', admission.retryAfterMs / 1000);
+      throw new BackendUnavailable(
+        admission.by === 'backend'
+          ? 'the GPU backend is unavailable (circuit open after repeated failures)'
+          : `${target.startsWith('task:') ? `the ${target.slice(5)} task` : `model '${target}'`} is unavailable on the GPU backend (circuit open after repeated failures)`,
+        admission.retryAfterMs / 1000,
+      );
     }
     // A probe gets no retry: its one answer decides whether the breaker closes.
     const attempts = admission.probe ? 1 : 2;
@@ -100,36 +115,20 @@ export class BackendClient {
       if (attempt > 1) await sleep(retryJitterMs.min + random() * (retryJitterMs.max - retryJitterMs.min));
       try {
         const result = await call();
-        breaker.recordSuccess();
+        breakers.recordSuccess(target);
         return result;
       } catch (err) {
         if (!(err instanceof TransientFailure)) {
           // The backend answered: it is up, whatever it thought of the request.
-          breaker.recordSuccess();
+          breakers.recordSuccess(target);
           throw err;
         }
         lastFailure = err;
-        if (err.message.startsWith('timed out')) break; // a retry would only double the wait
+        if (err.kind === 'timeout') break; // a retry would only double the wait
       }
     }
-    breaker.recordFailure();
+    breakers.recordFailure(target, lastFailure!.kind);
     throw new BackendUnavailable(`the GPU backend is unavailable: ${lastFailure!.message}`, 5);
-  }
-
-  /** The backend's own readiness for one model version; its ready routes are open, so unsigned. */
-  async modelReady(name: string, version: string): Promise<void> {
-    const path = `/v2/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/ready`;
-    let response: Response;
-    try {
-      response = await this.#options.fetch(new URL(path, this.#options.baseUrl), {
-        headers: await this.#authorization(),
-        signal: AbortSignal.timeout(readyTimeoutMs),
-      });
-    } catch (err) {
-      throw new BackendUnavailable(`the GPU backend did not answer its ready route: ${(err as Error).message}`, 5);
-    }
-    const body = new Uint8Array(await response.arrayBuffer());
-    if (!response.ok) throw new ModelUnavailable(`on the GPU backend: ${errorMessage(body) ?? `it answered ${response.status}`}`);
   }
 
   /** The Cloud Run invoker's bearer token, when the backend admits only its invokers. */
@@ -162,7 +161,7 @@ export class BackendClient {
     try {
       authorization = await this.#authorization();
     } catch (err) {
-      throw new TransientFailure(`could not get a Google ID token to call it (${(err as Error).message})`);
+      throw new TransientFailure('backend', `could not get a Google ID token to call it (${(err as Error).message})`);
     }
     let response: Response;
     try {
@@ -174,20 +173,23 @@ export class BackendClient {
       });
     } catch (err) {
       const name = (err as Error).name;
-      throw new TransientFailure(
-        name === 'TimeoutError' || name === 'AbortError'
-          ? `timed out after ${timeoutMs} ms`
-          : `could not connect (${(err as Error).message})`,
-      );
+      throw name === 'TimeoutError' || name === 'AbortError'
+        ? new TransientFailure('timeout', `timed out after ${timeoutMs} ms`)
+        : new TransientFailure('backend', `could not connect (${(err as Error).message})`);
     }
 
     const answer = new Uint8Array(await response.arrayBuffer());
-    if (response.status === 503 || response.status >= 500) {
-      throw new TransientFailure(`it answered ${response.status}`);
+    if (response.status >= 500) {
+      // The backend's own 5xx is JSON and about this model or task; anything else came from in front of it.
+      const own = errorMessage(answer);
+      throw own === undefined
+        ? new TransientFailure('backend', `it answered ${response.status}`)
+        : new TransientFailure('target', `it answered ${response.status}: ${own}`);
     }
     if (response.status === 401 || response.status === 409) {
       // The backend judged the edge's signature, not the caller's request: the tiers' secrets or clocks
       // disagree (401), or it saw this signature before (409), which a new nonce per attempt rules out.
+      this.#options.onSignatureRefused(path, trace.requestId);
       throw new BadGateway(
         `the GPU backend refused the edge's signature (${errorMessage(answer) ?? response.status}): check that EDGE_SIGNING_SECRET is the same on both tiers and their clocks agree`,
       );

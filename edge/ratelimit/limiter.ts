@@ -13,9 +13,13 @@ export type LimitCheck =
   | { outcome: 'unavailable'; reason: 'timeout' | 'error'; detail: string };
 
 export interface Limiter {
+  /** What it allows: `requests` units per `windowMs`. */
+  readonly rule: RateLimitRule;
   /**
-   * Counts `units` (one request, or a task's weight) for `identifier`. `background` receives writes
-   * that must not delay the answer (analytics); the middleware hands it to `executionCtx.waitUntil`.
+   * Counts `units` (one request, or a task's weight) for `identifier`, atomically: the check and the
+   * count are one step in the store, so concurrent callers never both take the last unit. Negative
+   * units give back what an earlier call took (never refused). `background` receives writes that
+   * must not delay the answer (analytics); the middleware hands it to `executionCtx.waitUntil`.
    */
   check(identifier: string, background: (work: Promise<unknown>) => void, units?: number): Promise<LimitCheck>;
 }
@@ -45,6 +49,7 @@ export function upstashLimiter(options: UpstashLimiterOptions): Limiter {
     // until its window resets, without a round trip.
   });
   return {
+    rule: options.rule,
     async check(identifier, background, units = 1) {
       try {
         const response = await ratelimit.limit(identifier, { rate: units });
@@ -65,6 +70,7 @@ export function upstashLimiter(options: UpstashLimiterOptions): Limiter {
 export function memoryLimiter(rule: RateLimitRule, now: () => number): Limiter {
   const window = new MemorySlidingWindow(rule, now);
   return {
+    rule,
     async check(identifier, _background, units = 1) {
       return { outcome: 'counted', result: window.limit(identifier, units) };
     },

@@ -17,7 +17,10 @@ export class MemorySlidingWindow {
     this.#now = now;
   }
 
-  /** Counts `units` against `identifier`, or refuses them all (a refused request counts nothing). */
+  /**
+   * Counts `units` against `identifier`, or refuses them all (a refused request counts nothing).
+   * Negative units give back what was taken, as @upstash/ratelimit's script does for a negative rate.
+   */
   limit(identifier: string, units = 1): LimitResult {
     const { requests, windowMs } = this.#rule;
     const now = this.#now();
@@ -26,10 +29,10 @@ export class MemorySlidingWindow {
     const inCurrent = this.#counts.get(`${identifier}:${current}`) ?? 0;
     const inPrevious = Math.floor((1 - (now % windowMs) / windowMs) * (this.#counts.get(`${identifier}:${current - 1}`) ?? 0));
     const resetAtMs = (current + 1) * windowMs;
-    if (inPrevious + inCurrent + units > requests)
+    if (units > 0 && inPrevious + inCurrent + units > requests)
       return { success: false, limit: requests, remaining: Math.max(0, requests - inPrevious - inCurrent), resetAtMs };
-    this.#counts.set(`${identifier}:${current}`, inCurrent + units);
-    return { success: true, limit: requests, remaining: requests - (inCurrent + units + inPrevious), resetAtMs };
+    this.#counts.set(`${identifier}:${current}`, Math.max(0, inCurrent + units));
+    return { success: true, limit: requests, remaining: requests - (Math.max(0, inCurrent + units) + inPrevious), resetAtMs };
   }
 
   /** Once per window, not per request: the sweep walks every identifier. */

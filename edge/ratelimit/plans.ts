@@ -13,12 +13,15 @@ export interface RateLimitPlans {
   requestsPerPlan: Record<Plan, number>;
   /** Failed authentications per window for one client IP; past it every request from that IP gets 429. */
   failedAuthPerIp: number;
+  /** Requests per window for one client IP on the routes that need no credential. */
+  publicPerIp: number;
   windowMs: number;
 }
 
 export const defaultRateLimitPlans: RateLimitPlans = {
   requestsPerPlan: { free: 60, pro: 600 },
   failedAuthPerIp: 20,
+  publicPerIp: 300,
   windowMs: 60_000,
 };
 
@@ -28,4 +31,8 @@ export function ruleForPlan(plans: RateLimitPlans, plan: Plan): RateLimitRule {
 
 export function ruleForFailedAuth(plans: RateLimitPlans): RateLimitRule {
   return { requests: plans.failedAuthPerIp, windowMs: plans.windowMs };
+}
+
+export function ruleForPublic(plans: RateLimitPlans): RateLimitRule {
+  return { requests: plans.publicPerIp, windowMs: plans.windowMs };
 }

@@ -6,7 +6,7 @@ import { plans, type Plan } from '../../protocol/api-keys.ts';
 import type { EdgeConfig } from '../config.ts';
 import type { RateLimitOptions } from '../middleware/rate-limit.ts';
 import { type Limiter, memoryLimiter, upstashLimiter } from './limiter.ts';
-import { type RateLimitRule, ruleForFailedAuth, ruleForPlan } from './plans.ts';
+import { type RateLimitRule, ruleForFailedAuth, ruleForPlan, ruleForPublic } from './plans.ts';
 
 export function rateLimitOptions(config: EdgeConfig, log: (line: string) => void, now: () => number): RateLimitOptions {
   const { plans: limits, timeoutMs, failureMode, analytics } = config.rateLimit;
@@ -22,6 +22,7 @@ export function rateLimitOptions(config: EdgeConfig, log: (line: string) => void
       Limiter
     >,
     failedAuthPerIp: limiter('ratelimit:failed-auth:ip', ruleForFailedAuth(limits)),
+    publicPerIp: limiter('ratelimit:public:ip', ruleForPublic(limits)),
     failureMode,
     log,
     now,

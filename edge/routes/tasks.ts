@@ -2,15 +2,18 @@
 // checked and weighed, the caller's rate limit charged by that weight, then the task run here or on
 // the backend (edge/tasks.ts) and metered. Handlers only translate; errors are thrown typed.
 
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
-import { mediaType, readBodyWithLimit } from '../../protocol/body.ts';
+import { mediaType } from '../../protocol/body.ts';
+import { edgeRequestLimits } from '../../protocol/edge-limits.ts';
 import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
 import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
 import { rateLimitUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
+import type { ModelGate } from '../auth/middleware.ts';
 import type { EdgeEnv } from '../context.ts';
+import { readEdgeBody } from '../middleware/body-limit.ts';
 import type { UsageMeter } from '../metering.ts';
 import type { EdgeTasks } from '../tasks.ts';
 
@@ -18,11 +21,12 @@ export interface TaskRoutesDeps {
   tasks: EdgeTasks;
   meter: UsageMeter;
   /**
-   * Authentication, then `prepare` (which reads and weighs the request), then the rate limit charged
-   * with the units `prepare` found: a caller is identified before its body is read, and counted by
+   * Authentication, authorization for every model of the task's pipeline (its manifest names them),
+   * then `prepare` (which reads and weighs the request), then the rate limit charged with the units
+   * `prepare` found: a caller is identified and authorized before its body is read, and counted by
    * the work the body holds.
    */
-  guard: (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) => MiddlewareHandler<EdgeEnv>;
+  gate: ModelGate;
 }
 
 /** Reads, checks and weighs a task request before anything heavy runs. */
@@ -32,8 +36,20 @@ function prepareTask(definition: TaskDefinition<z.ZodType, unknown>): Middleware
     const contentType = c.req.header('content-type');
     const type = mediaType(contentType);
     if (!type || !accepted.includes(type)) throw new UnsupportedMediaType(type, accepted);
-    const maxBytes = type === 'application/json' ? maxTaskBodyBytes(definition.limits) : definition.limits.maxFileBytes;
-    const body = await readBodyWithLimit(c.req.raw, maxBytes);
+    const body = await readEdgeBody(
+      c.req.raw,
+      type === 'application/json'
+        ? {
+            routeBytes: maxTaskBodyBytes(definition.limits),
+            edgeBytes: edgeRequestLimits.taskJsonBytes,
+            advice: `send fewer files per request, or each file as raw bytes (up to ${edgeRequestLimits.taskRawBytes} bytes)`,
+          }
+        : {
+            routeBytes: definition.limits.maxFileBytes,
+            edgeBytes: edgeRequestLimits.taskRawBytes,
+            advice: 'send a shorter recording or a smaller image',
+          },
+    );
     const request = readTaskRequest(body, contentType, c.req.query(), {
       rawTypes: definition.rawTypes,
       limits: definition.limits,
@@ -51,7 +67,11 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
     const path = `/${definition.name}`;
     routes.post(
       path,
-      deps.guard(prepareTask(definition), (c) => rateLimitUnits(definition, c.get('task').works)),
+      deps.gate({
+        models: () => definition.models,
+        prepare: prepareTask(definition),
+        units: (c) => rateLimitUnits(definition, c.get('task').works),
+      }),
       async (c) => {
         const task = c.get('task');
         const timings = new TaskTimings();

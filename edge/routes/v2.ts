@@ -3,7 +3,8 @@
 
 import { Hono } from 'hono';
 import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
-import { readBodyWithLimit, requireMediaType } from '../../protocol/body.ts';
+import { requireMediaType } from '../../protocol/body.ts';
+import { edgeRequestLimits } from '../../protocol/edge-limits.ts';
 import { MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { inputElements, readInferRequest } from '../../models/infer-request.ts';
@@ -12,6 +13,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { EdgeEnv } from '../context.ts';
+import { readEdgeBody } from '../middleware/body-limit.ts';
 import type { UsageMeter } from '../metering.ts';
 
 export interface V2Deps {
@@ -50,8 +52,14 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
   model.post('/infer', inferGuard, async (c) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
-    requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
-    const body = await readBodyWithLimit(c.req.raw, resolved.manifest.limits.maxRequestBytes);
+    const binary = requireMediaType(c.req.header('content-type'), inferRequestMediaTypes) === 'application/octet-stream';
+    const body = await readEdgeBody(c.req.raw, {
+      routeBytes: resolved.manifest.limits.maxRequestBytes,
+      edgeBytes: binary ? edgeRequestLimits.inferBinaryBytes : edgeRequestLimits.inferJsonBytes,
+      advice: binary
+        ? 'send fewer or smaller tensors per request'
+        : `send the tensors as binary data (application/octet-stream, up to ${edgeRequestLimits.inferBinaryBytes} bytes), or fewer per request`,
+    });
     const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
 
     const startedMs = performance.now();

@@ -245,9 +245,14 @@ describe('edge credential hygiene', () => {
     expect(edge.logs.length).toBeGreaterThan(cases.length);
     for (const line of edge.logs) for (const credential of sentCredentials) expect(line).not.toContain(credential);
     // What the log does say is who called: the key's id, or the token's subject.
-    const logged = (requestId: string) => JSON.parse(edge.logs.find((line) => line.includes(`"requestId":"${requestId}"`))!);
+    const logged = (requestId: string, event = 'request') =>
+      JSON.parse(edge.logs.find((line) => line.includes(`"requestId":"${requestId}"`) && line.includes(`"event":"${event}"`))!);
     expect(logged('hygiene-0')).toMatchObject({ keyId: edge.key.record.id, status: 200 });
     expect(logged('hygiene-2')).toMatchObject({ keyId: 'jwt:hygiene', status: 200 });
     expect(logged('hygiene-4')).toMatchObject({ status: 401 });
+    // And the audit log says why each refusal was made, by credential kind, in its own line.
+    expect(logged('hygiene-3', 'auth-failed')).toMatchObject({ audit: true, reason: 'the token has expired', credential: 'jwt' });
+    expect(logged('hygiene-4', 'auth-failed')).toMatchObject({ audit: true, reason: 'the API key is not valid', credential: 'api-key' });
+    expect(logged('hygiene-6', 'auth-failed')).toMatchObject({ audit: true, reason: 'the API key is not valid', credential: 'api-key' });
   });
 });

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendClient, type BackendClientOptions } from '../../edge/backend/client.ts';
-import { CircuitBreaker } from '../../edge/backend/circuit-breaker.ts';
+import { BackendBreakers } from '../../edge/backend/circuit-breaker.ts';
 import { loadModelFolders } from '../../models/catalog-fs.ts';
 import type { Manifest } from '../../models/manifest.ts';
 import { BackendUnavailable, BadGateway, HttpError } from '../../protocol/errors.ts';
@@ -31,16 +31,16 @@ const line: Tensor = {
 
 function client(overrides: Partial<BackendClientOptions> & { calls?: string[] } = {}) {
   const calls = overrides.calls ?? [];
-  const breaker = overrides.breaker ?? new CircuitBreaker({ failureThreshold: 3, coolDownMs: 60_000, now: () => Date.now() });
+  const breakers = overrides.breakers ?? new BackendBreakers({ failureThreshold: 3, coolDownMs: 60_000, now: () => Date.now() });
   return {
-    breaker,
+    breakers,
     calls,
     client: new BackendClient({
       baseUrl: backend.url.origin,
       signingSecret: testSigningSecret,
       defaultTimeoutMs: 10_000,
       retryJitterMs: { min: 1, max: 5 },
-      breaker,
+      breakers,
       ...overrides,
       // Counts the calls that leave; the requests themselves are real.
       fetch: (input, init) => {
@@ -75,12 +75,12 @@ describe('backend client', () => {
   });
 
   it('passes on the backend judgement of a bad request without counting it as a failure', async () => {
-    const { client: c, breaker } = client();
+    const { client: c, breakers } = client();
     const notMultipleOf32 = { ...line, shape: [1, 3, 48, 0], data: new Float32Array(0) };
     const failure = c.infer(request(rec, [notMultipleOf32]));
     await expect(failure).rejects.toBeInstanceOf(HttpError);
     await expect(failure).rejects.toMatchObject({ status: 400 });
-    expect(breaker.state).toBe('closed');
+    expect(breakers.state('paddleocr-rec')).toBe('closed');
   });
 
   it('reports a signing secret the backend refuses as a bad gateway, not as the caller’s fault', async () => {
@@ -97,18 +97,20 @@ describe('backend client', () => {
     await new Promise((resolve) => closed.close(resolve));
 
     const calls: string[] = [];
-    const breaker = new CircuitBreaker({ failureThreshold: 2, coolDownMs: 60_000, now: () => Date.now() });
-    const { client: c } = client({ baseUrl: `http://127.0.0.1:${port}`, calls, breaker });
+    const breakers = new BackendBreakers({ failureThreshold: 2, coolDownMs: 60_000, now: () => Date.now() });
+    const { client: c } = client({ baseUrl: `http://127.0.0.1:${port}`, calls, breakers });
     const failure = c.infer(request(rec));
     await expect(failure).rejects.toBeInstanceOf(BackendUnavailable);
     await expect(failure).rejects.toMatchObject({ headers: { 'Retry-After': expect.any(String) } });
     expect(calls).toHaveLength(2);
-    expect(breaker.state).toBe('closed');
+    expect(breakers.state('paddleocr-rec')).toBe('closed');
 
     await expect(c.infer(request(rec))).rejects.toBeInstanceOf(BackendUnavailable);
-    expect(breaker.state).toBe('open');
+    // A backend that cannot be reached opens the backend's breaker: every model is refused.
+    expect(breakers.state('paddleocr-rec')).toBe('open');
+    expect(breakers.state('paddleocr-det')).toBe('open');
     // Open: refused at once, nothing sent.
-    await expect(c.infer(request(rec))).rejects.toThrow(/circuit open/);
+    await expect(c.infer(request(rec))).rejects.toThrow(/GPU backend is unavailable \(circuit open/);
     expect(calls).toHaveLength(4);
   });
 
@@ -133,11 +135,11 @@ describe('backend client', () => {
     });
     await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
     try {
-      const { client: c, calls, breaker } = client({ baseUrl: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}` });
+      const { client: c, calls, breakers } = client({ baseUrl: `http://127.0.0.1:${(flaky.address() as AddressInfo).port}` });
       const result = await c.infer(request(rec));
       expect(result.outputs[0]!.shape).toEqual([1, 8, 6625]);
       expect(calls).toHaveLength(2);
-      expect(breaker.state).toBe('closed');
+      expect(breakers.state('paddleocr-rec')).toBe('closed');
     } finally {
       await new Promise((resolve) => flaky.close(resolve));
     }
@@ -176,26 +178,28 @@ describe('backend client', () => {
 
   it('gives up after the model timeout without retrying, and a later answer closes the half-open breaker', async () => {
     let now = 0;
-    const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 1_000, now: () => now });
+    const breakers = new BackendBreakers({ failureThreshold: 1, coolDownMs: 1_000, now: () => now });
     const silent = createServer(() => {}); // accepts and never answers
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const { client: slow, calls } = client({
         baseUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
-        breaker,
+        breakers,
         defaultTimeoutMs: 200,
       });
       // The client's default timeout applies to a manifest that names none.
       await expect(slow.infer(request({ ...rec, routing: undefined }))).rejects.toThrow(/timed out after 200 ms/);
       expect(calls).toHaveLength(1);
-      expect(breaker.state).toBe('open');
+      // A timeout counts against the model that did not answer, not against the others.
+      expect(breakers.state('paddleocr-rec')).toBe('open');
+      expect(breakers.state('paddleocr-det')).toBe('closed');
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
     }
     now += 1_000;
-    const { client: recovered } = client({ breaker });
+    const { client: recovered } = client({ breakers });
     await recovered.infer(request(rec));
-    expect(breaker.state).toBe('closed');
+    expect(breakers.state('paddleocr-rec')).toBe('closed');
   });
 });

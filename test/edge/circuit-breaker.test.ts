@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../edge/backend/circuit-breaker.ts';
+import { BackendBreakers, CircuitBreaker } from '../../edge/backend/circuit-breaker.ts';
 
 function breaker(failureThreshold = 3, coolDownMs = 10_000) {
   let now = 0;
@@ -87,5 +87,69 @@ describe('circuit breaker', () => {
         },
       ),
     );
+  });
+});
+
+function breakers(failureThreshold = 2, coolDownMs = 1_000) {
+  let now = 0;
+  const b = new BackendBreakers({ failureThreshold, coolDownMs, now: () => now });
+  return { b, advance: (ms: number) => (now += ms) };
+}
+
+describe('breakers per model', () => {
+  it("opens only the failing model's breaker when the backend answers that the model cannot serve", () => {
+    const { b } = breakers(2);
+    b.recordFailure('paddleocr-rec', 'target');
+    b.recordFailure('paddleocr-rec', 'target');
+    expect(b.state('paddleocr-rec')).toBe('open');
+    expect(b.admit('paddleocr-rec')).toMatchObject({ allowed: false, by: 'target' });
+    expect(b.state('paddleocr-det')).toBe('closed');
+    expect(b.admit('paddleocr-det')).toEqual({ allowed: true, probe: false });
+  });
+
+  it('counts a timeout against the model that did not answer, and not against the others', () => {
+    const { b } = breakers(1);
+    b.recordFailure('paddleocr-rec', 'timeout');
+    expect(b.state('paddleocr-rec')).toBe('open');
+    expect(b.state('paddleocr-det')).toBe('closed');
+  });
+
+  it('opens for every model when the backend itself cannot be reached, whichever model the failures came from', () => {
+    const { b } = breakers(2);
+    b.recordFailure('paddleocr-rec', 'backend');
+    b.recordFailure('task:ocr', 'backend');
+    for (const target of ['paddleocr-rec', 'paddleocr-det', 'task:ocr', 'task:vad']) {
+      expect(b.state(target)).toBe('open');
+      expect(b.admit(target)).toMatchObject({ allowed: false, by: 'backend' });
+    }
+  });
+
+  it("a healthy model's answers never close a broken model's breaker", () => {
+    const { b } = breakers(2);
+    b.recordFailure('paddleocr-rec', 'target');
+    b.recordFailure('paddleocr-rec', 'target');
+    for (let i = 0; i < 10; i++) b.recordSuccess('paddleocr-det');
+    expect(b.state('paddleocr-rec')).toBe('open');
+  });
+
+  it("a model's answer, even a failing one, proves the backend up: its breaker closes for the others", () => {
+    const { b, advance } = breakers(1, 1_000);
+    b.recordFailure('paddleocr-det', 'backend');
+    expect(b.state('paddleocr-rec')).toBe('open');
+    advance(1_000);
+    expect(b.admit('paddleocr-rec')).toEqual({ allowed: true, probe: true });
+    b.recordFailure('paddleocr-rec', 'target');
+    expect(b.state('paddleocr-det')).toBe('closed');
+    expect(b.state('paddleocr-rec')).toBe('open');
+  });
+
+  it("gives the backend's probe back when the model's own breaker refuses the call, so the next model can probe", () => {
+    const { b, advance } = breakers(1, 1_000);
+    b.recordFailure('paddleocr-det', 'backend');
+    advance(500);
+    b.recordFailure('paddleocr-rec', 'timeout'); // rec's breaker opens half a cool-down after the backend's
+    advance(500);
+    expect(b.admit('paddleocr-rec')).toMatchObject({ allowed: false, by: 'target' });
+    expect(b.admit('paddleocr-det')).toEqual({ allowed: true, probe: true });
   });
 });

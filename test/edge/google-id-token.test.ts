@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { exportPKCS8, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendClient } from '../../edge/backend/client.ts';
-import { CircuitBreaker } from '../../edge/backend/circuit-breaker.ts';
+import { BackendBreakers } from '../../edge/backend/circuit-breaker.ts';
 import { ConfigError, parseEdgeConfig } from '../../edge/config.ts';
 import { GoogleIdTokenSource, type ServiceAccountKey } from '../../edge/backend/google-id-token.ts';
 import { loadModelFolders } from '../../models/catalog-fs.ts';
@@ -120,7 +120,7 @@ describe('BackendClient with ID tokens', () => {
   });
   afterAll(() => backend?.stop());
 
-  it('sends the bearer ID token on inference and on the ready check, beside the signature', async () => {
+  it('sends the bearer ID token on every inference, beside the signature', async () => {
     const rec = (await loadModelFolders(`${repoRoot}/models`)).find((f) => f.manifest.name === 'paddleocr-rec')!.manifest;
     const seen: (string | null)[] = [];
     const client = new BackendClient({
@@ -129,20 +129,22 @@ describe('BackendClient with ID tokens', () => {
       idTokens: new GoogleIdTokenSource({ key, audience, now: clock().now }),
       defaultTimeoutMs: 10_000,
       retryJitterMs: { min: 1, max: 5 },
-      breaker: new CircuitBreaker({ failureThreshold: 3, coolDownMs: 60_000, now: () => Date.now() }),
+      breakers: new BackendBreakers({ failureThreshold: 3, coolDownMs: 60_000, now: () => Date.now() }),
       fetch: (input, init) => {
         seen.push(new Headers(init?.headers).get('authorization'));
         return fetch(input, init);
       },
     });
-    await client.modelReady('paddleocr-rec', '4');
-    const result = await client.infer({
-      manifest: rec,
-      version: '4',
-      inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 32], data: new Float32Array(3 * 48 * 32) }],
-      outputNames: ['softmax_11.tmp_0'],
-      requestId: 'req-id-token',
-    });
+    const infer = (requestId: string) =>
+      client.infer({
+        manifest: rec,
+        version: '4',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 32], data: new Float32Array(3 * 48 * 32) }],
+        outputNames: ['softmax_11.tmp_0'],
+        requestId,
+      });
+    await infer('req-id-token-1');
+    const result = await infer('req-id-token-2');
     expect(result.outputs[0]!.shape[0]).toBe(1);
     expect(seen).toHaveLength(2);
     for (const authorization of seen) expect(claims(authorization!.replace(/^Bearer /, ''))).toMatchObject({ aud: audience });

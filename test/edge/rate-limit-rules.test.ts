@@ -46,13 +46,14 @@ describe('plan rules', () => {
       RATE_LIMIT_FREE: '5',
       RATE_LIMIT_PRO: '50',
       RATE_LIMIT_FAILED_AUTH_PER_IP: '3',
+      RATE_LIMIT_PUBLIC_PER_IP: '30',
       RATE_LIMIT_WINDOW_MS: '1000',
       RATE_LIMIT_TIMEOUT_MS: '80',
       RATE_LIMIT_FAILURE_MODE: 'closed',
       RATE_LIMIT_ANALYTICS: 'true',
     });
     expect(config.rateLimit).toEqual({
-      plans: { requestsPerPlan: { free: 5, pro: 50 }, failedAuthPerIp: 3, windowMs: 1000 },
+      plans: { requestsPerPlan: { free: 5, pro: 50 }, failedAuthPerIp: 3, publicPerIp: 30, windowMs: 1000 },
       timeoutMs: 80,
       failureMode: 'closed',
       analytics: true,
@@ -110,5 +111,18 @@ describe('MemorySlidingWindow', () => {
     expect(window.limit('a', 5)).toMatchObject({ success: false, remaining: 4 });
     expect(window.limit('a', 4)).toMatchObject({ success: true, remaining: 0 });
     expect(window.limit('a').success).toBe(false);
+  });
+});
+
+describe('MemorySlidingWindow refunds', () => {
+  it('gives back units taken earlier (a valid credential returns its failed-authentication attempt), never below zero', () => {
+    const window = new MemorySlidingWindow({ requests: 2, windowMs: 1_000 }, () => 10_000);
+    expect(window.limit('ip', 1)).toMatchObject({ success: true, remaining: 1 });
+    expect(window.limit('ip', 1)).toMatchObject({ success: true, remaining: 0 });
+    expect(window.limit('ip', 1).success).toBe(false);
+    // A refund is never refused, even at the limit.
+    expect(window.limit('ip', -1)).toMatchObject({ success: true, remaining: 1 });
+    expect(window.limit('ip', 1)).toMatchObject({ success: true, remaining: 0 });
+    expect(window.limit('other', -1)).toMatchObject({ success: true, remaining: 2 });
   });
 });

@@ -60,6 +60,11 @@ describe('tampered weights', () => {
     );
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/silero-vad.*failed sha256 verification/);
+    // One audit line names the model, version and file, and nothing of the weights.
+    const audit = edge.logs.filter((line) => line.includes('"event":"model-integrity-failed"')).map((line) => JSON.parse(line));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ audit: true, model: 'silero-vad', tier: 'edge' });
+    expect(Object.keys(audit[0]).sort()).toEqual(['at', 'audit', 'event', 'file', 'model', 'tier', 'version']);
   });
 
   it('reports the tampered model not ready, every time', async () => {

@@ -19,11 +19,15 @@ beforeAll(async () => {
 });
 afterAll(() => rm(stateDir, { recursive: true, force: true }));
 
+/** The audit lines every command wrote to stderr, parsed, in order. */
+const auditLines: Record<string, unknown>[] = [];
+
 async function keys(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(process.execPath, ['tools/keys/cli.ts', ...args, '--persist-to', stateDir], {
+  const { stdout, stderr } = await run(process.execPath, ['tools/keys/cli.ts', ...args, '--persist-to', stateDir], {
     cwd: repoRoot,
     env: { ...process.env, EDGEINFER_DEV_KEY: '', ...env },
   });
+  for (const line of stderr.split('\n')) if (line.startsWith('{"audit":true')) auditLines.push(JSON.parse(line));
   return stdout;
 }
 
@@ -65,6 +69,17 @@ describe('npm run keys', () => {
     expect(await keys(['list'])).toMatch(new RegExp(`${id}\\s+acme\\s+free\\s+silero-vad\\s+\\S+Z\\s+\\d{4}-\\S+Z`));
     // The edge's own cache is off here (TTL 0); what is awaited is the write reaching its KV.
     await vi.waitFor(async () => expect((await infer()).status).toBe(401), { timeout: 5_000, interval: 100 });
+
+    // One audit line for the creation and one for the revocation, naming the key by id and never the key.
+    const mine = auditLines.filter((line) => line.keyId === id);
+    expect(mine.map((line) => line.event)).toEqual(['key-created', 'key-revoked']);
+    expect(mine[0]).toMatchObject({ owner: 'acme', plan: 'free', models: ['silero-vad'], namespace: 'local' });
+    expect(mine[1]).toMatchObject({ owner: 'acme', namespace: 'local' });
+    for (const line of mine) {
+      expect(Date.parse(line.at as string)).not.toBeNaN();
+      expect(JSON.stringify(line)).not.toContain(apiKey);
+      expect(JSON.stringify(line)).not.toMatch(/[0-9a-f]{64}/);
+    }
   });
 
   it('refuses bad arguments and unknown ids', { timeout: 2 * cliTimeoutMs }, async () => {

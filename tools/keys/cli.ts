@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ModelAllowance, Plan } from '../../protocol/api-keys.ts';
-import { createKey, describeKeys, ensureDevKey, revokeKey } from './commands.ts';
+import { auditLog } from '../../protocol/audit.ts';
+import { createKey, describeKeys, ensureDevKey, type KeyAudit, revokeKey } from './commands.ts';
 import { keyNamespace } from './kv.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,6 +33,8 @@ const { values, positionals } = parseArgs({
 const [command, ...rest] = positionals;
 const kv = keyNamespace({ repoRoot, remote: values.remote, persistTo: values['persist-to'] });
 const where = values.remote ? 'the deployed API_KEYS namespace' : 'the local API_KEYS namespace';
+// Audit lines go to stderr, so stdout stays what a script reads (the key, once).
+const events: KeyAudit = { audit: auditLog((line) => console.error(line)), namespace: values.remote ? 'remote' : 'local' };
 
 function fail(message: string): never {
   console.error(`keys ${command ?? ''}: ${message}`);
@@ -51,7 +54,7 @@ async function create(): Promise<void> {
           .filter(Boolean),
   );
   if (!models.success) fail("--models must name models (comma-separated) or be '*'");
-  const { apiKey, record } = await createKey(kv, { owner: values.owner, plan: plan.data, models: models.data });
+  const { apiKey, record } = await createKey(kv, { owner: values.owner, plan: plan.data, models: models.data }, events);
   console.log(
     `Created ${record.id} in ${where} for ${record.owner} (plan ${record.plan}, models ${record.models === '*' ? '*' : record.models.join(',')}).`,
   );
@@ -67,7 +70,7 @@ async function list(): Promise<void> {
 async function revoke(): Promise<void> {
   const [id] = rest;
   if (!id) fail('name the key: revoke <id> (see list)');
-  const record = await revokeKey(kv, id);
+  const record = await revokeKey(kv, id, events);
   if (!record) fail(`no key ${id} in ${where}`);
   console.log(`Revoked ${record.id} (${record.owner}) at ${record.revokedAt}.`);
   console.log(
@@ -79,7 +82,7 @@ async function revoke(): Promise<void> {
 
 async function devKey(): Promise<void> {
   if (values.remote) fail('the development key lives only in the local namespace');
-  const outcome = await ensureDevKey(kv, process.env.EDGEINFER_DEV_KEY || undefined);
+  const outcome = await ensureDevKey(kv, process.env.EDGEINFER_DEV_KEY || undefined, events);
   if (outcome.status === 'created') {
     console.log(`Created the local development key ${outcome.record.id} (plan pro, every model). It is shown only now:\n`);
     console.log(`  ${outcome.apiKey}\n`);

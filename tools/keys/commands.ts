@@ -12,7 +12,15 @@ import {
   type Plan,
   sha256Hex,
 } from '../../protocol/api-keys.ts';
+import type { AuditLog } from '../../protocol/audit.ts';
 import type { KeyNamespace } from './kv.ts';
+
+/** Where key events are recorded: every creation and revocation is one audit line (protocol/audit.ts). */
+export interface KeyAudit {
+  audit: AuditLog;
+  /** Which API_KEYS namespace the command changed. */
+  namespace: 'local' | 'remote';
+}
 
 // Workers KV keeps at most 1024 bytes of metadata per name, and `list` reads records from there.
 const maxRecordBytes = 1024;
@@ -26,6 +34,7 @@ export interface CreatedKey {
 export async function createKey(
   kv: KeyNamespace,
   options: { owner: string; plan: Plan; models: ModelAllowance; kind?: ApiKeyKind; apiKey?: string; now?: Date },
+  events: KeyAudit,
 ): Promise<CreatedKey> {
   const apiKey = options.apiKey ?? generateApiKey(options.kind ?? 'live');
   const sha256 = await sha256Hex(apiKey);
@@ -41,6 +50,14 @@ export async function createKey(
     throw new Error(`the key's record is over ${maxRecordBytes} bytes: name fewer models, or '*'`);
   }
   await kv.put(apiKeyKvName(sha256), record);
+  events.audit({
+    event: 'key-created',
+    keyId: record.id,
+    owner: record.owner,
+    plan: record.plan,
+    models: record.models,
+    namespace: events.namespace,
+  });
   return { apiKey, record };
 }
 
@@ -71,12 +88,13 @@ export function describeKeys(entries: readonly { record: ApiKeyRecord }[]): stri
 }
 
 /** Marks the key revoked, keeping its record for `list`; undefined when no key has that id. */
-export async function revokeKey(kv: KeyNamespace, id: string, now = new Date()): Promise<ApiKeyRecord | undefined> {
+export async function revokeKey(kv: KeyNamespace, id: string, events: KeyAudit, now = new Date()): Promise<ApiKeyRecord | undefined> {
   const entry = (await kv.list()).find(({ record }) => record.id === id);
   if (!entry) return undefined;
   if (entry.record.revokedAt) return entry.record;
   const revoked = { ...entry.record, revokedAt: now.toISOString() };
   await kv.put(entry.name, revoked);
+  events.audit({ event: 'key-revoked', keyId: revoked.id, owner: revoked.owner, namespace: events.namespace });
   return revoked;
 }
 
@@ -89,12 +107,12 @@ export type DevKeyOutcome =
  * One development key in the local namespace. With `chosenKey` (EDGEINFER_DEV_KEY) that exact value
  * becomes it and any other development key is revoked; without, a key is made once and kept.
  */
-export async function ensureDevKey(kv: KeyNamespace, chosenKey: string | undefined): Promise<DevKeyOutcome> {
+export async function ensureDevKey(kv: KeyNamespace, chosenKey: string | undefined, events: KeyAudit): Promise<DevKeyOutcome> {
   const devKeys = (await kv.list()).filter(({ record }) => record.owner === devKeyOwner && !record.revokedAt);
   if (chosenKey === undefined) {
     const existing = devKeys[0];
     if (existing) return { status: 'exists', record: existing.record };
-    const { apiKey, record } = await createKey(kv, { owner: devKeyOwner, plan: 'pro', models: '*', kind: 'dev' });
+    const { apiKey, record } = await createKey(kv, { owner: devKeyOwner, plan: 'pro', models: '*', kind: 'dev' }, events);
     return { status: 'created', apiKey, record };
   }
   if (!apiKeyPattern.test(chosenKey)) {
@@ -102,8 +120,8 @@ export async function ensureDevKey(kv: KeyNamespace, chosenKey: string | undefin
   }
   const sha256 = await sha256Hex(chosenKey);
   const current = devKeys.find(({ record }) => record.sha256 === sha256);
-  for (const { record } of devKeys) if (record !== current?.record) await revokeKey(kv, record.id);
+  for (const { record } of devKeys) if (record !== current?.record) await revokeKey(kv, record.id, events);
   if (current) return { status: 'chosen', record: current.record, created: false };
-  const { record } = await createKey(kv, { owner: devKeyOwner, plan: 'pro', models: '*', apiKey: chosenKey });
+  const { record } = await createKey(kv, { owner: devKeyOwner, plan: 'pro', models: '*', apiKey: chosenKey }, events);
   return { status: 'chosen', record, created: true };
 }

@@ -3,13 +3,16 @@
 // edge would not fit Workers' limits.
 
 import { join } from 'node:path';
-import { vadTask } from '../../../models/tasks/catalog.ts';
+import { loadModelFolders } from '../../../models/catalog-fs.ts';
+import { ocrTask, vadTask } from '../../../models/tasks/catalog.ts';
+import { edgeRequestLimits } from '../../../protocol/edge-limits.ts';
 import { buildBundle, bundleSize } from './bundle-size.ts';
 import { decide, type EdgeFigures } from './decide.ts';
 import { carriedModels } from './edge-models.ts';
 import { firstInputs } from './first-inputs.ts';
 import { workersLimits } from './limits.ts';
 import { formatReport, type Report } from './report.ts';
+import { requestCosts } from './request-memory.ts';
 import { measureSessionCosts } from './session-cost.ts';
 import { measureStartup } from './startup.ts';
 
@@ -17,21 +20,9 @@ export interface CheckOptions {
   repoRoot: string;
   /** Progress lines while it measures (building the bundle takes a while). */
   log: (line: string) => void;
+  /** Overrides the largest request the edge's limits allow (`requestCosts`) as the memory kept for requests in flight. */
   requestHeadroomBytes?: number;
 }
-
-/**
- * Memory kept free for requests in flight: one of each edge task at its edge limit at once. A VAD
- * request of `edgeMaxAudioSeconds` at 16 kHz holds its 16-bit WAV body and the float32 samples; an
- * OCR image at det's largest input (960 × 960) holds its RGB pixels and det's float32 planes.
- */
-export const defaultRequestHeadroomBytes = (() => {
-  const seconds = vadTask.routing?.edgeMaxAudioSeconds ?? vadTask.limits.maxAudioSeconds;
-  const vad = seconds * 16_000 * (2 + 4);
-  const ocrPixels = 960 * 960;
-  const ocr = ocrPixels * 3 + ocrPixels * 3 * 4;
-  return vad + ocr;
-})();
 
 export async function runCheck(options: CheckOptions): Promise<Report> {
   const { repoRoot, log } = options;
@@ -55,12 +46,20 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   log('measuring sessions in onnxruntime-web…');
   const costs = await measureSessionCosts(models, inputs, log);
 
+  // Every route's largest request under the edge's limits; the largest of them must fit beside the sessions.
+  const requests = requestCosts(
+    (await loadModelFolders(join(repoRoot, 'models'))).map((folder) => folder.manifest),
+    { vad: vadTask, ocr: ocrTask },
+    edgeRequestLimits,
+  );
+  const largest = requests[0]!;
   const figures: EdgeFigures = {
     script: bundle,
     startupMs: startup.totalMs,
     runtime: { wasmInitialBytes: costs.runtimeWasmBytes, heapTopBytes: costs.runtimeHeapTopBytes, jsBytes: costs.runtimeJsBytes },
     models: costs.models.map((cost, i) => ({ ...cost, weightsBytes: models[i]!.weightsBytes, labelsBytes: models[i]!.labelsBytes })),
-    requestHeadroomBytes: options.requestHeadroomBytes ?? defaultRequestHeadroomBytes,
+    requestHeadroomBytes: options.requestHeadroomBytes ?? largest.totalBytes,
+    largestRequest: options.requestHeadroomBytes === undefined ? `${largest.route} (${largest.form})` : undefined,
   };
   return {
     bundle,
@@ -72,11 +71,12 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
         .map(([name, shape]) => `${name} [${shape.join(',')}]`)
         .join(' '),
     })),
+    requests,
     verdict: decide(figures, workersLimits),
   };
 }
 
-const usage = 'usage: npm run models -- check [--headroom-mb <MB kept for requests in flight>]';
+const usage = 'usage: npm run models -- check [--headroom-mb <MB kept for requests in flight, instead of the largest request>]';
 
 export async function checkCommand(args: readonly string[], repoRoot: string): Promise<void> {
   let requestHeadroomBytes: number | undefined;

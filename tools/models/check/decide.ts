@@ -20,8 +20,10 @@ export interface EdgeFigures {
   startupMs: number;
   runtime: { wasmInitialBytes: number; heapTopBytes: number; jsBytes: number };
   models: ModelFigures[];
-  /** Kept free for requests in flight (bodies, decoded audio and images): see `defaultRequestHeadroomBytes`. */
+  /** Kept free for requests in flight (bodies, decoded audio and images): the largest request the edge's limits allow. */
   requestHeadroomBytes: number;
+  /** Which route's largest request that is (request-memory.ts), for the message. */
+  largestRequest?: string | undefined;
 }
 
 export interface MemoryBudget {
@@ -93,7 +95,7 @@ export function decide(figures: EdgeFigures, limits: WorkersLimits): Verdict {
 
   const memory = memoryBudget(figures);
   const memoryOver = memory.totalBytes - limits.memoryBytes;
-  const parts = `WASM ${mb(memory.wasmBytes)} + JS heap ${mb(memory.jsBytes)} + weights and labels ${mb(memory.modelFilesBytes)} + ${mb(memory.requestHeadroomBytes)} headroom for requests in flight`;
+  const parts = `WASM ${mb(memory.wasmBytes)} + JS heap ${mb(memory.jsBytes)} + weights and labels ${mb(memory.modelFilesBytes)} + ${mb(memory.requestHeadroomBytes)} ${figures.largestRequest ? `for the largest request the edge accepts, ${figures.largestRequest}` : 'headroom for requests in flight'}`;
   checks.push({
     name: 'memory',
     ok: memoryOver <= 0,

@@ -2,6 +2,7 @@
 
 import type { BundleSize } from './bundle-size.ts';
 import type { ModelFigures, Verdict } from './decide.ts';
+import type { RequestCost } from './request-memory.ts';
 import type { StartupCost } from './startup.ts';
 
 export interface Report {
@@ -9,6 +10,8 @@ export interface Report {
   startup: StartupCost;
   runtime: { wasmInitialBytes: number; heapTopBytes: number; jsBytes: number; initCpuMs: number; finalWasmBytes: number };
   models: (ModelFigures & { input: string })[];
+  /** Every route's largest request under the edge's limits, largest first. */
+  requests: RequestCost[];
   verdict: Verdict;
 }
 
@@ -24,7 +27,7 @@ function table(header: string[], rows: string[][]): string[] {
 }
 
 export function formatReport(report: Report): string {
-  const { bundle, startup, runtime, models, verdict } = report;
+  const { bundle, startup, runtime, models, requests, verdict } = report;
   const lines: string[] = [];
   lines.push('Edge bundle (wrangler deploy --dry-run)');
   lines.push(
@@ -70,6 +73,22 @@ export function formatReport(report: Report): string {
   );
   lines.push(
     "  (runtime create CPU includes compiling its .wasm, which Workers do at upload; a model's first request pays its create + first run)",
+  );
+  lines.push('');
+  lines.push("The largest request of each route under the edge's limits (protocol/edge-limits.ts): body, and what is decoded beside it");
+  lines.push(
+    ...table(
+      ['route', 'form', 'body', 'at its peak', 'held beside the body'],
+      requests.map((r) => [
+        r.route,
+        r.form,
+        mb(r.bodyBytes),
+        mb(r.totalBytes),
+        Object.entries(r.terms)
+          .map(([name, bytes]) => `${name} ${mb(bytes)}`)
+          .join(', '),
+      ]),
+    ),
   );
   lines.push('');
   lines.push("Against Workers' limits");
