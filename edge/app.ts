@@ -7,6 +7,7 @@ import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
 import { authenticate, type AuthOptions, requireModelAccess } from './auth/middleware.ts';
+import { type BudgetOptions, enforceBudget } from './middleware/budget.ts';
 import { unauthenticatedLocalBenchmark } from './middleware/local-benchmark.ts';
 import { limitByPlan, limitFailedAuthByIp, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -32,6 +33,8 @@ export interface EdgeDeps {
   meter: UsageMeter;
   auth: AuthOptions;
   rateLimit: RateLimitOptions;
+  /** Monthly budgets, checked before a request's body is read (edge/middleware/budget.ts). */
+  budget: Omit<BudgetOptions, 'meter'>;
   /** False only for a local benchmark's baseline (see edge/config.ts): no authentication, no limits. */
   gatewayChecks: boolean;
   log: (line: string) => void;
@@ -46,16 +49,18 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // Failed authentications count against the client IP, and past its limit it is refused before its
   // credential is looked up; an authenticated caller counts against its plan.
   const failedAuthByIp = limitFailedAuthByIp(deps.rateLimit);
-  const byPlan = limitByPlan(deps.rateLimit);
-  const guard = (...after: MiddlewareHandler<EdgeEnv>[]) =>
-    deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth), byPlan, ...after) : unauthenticatedLocalBenchmark();
-  app.route('/v2', v2Routes({ ...deps, inferGuard: guard(requireModelAccess()) }));
-  // A task request is charged by its work (seconds of audio, megapixels), known once its body is read.
-  const taskGuard = (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) =>
-    deps.gatewayChecks
-      ? every(failedAuthByIp, authenticate(deps.auth), prepare, limitByPlan(deps.rateLimit, units))
-      : every(unauthenticatedLocalBenchmark(), prepare);
-  app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, guard: taskGuard }));
+  const budget = enforceBudget({ ...deps.budget, meter: deps.meter });
+  const guard = () => (deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth)) : unauthenticatedLocalBenchmark());
+  // A request that runs a model is charged in units of work (models/units.ts), known once `prepare`
+  // has read and weighed its body: a batch, seconds of audio or megapixels cost what they hold.
+  const weighedGuard =
+    (...before: MiddlewareHandler<EdgeEnv>[]) =>
+    (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) =>
+      deps.gatewayChecks
+        ? every(failedAuthByIp, authenticate(deps.auth), ...before, budget, prepare, limitByPlan(deps.rateLimit, units))
+        : every(unauthenticatedLocalBenchmark(), prepare);
+  app.route('/v2', v2Routes({ ...deps, inferGuard: weighedGuard(requireModelAccess()) }));
+  app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, guard: weighedGuard() }));
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: guard() }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.route('/', playgroundRoutes());

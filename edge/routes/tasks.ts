@@ -9,7 +9,7 @@ import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts
 import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
-import { rateLimitUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
+import { taskUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
 import type { EdgeEnv } from '../context.ts';
 import type { UsageMeter } from '../metering.ts';
 import type { EdgeTasks } from '../tasks.ts';
@@ -51,7 +51,7 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
     const path = `/${definition.name}`;
     routes.post(
       path,
-      deps.guard(prepareTask(definition), (c) => rateLimitUnits(definition, c.get('task').works)),
+      deps.guard(prepareTask(definition), (c) => taskUnits(definition, c.get('task').works)),
       async (c) => {
         const task = c.get('task');
         const timings = new TaskTimings();
@@ -59,21 +59,24 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
         const outcome = await deps.tasks.run(task, c.get('trace'), timings);
         const computeMs = performance.now() - startedMs;
         const unit = task.works[0]!.unit;
-        c.executionCtx.waitUntil(
-          deps.meter.record({
-            keyId: c.get('principal').id,
-            atMs: Date.now(),
+        // Recorded after the answer, off its path; the headers say what it cost.
+        const charged = deps.meter.charge(
+          c.get('principal'),
+          {
+            model: `task:${definition.name}`,
+            tier: outcome.tier,
+            units: taskUnits(definition, task.works, outcome.gpuRunMs),
             inputElements: 0,
             computeMs,
-            tier: outcome.tier,
             work: { unit, amount: task.works.reduce((sum, work) => sum + work.amount, 0) },
-          }),
+          },
+          (work) => c.executionCtx.waitUntil(work),
         );
         // A forwarded task is timed by the backend, stage by stage; the edge adds its own total.
         const serverTiming = outcome.serverTiming
           ? `${outcome.serverTiming}, edge;dur=${computeMs.toFixed(3)}`
           : timings.serverTiming(computeMs);
-        return c.json(outcome.body as object, 200, { [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
+        return c.json(outcome.body as object, 200, { ...charged, [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
       },
     );
     routes.all(path, (c) => {

@@ -1,6 +1,7 @@
 // `POST /v1/vad` and `POST /v1/ocr` on the backend: what the edge forwards when a task does not run
 // there, signed like every inference route, read and checked against the same task manifests.
 
+import { signRunTime } from '../../protocol/run-time.ts';
 import { type Context, Hono } from 'hono';
 import type { z } from 'zod';
 import { mediaType } from '../../protocol/body.ts';
@@ -43,7 +44,11 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
         const timings = new TaskTimings();
         const startedMs = performance.now();
         const body = await deps.tasks.run(definition, request, timings);
-        return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(performance.now() - startedMs) });
+        const runMs = performance.now() - startedMs;
+        // The edge bills GPU work by this time, so it trusts it only signed (protocol/run-time.ts).
+        const requestId = c.req.header('x-request-id');
+        const runTime = deps.signatureSecret && requestId ? await signRunTime(deps.signatureSecret, requestId, runMs) : {};
+        return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(runMs), ...runTime });
       },
     );
     routes.all(path, (c) => {
