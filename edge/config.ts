@@ -99,6 +99,9 @@ const Environment = z.object({
   USAGE_BUDGETS: UsageBudgets.optional(),
   BUDGET_REFRESH_MS: z.coerce.number().int().nonnegative().default(1_000),
   USAGE_READ_TIMEOUT_MS: Milliseconds.default(2_000),
+  // Off: answers still carry their units and cost, but nothing is recorded (a deployment that bills
+  // nothing, and bench:gateway's side-by-side measure of what metering costs).
+  METERING: z.enum(['on', 'off'], { message: "'on' or 'off'" }).default('on'),
   METERING_WRITE_TIMEOUT_MS: Milliseconds.default(5_000),
   UNSAFE_LOCAL_BENCHMARK_NO_AUTH: z.literal('true', { message: "'true' or unset" }).optional(),
 });
@@ -128,6 +131,8 @@ export interface EdgeConfig {
     analytics: boolean;
   };
   metering: {
+    /** False (METERING=off): nothing is recorded; /v1/usage answers 503. */
+    enabled: boolean;
     /** The METERING_QUEUE binding; absent, events are written to the store from waitUntil. */
     queue: MeteringQueue | undefined;
     /** The USAGE_DB binding (D1): the usage store when no Upstash Redis is configured. */
@@ -190,6 +195,7 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
       analytics: e.RATE_LIMIT_ANALYTICS === 'true',
     },
     metering: {
+      enabled: e.METERING === 'on',
       queue: isQueue(env.METERING_QUEUE) ? env.METERING_QUEUE : undefined,
       db: isD1(env.USAGE_DB) ? env.USAGE_DB : undefined,
       readTimeoutMs: e.USAGE_READ_TIMEOUT_MS,

@@ -48,6 +48,8 @@ export const unitsHeader = 'x-edgeinfer-units';
 export const costHeader = 'x-edgeinfer-cost';
 
 export interface UsageMeterOptions {
+  /** False (METERING=off): `charge` prices and answers, and records nothing. */
+  recording: boolean;
   /** Undefined only where no store is bound: reads answer 503 and events are logged, not kept. */
   store: UsageStore | undefined;
   /** Undefined only without a METERING_QUEUE binding: events are then written to the store directly. */
@@ -112,7 +114,7 @@ export class UsageMeter {
       computeUs: Math.round(charge.computeMs * 1000),
       ...(charge.work && { work: { unit: charge.work.unit, amount: Math.round(charge.work.amount) } }),
     };
-    waitUntil(this.#enqueue(event));
+    if (this.#options.recording) waitUntil(this.#enqueue(event));
     return { [unitsHeader]: String(charge.units), [costHeader]: `${formatMicros(costMicros)} ${this.#options.prices.currency}` };
   }
 
@@ -120,7 +122,7 @@ export class UsageMeter {
     const { queue, store, log } = this.#options;
     if (queue) {
       try {
-        await queue.send(event, { contentType: 'json' });
+        await queue.send(event);
         return;
       } catch (err) {
         log(JSON.stringify({ event: 'metering-enqueue-failed', eventId: event.eventId, error: (err as Error).message }));

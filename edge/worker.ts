@@ -40,10 +40,13 @@ function usageStore(config: EdgeConfig): UsageStore | undefined {
 }
 
 function buildMeter(config: EdgeConfig): UsageMeter {
-  const store = usageStore(config);
-  if (!store) log('neither UPSTASH_REDIS_REST_URL nor a USAGE_DB binding: usage is not recorded (GET /v1/usage answers 503)');
-  if (!config.metering.queue) log('no METERING_QUEUE binding: usage events are written to the store directly, without retries');
+  const store = config.metering.enabled ? usageStore(config) : undefined;
+  if (!config.metering.enabled) log('METERING=off: usage is not recorded (GET /v1/usage answers 503)');
+  else if (!store) log('neither UPSTASH_REDIS_REST_URL nor a USAGE_DB binding: usage is not recorded (GET /v1/usage answers 503)');
+  if (config.metering.enabled && !config.metering.queue)
+    log('no METERING_QUEUE binding: usage events are written to the store directly, without retries');
   return new UsageMeter({
+    recording: config.metering.enabled,
     store,
     queue: config.metering.queue,
     prices: config.billing.prices,
