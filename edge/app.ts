@@ -50,7 +50,9 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // credential is looked up; an authenticated caller counts against its plan.
   const failedAuthByIp = limitFailedAuthByIp(deps.rateLimit);
   const budget = enforceBudget({ ...deps.budget, meter: deps.meter });
-  const guard = () => (deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth)) : unauthenticatedLocalBenchmark());
+  // Reading usage runs no model: one unit against the plan.
+  const guard = () =>
+    deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth), limitByPlan(deps.rateLimit)) : unauthenticatedLocalBenchmark();
   // A request that runs a model is charged in units of work (models/units.ts), known once `prepare`
   // has read and weighed its body: a batch, seconds of audio or megapixels cost what they hold.
   const weighedGuard =
