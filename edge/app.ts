@@ -2,7 +2,7 @@
 
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
-import { errorResponse, NotFound } from '../protocol/errors.ts';
+import { errorResponse, HttpError, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
@@ -55,11 +55,34 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
     deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth), limitByPlan(deps.rateLimit)) : unauthenticatedLocalBenchmark();
   // A request that runs a model is charged in units of work (models/units.ts), known once `prepare`
   // has read and weighed its body: a batch, seconds of audio or megapixels cost what they hold.
+  // A request refused before it is weighed (403, 402, a bad body) still costs one unit, with the
+  // RateLimit headers on its error: sending bad bodies is not free.
+  const refusedCostsOne =
+    (checks: MiddlewareHandler<EdgeEnv>): MiddlewareHandler<EdgeEnv> =>
+    async (c, next) => {
+      let passed = false;
+      try {
+        await checks(c, async () => {
+          passed = true;
+          await next();
+        });
+      } catch (err) {
+        if (passed || !(err instanceof HttpError)) throw err;
+        await limitByPlan(deps.rateLimit)(c, async () => {
+          throw err;
+        });
+      }
+    };
   const weighedGuard =
     (...before: MiddlewareHandler<EdgeEnv>[]) =>
     (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) =>
       deps.gatewayChecks
-        ? every(failedAuthByIp, authenticate(deps.auth), ...before, budget, prepare, limitByPlan(deps.rateLimit, units))
+        ? every(
+            failedAuthByIp,
+            authenticate(deps.auth),
+            refusedCostsOne(every(...before, budget, prepare)),
+            limitByPlan(deps.rateLimit, units),
+          )
         : every(unauthenticatedLocalBenchmark(), prepare);
   app.route('/v2', v2Routes({ ...deps, inferGuard: weighedGuard(requireModelAccess()) }));
   app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, guard: weighedGuard() }));
