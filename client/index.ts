@@ -21,7 +21,7 @@ export { EdgeinferError } from './errors.ts';
 export type { FileInput } from './files.ts';
 export type { OcrBatchResponse, OcrResponse, VadBatchResponse, VadOptionsInput as VadOptions, VadResponse } from '../protocol/tasks.ts';
 export type { InferResponse } from '../protocol/schemas.ts';
-export type { UsageResponse } from '../protocol/usage.ts';
+export type { DayUsage, ModelUsage, Usage, UsageResponse } from '../protocol/usage.ts';
 /** An inference request as the caller writes it (optional fields may be left out). */
 export type InferRequest = z.input<typeof InferRequestSchema>;
 
@@ -49,10 +49,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** What the headers of the answer said: where it ran, how it is known in the server's logs. */
+/** What the headers of the answer said: where it ran, what it cost, how it is known in the server's logs. */
 export interface ResponseMeta {
   /** `x-edgeinfer-tier`: `edge`, `gpu` or `edge-fallback` (absent on routes that run no model). */
   tier: string | undefined;
+  /** `x-edgeinfer-units`: the units of work the call was charged (absent on routes that run no model). */
+  units: number | undefined;
+  /** `x-edgeinfer-cost`: what those units cost at the key's plan price, e.g. `{ amount: 0.0007, currency: 'USD' }`. */
+  cost: { amount: number; currency: string } | undefined;
   requestId: string | undefined;
   /** Requests sent, retries included. */
   attempts: number;
@@ -134,7 +138,13 @@ export function createClient(options: ClientOptions) {
       }
       const result = parsed.data as z.infer<S>;
       if (typeof result === 'object' && result !== null)
-        metaByResult.set(result, { tier: response.headers.get(tierHeader) ?? undefined, requestId, attempts: attempt });
+        metaByResult.set(result, {
+          tier: response.headers.get(tierHeader) ?? undefined,
+          units: unitsOf(response.headers.get('x-edgeinfer-units')),
+          cost: costOf(response.headers.get('x-edgeinfer-cost')),
+          requestId,
+          attempts: attempt,
+        });
       return result;
     }
   }
@@ -219,7 +229,10 @@ export function createClient(options: ClientOptions) {
         signal: call.signal,
       }).then(nonFiniteAsNumbers);
     },
-    /** The caller's own usage per UTC day, `from` and `to` as YYYY-MM-DD, both included. */
+    /**
+     * The caller's own usage per UTC day, `from` and `to` as YYYY-MM-DD, both included: requests,
+     * units, cost (in `currency`) and per model, each day and in total.
+     */
     async usage(range: { from: string; to: string }, call: CallOptions = {}): Promise<UsageResponse> {
       return send({ method: 'GET', path: '/v1/usage', query: range, schema: UsageResponse, signal: call.signal });
     },
@@ -246,6 +259,16 @@ function nonFiniteAsNumbers(response: InferResponse): InferResponse {
     }
   }
   return response;
+}
+
+function unitsOf(header: string | null): number | undefined {
+  return header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+}
+
+/** `0.0007 USD` → `{ amount: 0.0007, currency: 'USD' }`. */
+function costOf(header: string | null): { amount: number; currency: string } | undefined {
+  const match = header === null ? null : /^(\d+(?:\.\d+)?) ([A-Z]{3})$/.exec(header);
+  return match ? { amount: Number(match[1]), currency: match[2]! } : undefined;
 }
 
 function parseJson(text: string): unknown {

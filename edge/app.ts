@@ -3,11 +3,12 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { auditLog } from '../protocol/audit.ts';
-import { ClientClosedRequest, errorResponse, NotFound } from '../protocol/errors.ts';
+import { ClientClosedRequest, errorResponse, HttpError, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
 import { authenticate, type AuthOptions, authorize, type ModelGate } from './auth/middleware.ts';
+import { type BudgetOptions, enforceBudget } from './middleware/budget.ts';
 import { unauthenticatedLocalBenchmark } from './middleware/local-benchmark.ts';
 import { failedAuthAttempts, limitByPlan, limitPublicByIp, type RateLimitOptions } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -33,6 +34,8 @@ export interface EdgeDeps {
   meter: UsageMeter;
   auth: AuthOptions;
   rateLimit: RateLimitOptions;
+  /** Monthly budgets, checked before a request's body is read (edge/middleware/budget.ts). */
+  budget: Omit<BudgetOptions, 'meter'>;
   /** False only for a local benchmark's baseline (see edge/config.ts): no authentication, no limits. */
   gatewayChecks: boolean;
   log: (line: string) => void;
@@ -51,15 +54,39 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
     ? authenticate({ ...deps.auth, attempts: failedAuthAttempts(deps.rateLimit, audit), audit })
     : unauthenticatedLocalBenchmark();
   const byPlan = (units?: Parameters<typeof limitByPlan>[1]) => (deps.gatewayChecks ? limitByPlan(deps.rateLimit, units) : pass);
+  const budget = deps.gatewayChecks ? enforceBudget({ ...deps.budget, meter: deps.meter }) : pass;
+  // A request refused before it is weighed (403, 402, a bad body) still costs one unit, with the
+  // RateLimit headers on its error: sending bad bodies is not free.
+  const refusedCostsOne =
+    (checks: MiddlewareHandler<EdgeEnv>): MiddlewareHandler<EdgeEnv> =>
+    async (c, next) => {
+      let passed = false;
+      try {
+        await checks(c, async () => {
+          passed = true;
+          await next();
+        });
+      } catch (err) {
+        if (passed || !(err instanceof HttpError)) throw err;
+        await byPlan()(c, async () => {
+          throw err;
+        });
+      }
+    };
   // The one gate of every route that runs a model: the caller, then every model the route runs (a
-  // route must name them), then what its work costs against the caller's plan (weighed by `prepare`).
+  // route must name them), the caller's monthly budget, then what its work costs in units of work
+  // (models/units.ts, weighed by `prepare` once the body is read) against the caller's plan.
   const modelGate: ModelGate = ({ models, prepare, units }) =>
-    every(caller, authorize(models, audit), ...(prepare ? [prepare] : []), byPlan(units));
+    every(caller, refusedCostsOne(every(authorize(models, audit), budget, ...(prepare ? [prepare] : []))), byPlan(units));
   // Routes that need no credential (metadata, health, docs, playground: every GET outside /v1) are counted per address.
   const publicLimit = deps.gatewayChecks ? limitPublicByIp(deps.rateLimit) : pass;
   app.on(['GET', 'HEAD'], '*', (c, next) => (new URL(c.req.url).pathname.startsWith('/v1/') ? next() : publicLimit(c, next)));
-  app.route('/v2', v2Routes({ ...deps, inferGuard: modelGate({ models: (c) => [c.req.param('name') ?? ''] }) }));
+  app.route(
+    '/v2',
+    v2Routes({ ...deps, inferGuard: (prepare, units) => modelGate({ models: (c) => [c.req.param('name') ?? ''], prepare, units }) }),
+  );
   app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, gate: modelGate }));
+  // Reading usage runs no model: one unit against the plan.
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: every(caller, byPlan()) }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.route('/', playgroundRoutes());

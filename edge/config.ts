@@ -7,10 +7,36 @@ import type { JwtConfig } from './auth/jwt.ts';
 import { ServiceAccountKey } from './backend/google-id-token.ts';
 import type { KvReader } from './auth/key-store.ts';
 import type { RateLimitFailureMode } from './middleware/rate-limit.ts';
-import type { RateLimitPlans } from './ratelimit/plans.ts';
+import { type MeteringQueue, isQueue } from './metering.ts';
+import type { Budget, Budgets, PlanPrices, RateLimitPlans } from './ratelimit/plans.ts';
+import { type D1Like, isD1 } from './usage/store.ts';
 
 const Milliseconds = z.coerce.number().int().positive();
 const Count = z.coerce.number().int().positive();
+// Money as a decimal string with at most 6 decimals, kept as whole micro-units so sums stay exact.
+const Money = z
+  .string()
+  .regex(/^\d{1,9}(\.\d{1,6})?$/, 'a decimal amount with at most 6 decimals, e.g. 0.0001')
+  .transform((value) => {
+    const [whole, fraction = ''] = value.split('.');
+    return Number(whole) * 1_000_000 + Number(fraction.padEnd(6, '0'));
+  });
+const BudgetSpec = z
+  .object({ units: z.number().int().positive().optional(), cost: Money.optional() })
+  .strict()
+  .refine((budget) => budget.units !== undefined || budget.cost !== undefined, 'a budget needs units, cost or both');
+const BudgetKey = z.string().regex(/^(key_[A-Za-z0-9]{8,64}|jwt:.+|plan:(free|pro))$/, 'a key id (key_…), jwt:<subject> or plan:free|pro');
+const UsageBudgets = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'JSON, e.g. {"key_abc12345": {"units": 100000}, "plan:free": {"cost": "5"}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(BudgetKey, BudgetSpec));
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 // `none` is never among them; HMAC algorithms only with a secret, public-key ones only with a JWKS.
@@ -80,6 +106,19 @@ const Environment = z.object({
   // Open by default: see README "Rate limiting" and edge/middleware/rate-limit.ts.
   RATE_LIMIT_FAILURE_MODE: z.enum(['open', 'closed'], { message: "'open' or 'closed'" }).default('open'),
   RATE_LIMIT_ANALYTICS: z.enum(['true', 'false'], { message: "'true' or 'false'" }).default('false'),
+  BILLING_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD')
+    .default('USD'),
+  PRICE_PER_UNIT_FREE: Money.default(0),
+  PRICE_PER_UNIT_PRO: Money.default(100),
+  USAGE_BUDGETS: UsageBudgets.optional(),
+  BUDGET_REFRESH_MS: z.coerce.number().int().nonnegative().default(1_000),
+  USAGE_READ_TIMEOUT_MS: Milliseconds.default(2_000),
+  // Off: answers still carry their units and cost, but nothing is recorded (a deployment that bills
+  // nothing, and bench:gateway's side-by-side measure of what metering costs).
+  METERING: z.enum(['on', 'off'], { message: "'on' or 'off'" }).default('on'),
+  METERING_WRITE_TIMEOUT_MS: Milliseconds.default(5_000),
   UNSAFE_LOCAL_BENCHMARK_NO_AUTH: z.literal('true', { message: "'true' or unset" }).optional(),
 });
 
@@ -109,6 +148,17 @@ export interface EdgeConfig {
     failureMode: RateLimitFailureMode;
     analytics: boolean;
   };
+  metering: {
+    /** False (METERING=off): nothing is recorded; /v1/usage answers 503. */
+    enabled: boolean;
+    /** The METERING_QUEUE binding; absent, events are written to the store from waitUntil. */
+    queue: MeteringQueue | undefined;
+    /** The USAGE_DB binding (D1): the usage store when no Upstash Redis is configured. */
+    db: D1Like | undefined;
+    readTimeoutMs: number;
+    writeTimeoutMs: number;
+  };
+  billing: { prices: PlanPrices; budgets: Budgets; budgetRefreshMs: number };
   /**
    * False only for `npm run bench:gateway`'s baseline: no authentication, no rate limits. Refused
    * unless BACKEND_URL is a loopback address, which no deployed Worker can use.
@@ -168,9 +218,31 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
       failureMode: e.RATE_LIMIT_FAILURE_MODE,
       analytics: e.RATE_LIMIT_ANALYTICS === 'true',
     },
+    metering: {
+      enabled: e.METERING === 'on',
+      queue: isQueue(env.METERING_QUEUE) ? env.METERING_QUEUE : undefined,
+      db: isD1(env.USAGE_DB) ? env.USAGE_DB : undefined,
+      readTimeoutMs: e.USAGE_READ_TIMEOUT_MS,
+      writeTimeoutMs: e.METERING_WRITE_TIMEOUT_MS,
+    },
+    billing: {
+      prices: { currency: e.BILLING_CURRENCY, pricePerUnitMicros: { free: e.PRICE_PER_UNIT_FREE, pro: e.PRICE_PER_UNIT_PRO } },
+      budgets: budgetsOf(e.USAGE_BUDGETS ?? {}),
+      budgetRefreshMs: e.BUDGET_REFRESH_MS,
+    },
     gatewayChecks: !e.UNSAFE_LOCAL_BENCHMARK_NO_AUTH,
     auth: { apiKeys: env.API_KEYS as KvReader, apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS, jwt },
   };
+}
+
+function budgetsOf(entries: Record<string, { units?: number | undefined; cost?: number | undefined }>): Budgets {
+  const budgets: Budgets = { byKey: {}, byPlan: {} };
+  for (const [name, spec] of Object.entries(entries)) {
+    const budget: Budget = { units: spec.units, costMicros: spec.cost };
+    if (name.startsWith('plan:')) budgets.byPlan[name.slice('plan:'.length) as 'free' | 'pro'] = budget;
+    else budgets.byKey[name] = budget;
+  }
+  return budgets;
 }
 
 function isLoopback(url: string | undefined): boolean {

@@ -1,7 +1,10 @@
 // What middleware puts on a request's context for the handlers and middleware after it.
 
 import type { Principal } from './auth/principal.ts';
+import type { WireInferRequest } from '../protocol/binary.ts';
+import type { DecodedInferRequest } from '../models/infer-request.ts';
 import type { RequestTrace } from './inference.ts';
+import type { EdgeModel } from './registry.ts';
 import type { PreparedTask } from './tasks.ts';
 
 export type EdgeEnv = {
@@ -12,5 +15,7 @@ export type EdgeEnv = {
     principal: Principal;
     /** Set on the task routes once the body is read and weighed, before the rate limit is charged. */
     task: PreparedTask;
+    /** Set on `/v2` infer routes once the body is read, decoded and weighed, before the rate limit is charged. */
+    infer: { resolved: EdgeModel; wire: WireInferRequest; decoded: DecodedInferRequest; inputElements: number };
   };
 };

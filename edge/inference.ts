@@ -17,6 +17,8 @@ export interface InferenceOutcome {
   outputs: Tensor[];
   modelVersion: string;
   tier: ServedTier;
+  /** The GPU backend's signed run time, which its units may be charged by (models/units.ts). */
+  gpuRunMs?: number | undefined;
 }
 
 export interface RequestTrace {
@@ -56,7 +58,7 @@ export class EdgeInference {
         requestId: trace.requestId,
         traceparent: trace.traceparent,
       });
-      return { ...forwarded, tier: 'gpu' };
+      return { outputs: forwarded.outputs, modelVersion: forwarded.modelVersion, tier: 'gpu', gpuRunMs: forwarded.runMs };
     } catch (err) {
       if (!(err instanceof BackendUnavailable) || !this.#runsHere(model)) throw err;
       log(`request ${trace.requestId}: ${err.message}; running ${model.manifest.name} at the edge instead`);

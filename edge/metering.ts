@@ -1,117 +1,194 @@
-// Usage metering for consumption billing: per API key and UTC day, the requests, input elements,
-// compute milliseconds and the tier that served them. One inference is one Redis pipeline (one round
-// trip), written after the answer through `waitUntil`; reading a range is one pipeline too.
+// Usage metering for consumption billing. A served request's event leaves the response path at once:
+// `charge` returns the answer's x-edgeinfer-units/-cost headers and hands the event to
+// `executionCtx.waitUntil`, which sends it to the metering queue (Cloudflare Queues: durable once
+// sent). The queue's consumer (`consume`) writes batches to the usage store and asks the queue to
+// retry them, with backoff, while the store is down or slow; the store counts an event id once, so a
+// retry never counts twice. Reads (`/v1/usage`, budgets) are bounded by a timeout: 503, never a hang.
 
-import type { Redis } from '@upstash/redis/cloudflare';
-import { ModelUnavailable } from '../protocol/errors.ts';
-import type { DayUsage, Usage } from '../protocol/usage.ts';
+import { Overloaded } from '../protocol/errors.ts';
+import type { Plan } from '../protocol/api-keys.ts';
+import { UsageEvent, type UsageRow } from '../protocol/usage.ts';
+import type { PlanPrices } from './ratelimit/plans.ts';
+import type { MonthSpend, UsageStore } from './usage/store.ts';
 
-/** Days of usage kept: a year of billing periods and a month of disputes. */
-const retentionSeconds = 400 * 24 * 60 * 60;
-/** The longest range one usage query may ask for. */
-export const maxUsageDays = 92;
+/** The producer side of the METERING_QUEUE binding (Workers' Queue). */
+export interface MeteringQueue {
+  send(body: UsageEvent, options?: { contentType?: 'json' }): Promise<void>;
+}
 
-export interface UsageEvent {
-  keyId: string;
-  atMs: number;
+/** One message of a queue batch, as the Workers runtime hands it to `queue()`. */
+export interface QueueMessage {
+  readonly id: string;
+  readonly body: unknown;
+  readonly attempts: number;
+  ack(): void;
+  retry(options?: { delaySeconds?: number }): void;
+}
+export interface QueueBatch {
+  readonly queue: string;
+  readonly messages: readonly QueueMessage[];
+}
+
+export function isQueue(binding: unknown): binding is MeteringQueue {
+  return typeof binding === 'object' && binding !== null && typeof (binding as MeteringQueue).send === 'function';
+}
+
+/** What one served request did, as the route knows it. */
+export interface Charge {
+  /** The model's name for `/v2`, `task:<name>` for a task route. */
+  model: string;
+  tier: string;
+  units: number;
   inputElements: number;
   computeMs: number;
-  tier: string;
-  /** A task request's work, read from its files' headers: milliseconds of audio, or pixels. */
   work?: { unit: string; amount: number } | undefined;
 }
 
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+export const unitsHeader = 'x-edgeinfer-units';
+export const costHeader = 'x-edgeinfer-cost';
+
+export interface UsageMeterOptions {
+  /** False (METERING=off): `charge` prices and answers, and records nothing. */
+  recording: boolean;
+  /** Undefined only where no store is bound: reads answer 503 and events are logged, not kept. */
+  store: UsageStore | undefined;
+  /** Undefined only without a METERING_QUEUE binding: events are then written to the store directly. */
+  queue: MeteringQueue | undefined;
+  prices: PlanPrices;
+  readTimeoutMs: number;
+  writeTimeoutMs: number;
+  log: (line: string) => void;
+  now: () => number;
 }
 
-const usageKey = (keyId: string, day: string) => `usage:${keyId}:${day}`;
-const tierField = 'tier:';
-const workField = 'work:';
+class StoreTimeout extends Error {}
 
-function prefixed(hash: Record<string, unknown>, prefix: string): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(hash)
-      .filter(([field]) => field.startsWith(prefix))
-      .map(([field, count]) => [field.slice(prefix.length), Number(count)]),
-  );
-}
-
-function addInto(target: Record<string, number>, counts: Record<string, number>): void {
-  for (const [name, count] of Object.entries(counts)) target[name] = (target[name] ?? 0) + count;
-}
-
-/** Adds one inference to its key's day, atomically per field, in one round trip. */
-export async function recordUsage(redis: Redis, event: UsageEvent): Promise<void> {
-  const key = usageKey(event.keyId, utcDay(event.atMs));
-  const pipeline = redis
-    .pipeline()
-    .hincrby(key, 'requests', 1)
-    .hincrby(key, 'inputElements', event.inputElements)
-    // Whole microseconds: integer increments add up exactly, where float increments would drift.
-    .hincrby(key, 'computeUs', Math.round(event.computeMs * 1000))
-    .hincrby(key, `${tierField}${event.tier}`, 1);
-  if (event.work) pipeline.hincrby(key, `${workField}${event.work.unit}`, Math.round(event.work.amount));
-  await pipeline.expire(key, retentionSeconds).exec();
-}
-
-function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let ms = Date.parse(`${from}T00:00:00Z`); ms <= Date.parse(`${to}T00:00:00Z`); ms += 86_400_000) days.push(utcDay(ms));
-  return days;
-}
-
-/** One key's usage for each day from `from` to `to` (inclusive, YYYY-MM-DD), days without use included. */
-export async function readUsage(redis: Redis, keyId: string, from: string, to: string): Promise<{ days: DayUsage[]; total: Usage }> {
-  const days = daysBetween(from, to);
-  const pipeline = redis.pipeline();
-  for (const day of days) pipeline.hgetall(usageKey(keyId, day));
-  const hashes = days.length ? ((await pipeline.exec()) as (Record<string, unknown> | null)[]) : [];
-  const total: Usage = { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: {} };
-  const perDay = days.map((date, index) => {
-    const hash = hashes[index] ?? {};
-    const usage: DayUsage = {
-      date,
-      requests: Number(hash.requests ?? 0),
-      inputElements: Number(hash.inputElements ?? 0),
-      computeMs: Number(hash.computeUs ?? 0) / 1000,
-      requestsByTier: prefixed(hash, tierField),
-      work: prefixed(hash, workField),
-    };
-    total.requests += usage.requests;
-    total.inputElements += usage.inputElements;
-    total.computeMs += usage.computeMs;
-    addInto(total.requestsByTier, usage.requestsByTier);
-    addInto(total.work, usage.work);
-    return usage;
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeout(`no answer within ${ms} ms`)), ms);
   });
-  return { days: perDay, total };
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * The meter as the routes use it: writes never fail a request (they run after the answer, and an
- * error is logged), reads answer 503 when there is no Redis to read from.
- */
-export class UsageMeter {
-  readonly #redis: Redis | undefined;
-  readonly #log: (line: string) => void;
+/** A money amount in micro-units as the decimal the answer carries: exact, trailing zeros dropped. */
+export function formatMicros(micros: number): string {
+  const whole = Math.floor(micros / 1_000_000);
+  const fraction = String(micros % 1_000_000)
+    .padStart(6, '0')
+    .replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : String(whole);
+}
 
-  constructor(redis: Redis | undefined, log: (line: string) => void) {
-    this.#redis = redis;
-    this.#log = log;
+/** Seconds before a failed batch is tried again: 1, 2, 4 … up to a minute, so 100 tries span about 1.5 hours. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(60, 2 ** Math.max(0, attempts - 1));
+}
+
+export class UsageMeter {
+  readonly #options: UsageMeterOptions;
+
+  constructor(options: UsageMeterOptions) {
+    this.#options = options;
   }
 
-  async record(event: UsageEvent): Promise<void> {
-    if (!this.#redis) return;
+  get currency(): string {
+    return this.#options.prices.currency;
+  }
+
+  /**
+   * Prices a served request for `principal`, starts recording it after the answer (through
+   * `waitUntil`), and returns the headers that tell the caller what it cost.
+   */
+  charge(principal: { id: string; plan: Plan }, charge: Charge, waitUntil: (work: Promise<unknown>) => void): Record<string, string> {
+    const costMicros = charge.units * this.#options.prices.pricePerUnitMicros[principal.plan];
+    const event: UsageEvent = {
+      eventId: crypto.randomUUID(),
+      keyId: principal.id,
+      atMs: this.#options.now(),
+      model: charge.model,
+      tier: charge.tier,
+      units: charge.units,
+      costMicros,
+      inputElements: charge.inputElements,
+      computeUs: Math.round(charge.computeMs * 1000),
+      ...(charge.work && { work: { unit: charge.work.unit, amount: Math.round(charge.work.amount) } }),
+    };
+    if (this.#options.recording) waitUntil(this.#enqueue(event));
+    return { [unitsHeader]: String(charge.units), [costHeader]: `${formatMicros(costMicros)} ${this.#options.prices.currency}` };
+  }
+
+  async #enqueue(event: UsageEvent): Promise<void> {
+    const { queue, store, log } = this.#options;
+    if (queue) {
+      try {
+        await queue.send(event);
+        return;
+      } catch (err) {
+        log(JSON.stringify({ event: 'metering-enqueue-failed', eventId: event.eventId, error: (err as Error).message }));
+      }
+    }
     try {
-      await recordUsage(this.#redis, event);
+      if (!store) throw new Error('no usage store is bound');
+      await withTimeout(store.record([event]), this.#options.writeTimeoutMs);
     } catch (err) {
-      this.#log(JSON.stringify({ event: 'metering-failed', keyId: event.keyId, error: (err as Error).message }));
+      // The whole event in the log: the last place it can be recovered from.
+      log(JSON.stringify({ event: 'metering-failed', usage: event, error: (err as Error).message }));
     }
   }
 
-  async read(keyId: string, from: string, to: string) {
-    if (!this.#redis) throw new ModelUnavailable('usage is not recorded here: the edge has no Upstash Redis (UPSTASH_REDIS_REST_URL)');
-    return readUsage(this.#redis, keyId, from, to);
+  /**
+   * The queue consumer: one store write per batch. A batch the store did not take is retried with
+   * backoff (the queue keeps it); malformed messages are logged and dropped, not retried forever.
+   */
+  async consume(batch: QueueBatch): Promise<void> {
+    const { store, log } = this.#options;
+    const valid: { message: QueueMessage; event: UsageEvent }[] = [];
+    for (const message of batch.messages) {
+      const parsed = UsageEvent.safeParse(message.body);
+      if (parsed.success) valid.push({ message, event: parsed.data });
+      else {
+        log(JSON.stringify({ event: 'metering-message-dropped', messageId: message.id, reason: parsed.error.issues[0]?.message }));
+        message.ack();
+      }
+    }
+    if (valid.length === 0) return;
+    try {
+      if (!store) throw new Error('no usage store is bound');
+      await withTimeout(store.record(valid.map((v) => v.event)), this.#options.writeTimeoutMs);
+      for (const { message } of valid) message.ack();
+    } catch (err) {
+      const attempts = Math.max(...valid.map((v) => v.message.attempts));
+      log(
+        JSON.stringify({
+          event: 'metering-store-unavailable',
+          events: valid.length,
+          attempts,
+          retryInSeconds: retryDelaySeconds(attempts),
+          error: (err as Error).message,
+        }),
+      );
+      for (const { message } of valid) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+
+  /** Rows of one key, or of every key; 503 with Retry-After when the store does not answer in time. */
+  rows(from: string, to: string, keyId?: string): Promise<UsageRow[]> {
+    return this.#read((store) => store.rows(from, to, keyId));
+  }
+
+  monthSpend(keyId: string): Promise<MonthSpend> {
+    return this.#read((store) => store.monthSpend(keyId, this.#options.now()));
+  }
+
+  async #read<T>(read: (store: UsageStore) => Promise<T>): Promise<T> {
+    const { store, readTimeoutMs } = this.#options;
+    if (!store) throw new Overloaded('usage is not recorded here: the edge has no usage store (USAGE_DB or Upstash Redis)', 60);
+    try {
+      return await withTimeout(read(store), readTimeoutMs);
+    } catch (err) {
+      const why = err instanceof StoreTimeout ? `did not answer within ${readTimeoutMs} ms` : `failed (${(err as Error).message})`;
+      throw new Overloaded(`the usage store (${store.name}) ${why}; try again shortly`, 5);
+    }
   }
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { ErrorResponse, InferRequest, InferResponse, ModelMetadata, ServerMetadata } from '../protocol/schemas.ts';
+import { UsageResponse } from '../protocol/usage.ts';
 import {
   audioContentTypes,
   imageContentTypes,
@@ -31,6 +32,9 @@ const json = (schema: JsonObject, description: string) => ({ description, conten
 const error = (description: string) => json(ref('Error'), description);
 
 const gatewayErrors = {
+  402: error(
+    "the key's monthly budget (USAGE_BUDGETS: units or cost) is spent, on routes that run a model; the message names it and when it renews",
+  ),
   401: error('no credential, or one that is malformed, unknown, revoked or expired (with WWW-Authenticate)'),
   429: error("a rate limit reached: the key's plan, or failed authentications from this address (RateLimit-* headers, Retry-After)"),
   502: error('the backend refused the edge or answered something unreadable'),
@@ -53,7 +57,7 @@ function taskOperation(spec: {
   return {
     post: {
       summary: spec.summary,
-      description: `${spec.description} The answer says where it ran in x-edgeinfer-tier (edge or gpu) and which model versions answered in \`models\`; it carries x-request-id. A request counts against the rate limit by its work.`,
+      description: `${spec.description} The answer says where it ran in x-edgeinfer-tier (edge or gpu) and which model versions answered in \`models\`; it carries x-request-id. A request counts against the rate limit by its units of work (seconds of audio, megapixels), which x-edgeinfer-units says, with their price in x-edgeinfer-cost.`,
       security: [{ bearer: [] }, { apiKey: [] }],
       parameters: spec.query,
       requestBody: { required: true, content: { ...raw, 'application/json': { schema: ref(`${spec.name}Request`) } } },
@@ -115,7 +119,7 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
           summary: `Run the model${suffix}`,
           description:
             'JSON, or the binary tensor data extension (application/octet-stream with Inference-Header-Content-Length). ' +
-            'The answer says where it ran in x-edgeinfer-tier (edge, gpu or edge-fallback) and carries x-request-id.',
+            'The answer says where it ran in x-edgeinfer-tier (edge, gpu or edge-fallback), what it cost in x-edgeinfer-units (units of work: input elements, or the GPU run time) and x-edgeinfer-cost (e.g. `0.0007 USD`), and carries x-request-id.',
           parameters,
           security: [{ bearer: [] }, { apiKey: [] }],
           requestBody: {
@@ -200,11 +204,12 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
           ],
           responses: {
             200: json(
-              { type: 'object' },
-              'requests, input elements, compute ms, requests by tier and task work (audio_ms, pixels), per day and in total',
+              { $ref: '#/components/schemas/UsageResponse' },
+              'requests, units, cost, input elements, compute ms, requests by tier, task work (audio_ms, pixels) and per model, per day and in total',
             ),
             400: error('a bad date range'),
             ...gatewayErrors,
+            503: error('the usage store did not answer within USAGE_READ_TIMEOUT_MS, or none is bound (Retry-After)'),
           },
         },
       },
@@ -226,6 +231,7 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
         OcrRequest: component(OcrRequestBody),
         OcrResponse: component(OcrResponse),
         OcrBatchResponse: component(OcrBatchResponse),
+        UsageResponse: component(UsageResponse),
       },
     },
   };

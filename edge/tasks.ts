@@ -39,6 +39,8 @@ export interface TaskOutcome {
   tier: ServedTier;
   /** The backend's Server-Timing, for a forwarded task. */
   serverTiming?: string | undefined;
+  /** The GPU backend's signed run time, which its units may be charged by (models/units.ts). */
+  gpuRunMs?: number | undefined;
 }
 
 export class EdgeTasks {
@@ -63,14 +65,14 @@ export class EdgeTasks {
     const { definition, original } = task;
     if (!backend)
       throw new BackendUnavailable(`this ${definition.name} request runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
-    const { body, serverTiming } = await backend.task({
+    const { body, serverTiming, runMs } = await backend.task({
       task: definition.name,
       ...original,
       timeoutMs: this.#timeoutMs(definition),
       requestId: trace.requestId,
       traceparent: trace.traceparent,
     });
-    return { body, tier: 'gpu', serverTiming };
+    return { body, tier: 'gpu', serverTiming, gpuRunMs: runMs };
   }
 
   /** The slowest of the pipeline's models sets how long the backend may take (cold starts included). */

@@ -18,10 +18,11 @@ import { GoogleIdTokenSource } from './backend/google-id-token.ts';
 import type { BundledModel } from './bundled-model.ts';
 import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
-import { UsageMeter } from './metering.ts';
+import { type QueueBatch, UsageMeter } from './metering.ts';
 import { rateLimitOptions } from './ratelimit/store.ts';
 import { ModelRegistry } from './registry.ts';
 import { EdgeTasks } from './tasks.ts';
+import { d1UsageStore, redisUsageStore, type UsageStore } from './usage/store.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
 
 // One JSON-free line per event; the platform timestamps it.
@@ -33,7 +34,33 @@ const audit = auditLog(log, now);
 // next to a model run.
 const retryJitterMs = { min: 50, max: 250 };
 
-function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): Hono<EdgeEnv> {
+/** Upstash Redis when configured (production), else the USAGE_DB D1 database (`npm start`, local state). */
+function usageStore(config: EdgeConfig): UsageStore | undefined {
+  // Its own client, without the client's retries: the queue retries, with backoff, what did not land.
+  if (config.redis)
+    return redisUsageStore(new Redis({ url: config.redis.url, token: config.redis.token, retry: false, enableTelemetry: false }));
+  return config.metering.db && d1UsageStore(config.metering.db);
+}
+
+function buildMeter(config: EdgeConfig): UsageMeter {
+  const store = config.metering.enabled ? usageStore(config) : undefined;
+  if (!config.metering.enabled) log('METERING=off: usage is not recorded (GET /v1/usage answers 503)');
+  else if (!store) log('neither UPSTASH_REDIS_REST_URL nor a USAGE_DB binding: usage is not recorded (GET /v1/usage answers 503)');
+  if (config.metering.enabled && !config.metering.queue)
+    log('no METERING_QUEUE binding: usage events are written to the store directly, without retries');
+  return new UsageMeter({
+    recording: config.metering.enabled,
+    store,
+    queue: config.metering.queue,
+    prices: config.billing.prices,
+    readTimeoutMs: config.metering.readTimeoutMs,
+    writeTimeoutMs: config.metering.writeTimeoutMs,
+    log,
+    now,
+  });
+}
+
+function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, meter: UsageMeter): Hono<EdgeEnv> {
   const backend = config.backend
     ? new BackendClient({
         baseUrl: config.backend.url,
@@ -49,13 +76,11 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
   else if (!config.backend.signingSecret)
     log('EDGE_SIGNING_SECRET is not set: forwarding unsigned, which only a backend with EDGE_SIGNATURE_REQUIRED=false accepts');
   if (!config.gatewayChecks) log('UNSAFE_LOCAL_BENCHMARK_NO_AUTH=true: no authentication and no rate limits (local benchmark only)');
-  const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token });
-  if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
   const registry = new ModelRegistry(bundledModels, log);
   const runtime = createWasmRuntime({ wasmModule: ortWasm, log, audit });
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
-    meter: new UsageMeter(redis, log),
+    meter,
     registry,
     inference: new EdgeInference({ runtime, backend, log }),
     tasks: new EdgeTasks({
@@ -70,28 +95,50 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
       jwt: config.auth.jwt && createJwtVerifier(config.auth.jwt, now),
     },
     rateLimit: rateLimitOptions(config, log, now),
+    budget: {
+      budgets: config.billing.budgets,
+      failureMode: config.rateLimit.failureMode,
+      refreshMs: config.billing.budgetRefreshMs,
+      log,
+      now,
+    },
     gatewayChecks: config.gatewayChecks,
     log,
   });
 }
 
-/** The Worker's module export: what workerd calls for each request. */
+/** The Worker's module export: what workerd calls for each request, and for each metering batch. */
 export interface EdgeWorker {
   fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Response | Promise<Response>;
+  queue(batch: QueueBatch, env: Record<string, unknown>, ctx: ExecutionContext): Promise<void>;
 }
 
 export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWorker {
-  let app: Hono<EdgeEnv> | undefined;
+  let built: { config: EdgeConfig; meter: UsageMeter; app?: Hono<EdgeEnv> } | undefined;
+  const edgeFor = (env: Record<string, unknown>) => {
+    if (!built) {
+      const config = parseEdgeConfig(env);
+      built = { config, meter: buildMeter(config) };
+    }
+    return built;
+  };
   return {
     fetch(request, env, ctx) {
+      let app: Hono<EdgeEnv>;
       try {
-        app ??= buildApp(bundledModels, parseEdgeConfig(env));
+        const edge = edgeFor(env);
+        edge.app ??= buildApp(bundledModels, edge.config, edge.meter);
+        app = edge.app;
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         log(err.message);
         return errorResponse(new Error('the edge is misconfigured'), () => {});
       }
       return app.fetch(request, env, ctx);
+    },
+    // The metering queue's consumer (wrangler.toml [[queues.consumers]]): the same meter and store.
+    async queue(batch, env) {
+      await edgeFor(env).meter.consume(batch);
     },
   };
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { NotFound } from '../protocol/errors.ts';
 import { TensorMetadata } from '../protocol/schemas.ts';
+import { UnitsSpec } from './units.ts';
 
 export const tiers = ['edge', 'gpu', 'auto'] as const;
 export const Tier = z.enum(tiers);
@@ -166,6 +167,8 @@ export const Manifest = z
     inputs: z.array(TensorSpec).min(1),
     outputs: z.array(TensorSpec).min(1),
     limits: Limits,
+    /** What a request costs (models/units.ts): `/v2` requests are charged by their input elements. */
+    units: UnitsSpec.refine((units) => units.work === 'input_elements', { message: "a model's units are counted in input_elements" }),
     batching: Batching.optional(),
     routing: Routing.optional(),
     /** What a derived version must keep of its source's answers (`models evaluate`). */

@@ -29,6 +29,13 @@ export class Unauthorized extends HttpError {
   }
 }
 
+/** A key's monthly budget is spent: no more work until it renews or is raised. */
+export class PaymentRequired extends HttpError {
+  constructor(message: string) {
+    super(402, message);
+  }
+}
+
 export class Forbidden extends HttpError {
   constructor(message: string) {
     super(403, message);

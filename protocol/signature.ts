@@ -118,6 +118,18 @@ async function hmac(secret: string, message: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(message)));
 }
 
+/** HMAC-SHA256 of `message` under `secret`, as 64 lower-case hex digits (protocol/run-time.ts). */
+export async function hmacHex(secret: string, message: string): Promise<string> {
+  return toHex(await hmac(secret, message));
+}
+
+/** Whether `provided` is the same signature as `expectedHex`, compared as bytes without an early exit. */
+export function timingSafeEqualHex(provided: string, expectedHex: string): boolean {
+  const a = signatureBytes(provided);
+  const b = signatureBytes(expectedHex);
+  return a !== undefined && b !== undefined && constantTimeEqual(a, b);
+}
+
 /** Equal-length byte comparison that reads every byte whatever it finds. */
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -14,8 +14,9 @@ export interface CountingProxy {
 }
 
 function kindOf(path: string, body: string): RoundTripKind {
+  // The usage store's writes are scripts too (protocol/usage-redis.ts): told apart by their keys.
+  if (path.startsWith('/pipeline') && /usage-event:/.test(body)) return 'metering';
   if (/"(evalsha|eval)"/i.test(body)) return 'rate-limit';
-  if (path.startsWith('/pipeline') && /"hincrby"/i.test(body)) return 'metering';
   return 'other';
 }
 

@@ -5,6 +5,7 @@
 
 import { bodyHeaders, decodeInferResponseBody, encodeBinaryInferRequest, inferenceHeaderContentLength } from '../../protocol/binary.ts';
 import { BackendUnavailable, BadGateway, HttpError } from '../../protocol/errors.ts';
+import { verifiedRunTime } from '../../protocol/run-time.ts';
 import { signRequest } from '../../protocol/signature.ts';
 import type { Tensor } from '../../protocol/tensor-codec.ts';
 import type { Manifest } from '../../models/manifest.ts';
@@ -45,6 +46,8 @@ export interface ForwardRequest {
 export interface ForwardResult {
   outputs: Tensor[];
   modelVersion: string;
+  /** The backend's run time, when it came signed with the shared secret (protocol/run-time.ts). */
+  runMs: number | undefined;
 }
 
 /** A whole task request (`/v1/vad`, `/v1/ocr`), passed on as the caller sent it. */
@@ -92,7 +95,7 @@ export class BackendClient {
   }
 
   /** The backend's JSON answer to a task request, and its Server-Timing. */
-  task(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
+  task(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined; runMs: number | undefined }> {
     return this.#withRetry(`task:${request.task}`, () => this.#callTask(request));
   }
 
@@ -148,7 +151,7 @@ export class BackendClient {
     headers: Record<string, string>,
     timeoutMs: number,
     trace: { requestId: string; traceparent?: string | undefined },
-  ): Promise<{ body: Uint8Array; headers: Headers }> {
+  ): Promise<{ body: Uint8Array; headers: Headers; runMs: number | undefined }> {
     const signed: Record<string, string> = {
       ...headers,
       'x-request-id': trace.requestId,
@@ -198,10 +201,12 @@ export class BackendClient {
       // The caller's request, judged by the backend against the same manifest: pass its answer on.
       throw new HttpError(response.status, errorMessage(answer) ?? `the GPU backend answered ${response.status}`);
     }
-    return { body: answer, headers: response.headers };
+    const { signingSecret } = this.#options;
+    const runMs = signingSecret === undefined ? undefined : await verifiedRunTime(signingSecret, trace.requestId, response.headers);
+    return { body: answer, headers: response.headers, runMs };
   }
 
-  async #callTask(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
+  async #callTask(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined; runMs: number | undefined }> {
     const answer = await this.#post(
       `/v1/${request.task}`,
       request.search,
@@ -211,7 +216,11 @@ export class BackendClient {
       request,
     );
     try {
-      return { body: JSON.parse(new TextDecoder().decode(answer.body)), serverTiming: answer.headers.get('server-timing') ?? undefined };
+      return {
+        body: JSON.parse(new TextDecoder().decode(answer.body)),
+        serverTiming: answer.headers.get('server-timing') ?? undefined,
+        runMs: answer.runMs,
+      };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
     }
@@ -230,7 +239,7 @@ export class BackendClient {
     const answer = await this.#post(path, '', encoded.body, bodyHeaders(encoded), timeoutMs, request);
     try {
       const decoded = decodeInferResponseBody(answer.body, answer.headers.get(inferenceHeaderContentLength));
-      return { outputs: decoded.outputs, modelVersion: decoded.header.model_version ?? version };
+      return { outputs: decoded.outputs, modelVersion: decoded.header.model_version ?? version, runMs: answer.runMs };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
     }

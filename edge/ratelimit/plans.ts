@@ -1,5 +1,7 @@
-// How many requests each plan may make per window, and how many failed authentications one client IP
-// may make before it is refused outright. The numbers are defaults; RATE_LIMIT_* variables override them.
+// Each plan's terms: how many units of work (models/units.ts) it may use per window, what a unit costs
+// and which monthly budgets apply; and how many failed authentications one client IP may make before
+// it is refused outright. The numbers are defaults; RATE_LIMIT_*, PRICE_PER_UNIT_* and USAGE_BUDGETS
+// override them (edge/config.ts).
 
 import type { Plan } from '../../protocol/api-keys.ts';
 
@@ -9,7 +11,7 @@ export interface RateLimitRule {
 }
 
 export interface RateLimitPlans {
-  /** Requests per window for each plan, counted per key (or per JWT subject). */
+  /** Units of work per window for each plan, counted per key (or per JWT subject); a request costs at least one. */
   requestsPerPlan: Record<Plan, number>;
   /** Failed authentications per window for one client IP; past it every request from that IP gets 429. */
   failedAuthPerIp: number;
@@ -35,4 +37,29 @@ export function ruleForFailedAuth(plans: RateLimitPlans): RateLimitRule {
 
 export function ruleForPublic(plans: RateLimitPlans): RateLimitRule {
   return { requests: plans.publicPerIp, windowMs: plans.windowMs };
+}
+
+/** What a unit of work costs on each plan, in whole micro-units of `currency` (exact sums). */
+export interface PlanPrices {
+  /** ISO 4217 code, e.g. USD. */
+  currency: string;
+  pricePerUnitMicros: Record<Plan, number>;
+}
+
+export const defaultPlanPrices: PlanPrices = { currency: 'USD', pricePerUnitMicros: { free: 0, pro: 100 } };
+
+/** A monthly budget: units of work, or money (micro-units of the prices' currency), or both. */
+export interface Budget {
+  units?: number | undefined;
+  costMicros?: number | undefined;
+}
+
+/** Monthly budgets by key id (`key_…`, or `jwt:<subject>`), and defaults by plan; a key's own wins. */
+export interface Budgets {
+  byKey: Record<string, Budget>;
+  byPlan: Partial<Record<Plan, Budget>>;
+}
+
+export function budgetFor(budgets: Budgets, principal: { id: string; plan: Plan }): Budget | undefined {
+  return budgets.byKey[principal.id] ?? budgets.byPlan[principal.plan];
 }

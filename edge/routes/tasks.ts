@@ -10,7 +10,7 @@ import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts
 import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
-import { rateLimitUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
+import { taskUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
 import type { ModelGate } from '../auth/middleware.ts';
 import type { EdgeEnv } from '../context.ts';
 import { readEdgeBody } from '../middleware/body-limit.ts';
@@ -70,7 +70,7 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
       deps.gate({
         models: () => definition.models,
         prepare: prepareTask(definition),
-        units: (c) => rateLimitUnits(definition, c.get('task').works),
+        units: (c) => taskUnits(definition, c.get('task').works),
       }),
       async (c) => {
         const task = c.get('task');
@@ -79,21 +79,24 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
         const outcome = await deps.tasks.run(task, c.get('trace'), timings);
         const computeMs = performance.now() - startedMs;
         const unit = task.works[0]!.unit;
-        c.executionCtx.waitUntil(
-          deps.meter.record({
-            keyId: c.get('principal').id,
-            atMs: Date.now(),
+        // Recorded after the answer, off its path; the headers say what it cost.
+        const charged = deps.meter.charge(
+          c.get('principal'),
+          {
+            model: `task:${definition.name}`,
+            tier: outcome.tier,
+            units: taskUnits(definition, task.works, outcome.gpuRunMs),
             inputElements: 0,
             computeMs,
-            tier: outcome.tier,
             work: { unit, amount: task.works.reduce((sum, work) => sum + work.amount, 0) },
-          }),
+          },
+          (work) => c.executionCtx.waitUntil(work),
         );
         // A forwarded task is timed by the backend, stage by stage; the edge adds its own total.
         const serverTiming = outcome.serverTiming
           ? `${outcome.serverTiming}, edge;dur=${computeMs.toFixed(3)}`
           : timings.serverTiming(computeMs);
-        return c.json(outcome.body as object, 200, { [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
+        return c.json(outcome.body as object, 200, { ...charged, [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
       },
     );
     routes.all(path, (c) => {

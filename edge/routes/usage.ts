@@ -1,12 +1,17 @@
-// `GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD`: the caller's own usage by UTC day and in total. The
-// key id comes from the caller's credential only, so no query can read another key's usage.
+// `GET /v1/usage?from=YYYY-MM-DD&to=YYYY-MM-DD`: the caller's own usage by UTC day and in total, with
+// units, cost and a breakdown per model. The key id comes from the caller's credential only, so no
+// query can read another key's usage. A store that does not answer in time gives 503 with Retry-After.
 
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { InvalidInput } from '../../protocol/errors.ts';
 import { describeIssues } from '../../protocol/schemas.ts';
+import { summarizeUsage, type UsageResponse } from '../../protocol/usage.ts';
 import type { EdgeEnv } from '../context.ts';
-import { maxUsageDays, type UsageMeter } from '../metering.ts';
+import type { UsageMeter } from '../metering.ts';
+
+/** The longest range one usage query may ask for. */
+export const maxUsageDays = 92;
 
 const Day = z.iso.date({ message: 'a date as YYYY-MM-DD' });
 const UsageQuery = z
@@ -24,7 +29,9 @@ export function usageRoutes(deps: { meter: UsageMeter; authenticate: MiddlewareH
     if (!parsed.success) throw new InvalidInput(`invalid usage query: ${describeIssues(parsed.error)}`);
     const { from, to } = parsed.data;
     const keyId = c.get('principal').id;
-    return c.json({ keyId, from, to, ...(await deps.meter.read(keyId, from, to)) });
+    const rows = await deps.meter.rows(from, to, keyId);
+    const answer: UsageResponse = { keyId, from, to, currency: deps.meter.currency, ...summarizeUsage(rows, from, to) };
+    return c.json(answer);
   });
   return usage;
 }

@@ -9,7 +9,8 @@ import { MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { inputElements, readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
-import type { MiddlewareHandler } from 'hono';
+import { countUnits } from '../../models/units.ts';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { EdgeEnv } from '../context.ts';
@@ -20,8 +21,12 @@ export interface V2Deps {
   registry: ModelRegistry;
   inference: EdgeInference;
   meter: UsageMeter;
-  /** Run before every infer handler: authentication and model access. Metadata routes stay public. */
-  inferGuard: MiddlewareHandler<EdgeEnv>;
+  /**
+   * Run before every infer handler: authentication and model access, then `prepare` (which reads and
+   * weighs the request), then the rate limit charged with the units `prepare` found. Metadata routes
+   * stay public.
+   */
+  inferGuard: (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) => MiddlewareHandler<EdgeEnv>;
 }
 
 type ModelParams = { name: string; version?: string };
@@ -49,7 +54,9 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
     throw new MethodNotAllowed(c.req.method, ['GET']);
   });
 
-  model.post('/infer', inferGuard, async (c) => {
+  // Read, decoded and checked against the manifest before the limit is charged: a request is
+  // counted by the work it holds (models/units.ts), a batch of 8 as more than one.
+  const prepareInfer: MiddlewareHandler<EdgeEnv> = async (c, next) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
     const binary = requireMediaType(c.req.header('content-type'), inferRequestMediaTypes) === 'application/octet-stream';
@@ -61,25 +68,37 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
         : `send the tensors as binary data (application/octet-stream, up to ${edgeRequestLimits.inferBinaryBytes} bytes), or fewer per request`,
     });
     const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
+    c.set('infer', { resolved, wire, decoded, inputElements: inputElements(decoded) });
+    await next();
+  };
+  const inferUnits = (c: Context<EdgeEnv>) => {
+    const { resolved, inputElements } = c.get('infer');
+    return countUnits(resolved.manifest.units, [inputElements]);
+  };
 
+  model.post('/infer', inferGuard(prepareInfer, inferUnits), async (c) => {
+    const { resolved, wire, decoded, inputElements } = c.get('infer');
     const startedMs = performance.now();
     const outcome = await inference.infer(resolved, decoded, c.get('trace'), wire.id);
     const inferMs = performance.now() - startedMs;
-    // Billing data is written after the answer, off its path.
-    c.executionCtx.waitUntil(
-      meter.record({
-        keyId: c.get('principal').id,
-        atMs: Date.now(),
-        inputElements: inputElements(decoded),
-        computeMs: inferMs,
+    // Recorded after the answer, off its path; the headers say what it cost.
+    const charged = meter.charge(
+      c.get('principal'),
+      {
+        model: resolved.manifest.name,
         tier: outcome.tier,
-      }),
+        units: countUnits(resolved.manifest.units, [inputElements], outcome.gpuRunMs),
+        inputElements,
+        computeMs: inferMs,
+      },
+      (work) => c.executionCtx.waitUntil(work),
     );
 
     const head = { model_name: resolved.manifest.name, model_version: outcome.modelVersion, id: wire.id };
     const encoded = encodeInferResponse(head, outcome.outputs, wire);
     return c.body(encoded.body as Uint8Array<ArrayBuffer>, 200, {
       ...bodyHeaders(encoded),
+      ...charged,
       'x-edgeinfer-tier': outcome.tier,
       'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
     });

@@ -2,6 +2,7 @@
 // there, signed like every inference route (checked in app.ts before the body is read), read and checked
 // against the same task manifests.
 
+import { signRunTime } from '../../protocol/run-time.ts';
 import { type Context, Hono } from 'hono';
 import type { z } from 'zod';
 import { mediaType } from '../../protocol/body.ts';
@@ -21,7 +22,7 @@ function acceptedType(c: Context<BackendEnv>, definition: TaskDefinition<z.ZodTy
   return type;
 }
 
-export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'registry'>): Hono<BackendEnv> {
+export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'registry' | 'signatureSecrets'>): Hono<BackendEnv> {
   const routes = new Hono<BackendEnv>();
   for (const definition of Object.values(tasks) as TaskDefinition<z.ZodType, unknown>[]) {
     const path = `/${definition.name}`;
@@ -42,7 +43,12 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
         const timings = new TaskTimings();
         const startedMs = performance.now();
         const body = await deps.tasks.run(definition, request, timings);
-        return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(performance.now() - startedMs) });
+        const runMs = performance.now() - startedMs;
+        // The edge bills GPU work by this time, so it trusts it only signed (protocol/run-time.ts).
+        const requestId = c.req.header('x-request-id');
+        const runTimeSecret = deps.signatureSecrets?.[0];
+        const runTime = runTimeSecret && requestId ? await signRunTime(runTimeSecret, requestId, runMs) : {};
+        return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(runMs), ...runTime });
       },
     );
     routes.all(path, (c) => {

@@ -6,6 +6,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyHeaders, encodeInferResponseParts, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { requireMediaType } from '../../protocol/body.ts';
 import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
+import { signRunTime } from '../../protocol/run-time.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
@@ -40,6 +41,8 @@ export function readyHandler({ readiness, runtime }: Pick<BackendDeps, 'readines
 /** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
 function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
   const { registry, runtime, inference, metrics } = deps;
+  // Run times are signed with the current secret, the one the edge signs with (older ones only verify).
+  const runTimeSecret = deps.signatureSecrets?.[0];
   const model = new Hono<BackendEnv>();
   const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
 
@@ -83,6 +86,9 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
       const startedMs = performance.now();
       const outputs = await inference.infer(resolved, request);
       const inferMs = performance.now() - startedMs;
+      // The edge bills GPU work by this time, so it trusts it only signed (protocol/run-time.ts).
+      const requestId = c.req.header('x-request-id');
+      const runTime = runTimeSecret && requestId ? await signRunTime(runTimeSecret, requestId, inferMs) : {};
 
       const head = { model_name: resolved.manifest.name, model_version: resolved.version.version, id: body.id };
       // The JSON header and each binary output are written as they are: joining them into one buffer
@@ -99,6 +105,7 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
         'content-length': String(encoded.byteLength),
         'x-edgeinfer-tier': 'gpu',
         'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
+        ...runTime,
       });
     },
   );

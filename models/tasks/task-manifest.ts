@@ -3,6 +3,7 @@
 // source of truth for these numbers; both tiers read it.
 
 import { z } from 'zod';
+import { UnitsSpec } from '../units.ts';
 
 const ModelName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
 
@@ -13,13 +14,6 @@ const CommonLimits = z.object({
   maxBatchFiles: z.number().int().positive(),
 });
 
-/**
- * How a request counts against its caller's rate limit: one unit per started `workPerUnit` of work
- * (milliseconds of audio, pixels), at least one per request, so a long recording costs what several
- * short ones do.
- */
-const RateLimitWeight = z.object({ workPerUnit: z.number().positive() });
-
 export const VadTaskManifest = z.object({
   name: z.literal('vad'),
   description: z.string(),
@@ -28,7 +22,8 @@ export const VadTaskManifest = z.object({
     /** Longest recording, from its header, in seconds. */
     maxAudioSeconds: z.number().positive(),
   }),
-  rateLimit: RateLimitWeight,
+  /** What a request costs (models/units.ts): one unit per started `workPerUnit` ms of each recording. */
+  units: UnitsSpec.refine((units) => units.work === 'audio_ms', { message: 'VAD is counted in audio_ms' }),
   routing: z
     .object({
       /**
@@ -50,7 +45,8 @@ export const OcrTaskManifest = z.object({
     /** Most pixels an image's header may declare; checked before decoding (decompression bombs). */
     maxPixels: z.number().int().positive(),
   }),
-  rateLimit: RateLimitWeight,
+  /** What a request costs (models/units.ts): one unit per started `workPerUnit` pixels of each image. */
+  units: UnitsSpec.refine((units) => units.work === 'pixels', { message: 'OCR is counted in pixels' }),
   routing: z
     .object({
       /**

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { ModelUnavailable } from '../../protocol/errors.ts';
 import { audioContentTypes, imageContentTypes, OcrOptions, type OcrResult, VadOptions, type VadResult } from '../../protocol/tasks.ts';
+import { countUnits } from '../units.ts';
 import { ocrTask, vadTask } from './catalog.ts';
 import type { Dictionary } from './ocr/dictionary.ts';
 import { inspectImage, readText } from './ocr/index.ts';
@@ -92,8 +93,14 @@ export const ocr: TaskDefinition<typeof OcrOptions, OcrResult> = {
 
 export const tasks = { vad, ocr } as const;
 
-/** Rate-limit units of a request: one per started `workPerUnit` of each file, at least one per file. */
-export function rateLimitUnits(task: TaskDefinition<z.ZodType, unknown>, works: readonly Work[]): number {
-  const { workPerUnit } = task.manifest.rateLimit;
-  return works.reduce((units, work) => units + Math.max(1, Math.ceil(work.amount / workPerUnit)), 0);
+/**
+ * A task request's units (models/units.ts): one per started `workPerUnit` of each file, at least one
+ * per file; for a run on the GPU backend with a trusted run time, its session units when more.
+ */
+export function taskUnits(task: TaskDefinition<z.ZodType, unknown>, works: readonly Work[], gpuSessionMs?: number): number {
+  return countUnits(
+    task.manifest.units,
+    works.map((work) => work.amount),
+    gpuSessionMs,
+  );
 }

@@ -39,7 +39,8 @@ describe('client against the edge', () => {
       id: 'frame-1',
     });
     expect(result.outputs.find((output) => output.name === 'output')?.shape).toEqual([1, 1]);
-    expect(responseMeta(result)).toMatchObject({ tier: 'edge', attempts: 1 });
+    // One unit (833 input elements), at the pro plan's default price.
+    expect(responseMeta(result)).toMatchObject({ tier: 'edge', units: 1, cost: { amount: 0.0001, currency: 'USD' }, attempts: 1 });
     expect(responseMeta(result)?.requestId).toBeTruthy();
   });
 
@@ -52,6 +53,9 @@ describe('client against the edge', () => {
     expect(usage.keyId).toBe(edge.key.record.id);
     expect(usage.days.map((day) => day.date)).toEqual([today]);
     expect(usage.total.requestsByTier.edge).toBeGreaterThanOrEqual(1);
+    expect(usage.currency).toBe('USD');
+    expect(usage.total.models['silero-vad']).toMatchObject({ requests: usage.total.requests, units: usage.total.units });
+    expect(usage.total.cost).toBeCloseTo(usage.total.units * 0.0001, 12);
   });
 
   it('turns the gateway refusals into EdgeinferError without retrying them', async () => {

@@ -1,80 +1,73 @@
-// Usage metering against a real redis-server behind the local Upstash REST endpoint: after K
-// concurrent inferences the totals are exactly what was sent, per key, and a key reads only its own.
+// Usage metering against a real redis-server behind the local Upstash REST endpoint: every served
+// request goes through the metering queue (workerd's local Queues) into Redis once, with the units
+// its answer said it cost, per key and model, priced by its plan.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalUpstash, startLocalUpstash } from '../../infra/local/local-upstash.ts';
-import { seedApiKey, type SeededKey } from '../support/api-keys.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalUpstash, startLocalUpstash } from '../../infra/local/local-upstash.ts';
+import { countUnits } from '../../models/units.ts';
 import { UsageResponse } from '../../protocol/usage.ts';
+import { seedApiKey, type SeededKey } from '../support/api-keys.ts';
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor } from '../support/infer.ts';
+import { settledUsage, today, vadFrames } from './metering-support.ts';
 
 let upstash: LocalUpstash;
 let edge: RunningWorker;
-let other: SeededKey;
+const sileroUnits = JSON.parse(readFileSync(join(repoRoot, 'models/silero-vad/manifest.json'), 'utf8')).units;
+// Micro-units of USD per unit on the pro plan (the seeded keys' plan), set here so the test checks the configured price.
+const proPriceMicros = 250;
 
 beforeAll(async () => {
   upstash = await startLocalUpstash();
-  edge = await startEdgeWorker({ vars: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token } });
-  other = await seedApiKey(edge.apiKeys, { owner: 'someone-else' });
+  edge = await startEdgeWorker({
+    vars: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token, PRICE_PER_UNIT_PRO: '0.00025' },
+  });
 });
 afterAll(async () => {
   await edge?.stop();
   await upstash?.stop();
 });
 
-const frame = [
-  tensor('input', 'FP32', [1, 576], new Float32Array(576).fill(0.01)),
-  tensor('state', 'FP32', [2, 1, 128], new Float32Array(256)),
-  tensor('sr', 'INT64', [], [16000]),
-];
-const elementsPerRequest = 576 + 256 + 1;
-const today = new Date().toISOString().slice(0, 10);
-
-type Usage = {
-  keyId: string;
-  days: { date: string; requests: number }[];
-  total: { requests: number; inputElements: number; computeMs: number; requestsByTier: Record<string, number> };
-};
-
-async function usageOf(apiKey: string, query = `from=${today}&to=${today}`): Promise<Response> {
-  return edge.fetch(`/v1/usage?${query}`, { headers: { authorization: `Bearer ${apiKey}` } });
-}
-
-/** Metering is written after each answer (waitUntil); wait until `expected` requests are in. */
-async function settledUsage(apiKey: string, expected: number): Promise<Usage> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const usage = (await (await usageOf(apiKey)).json()) as Usage;
-    if (usage.total.requests >= expected) return usage;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`usage never reached ${expected} requests`);
-}
-
 describe('usage metering', () => {
-  it('totals exactly the requests and input elements sent, per key, after concurrent inferences', async () => {
-    const mine = 12;
-    const theirs = 3;
+  it('records exactly N events for N concurrent requests, each with the units its answer carried, per key', async () => {
+    const mine = await seedApiKey(edge.apiKeys, { owner: 'concurrent' });
+    const other = await seedApiKey(edge.apiKeys, { owner: 'someone-else' });
+    const batches = [1, 8, 1, 3, 1, 8, 2, 1, 1, 5, 1, 1];
     const responses = await Promise.all([
-      ...Array.from({ length: mine }, () => edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }))),
-      ...Array.from({ length: theirs }, () =>
-        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }, { authorization: `Bearer ${other.apiKey}` })),
+      ...batches.map((batch) =>
+        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${mine.apiKey}` })),
+      ),
+      ...[1, 1, 1].map((batch) =>
+        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${other.apiKey}` })),
       ),
     ]);
-    expect(responses.map((r) => r.status)).toEqual(Array(mine + theirs).fill(200));
+    expect(responses.map((r) => r.status)).toEqual(Array(batches.length + 3).fill(200));
+    const unitsSent = responses.slice(0, batches.length).map((r) => Number(r.headers.get('x-edgeinfer-units')));
+    const elements = (batch: number) => batch * 576 + batch * 256 + 1;
+    // The header is the manifest's units for the request: one per started 1000 input elements.
+    expect(unitsSent).toEqual(batches.map((batch) => countUnits(sileroUnits, [elements(batch)])));
+    expect(responses[0]!.headers.get('x-edgeinfer-cost')).toBe(`${(unitsSent[0]! * proPriceMicros) / 1e6} USD`);
 
-    const usage = await settledUsage(edge.key.apiKey, mine);
-    expect(usage.keyId).toBe(edge.key.record.id);
-    expect(usage.total).toMatchObject({ requests: mine, inputElements: mine * elementsPerRequest, requestsByTier: { edge: mine } });
-    expect(usage.total.computeMs).toBeGreaterThan(0);
-    expect(usage.days).toEqual([expect.objectContaining({ date: today, requests: mine })]);
+    const usage = await settledUsage(edge, mine.apiKey, batches.length);
+    const totalUnits = unitsSent.reduce((a, b) => a + b, 0);
+    expect(usage.keyId).toBe(mine.record.id);
+    expect(usage.total).toMatchObject({
+      requests: batches.length,
+      units: totalUnits,
+      inputElements: batches.reduce((sum, batch) => sum + elements(batch), 0),
+      requestsByTier: { edge: batches.length },
+      models: { 'silero-vad': { requests: batches.length, units: totalUnits, cost: (totalUnits * proPriceMicros) / 1e6 } },
+    });
+    expect(usage.total.cost).toBeCloseTo((totalUnits * proPriceMicros) / 1e6, 12);
+    expect(usage.days).toEqual([expect.objectContaining({ date: today(), requests: batches.length, units: totalUnits })]);
 
-    const theirUsage = await settledUsage(other.apiKey, theirs);
-    expect(theirUsage.total).toMatchObject({ requests: theirs, inputElements: theirs * elementsPerRequest });
+    const theirs = await settledUsage(edge, other.apiKey, 3);
+    expect(theirs.total).toMatchObject({ requests: 3, units: 3 });
   });
 
-  it('meters a task request by its work: milliseconds of audio for /v1/vad', async () => {
+  it('meters a task request by its work and units: milliseconds of audio for /v1/vad', async () => {
     const caller = await seedApiKey(edge.apiKeys, { owner: 'task-caller' });
     const wav = new Uint8Array(readFileSync(join(repoRoot, 'test/fixtures/speech-16k.wav')));
     const res = await edge.fetch('/v1/vad', {
@@ -84,44 +77,49 @@ describe('usage metering', () => {
     });
     expect(res.status).toBe(200);
     const { duration_ms: durationMs } = (await res.json()) as { duration_ms: number };
-    const settled = UsageResponse.parse(await settledUsage(caller.apiKey, 1));
-    expect(settled.total).toMatchObject({ requests: 1, inputElements: 0, requestsByTier: { edge: 1 } });
+    const units = Number(res.headers.get('x-edgeinfer-units'));
+    expect(units).toBe(Math.max(1, Math.ceil(durationMs / 10_000)));
+    const settled = UsageResponse.parse(await settledUsage(edge, caller.apiKey, 1));
+    expect(settled.total).toMatchObject({ requests: 1, units, inputElements: 0, requestsByTier: { edge: 1 } });
+    expect(settled.total.models).toEqual({ 'task:vad': { requests: 1, units, cost: (units * proPriceMicros) / 1e6 } });
     expect(settled.total.work.audio_ms).toBe(Math.round(durationMs));
   });
 
   it('lists every day of the range, empty days included', async () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-    const usage = (await (await usageOf(edge.key.apiKey, `from=${yesterday}&to=${today}`)).json()) as Usage;
-    expect(usage.days.map((d) => d.date)).toEqual([yesterday, today]);
-    expect(usage.days[0]!.requests).toBe(0);
+    const res = await edge.fetch(`/v1/usage?from=${yesterday}&to=${today()}`);
+    const usage = UsageResponse.parse(await res.json());
+    expect(usage.days.map((d) => d.date)).toEqual([yesterday, today()]);
+    expect(usage.days[0]).toMatchObject({ requests: 0, units: 0, cost: 0 });
   });
 
   it('refuses a malformed or too long range with 400, and a caller without credentials with 401', async () => {
     for (const query of [
       'from=2026-13-01&to=2026-12-01',
-      `from=${today}`,
+      `from=${today()}`,
       'from=2026-03-01&to=2026-01-01',
       'from=2025-01-01&to=2026-01-01',
     ]) {
-      const res = await usageOf(edge.key.apiKey, query);
+      const res = await edge.fetch(`/v1/usage?${query}`);
       expect(res.status, query).toBe(400);
       expect(((await res.json()) as { error: string }).error).toMatch(/usage query/);
     }
-    expect((await edge.fetchWithoutCredentials(`/v1/usage?from=${today}&to=${today}`)).status).toBe(401);
+    expect((await edge.fetchWithoutCredentials(`/v1/usage?from=${today()}&to=${today()}`)).status).toBe(401);
   });
-});
 
-describe('usage without Redis', () => {
-  let bare: RunningWorker;
-  beforeAll(async () => {
-    bare = await startEdgeWorker();
-  });
-  afterAll(() => bare?.stop());
-
-  it('still serves inference, and says plainly that usage is not recorded', async () => {
-    expect((await bare.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }))).status).toBe(200);
-    const res = await bare.fetch(`/v1/usage?from=${today}&to=${today}`);
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: string }).error).toMatch(/UPSTASH_REDIS_REST_URL/);
+  it('charges nothing and records nothing for a refused request', async () => {
+    const caller = await seedApiKey(edge.apiKeys, { owner: 'refused' });
+    const bad = await edge.fetch(
+      '/v2/models/silero-vad/infer',
+      postJson({ inputs: [tensor('input', 'FP32', [1, 3], [1, 2])] }, { authorization: `Bearer ${caller.apiKey}` }),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('x-edgeinfer-units')).toBeNull();
+    const ok = await edge.fetch(
+      '/v2/models/silero-vad/infer',
+      postJson({ inputs: vadFrames(1) }, { authorization: `Bearer ${caller.apiKey}` }),
+    );
+    expect(ok.status).toBe(200);
+    expect((await settledUsage(edge, caller.apiKey, 1)).total.requests).toBe(1);
   });
 });

@@ -137,10 +137,7 @@ describe('POST /v1/ocr', () => {
     });
     expect(res.status).toBe(200);
     const { results } = OcrBatchResponse.parse(await res.json());
-    const units = results.reduce(
-      (sum, { width, height }) => sum + Math.max(1, Math.ceil((width * height) / ocrTask.rateLimit.workPerUnit)),
-      0,
-    );
+    const units = results.reduce((sum, { width, height }) => sum + Math.max(1, Math.ceil((width * height) / ocrTask.units.workPerUnit)), 0);
     expect(units).toBe(2);
     expect(Number(res.headers.get('ratelimit-limit')) - Number(res.headers.get('ratelimit-remaining'))).toBe(units);
   });

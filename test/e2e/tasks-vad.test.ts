@@ -128,7 +128,7 @@ describe('POST /v1/vad', () => {
     const res = await edge.fetch('/v1/vad', wav(long, { authorization: `Bearer ${fresh.apiKey}` }));
     expect(res.status).toBe(200);
     const durationMs = VadResponse.parse(await res.json()).duration_ms;
-    const units = Math.ceil(durationMs / vadTask.rateLimit.workPerUnit);
+    const units = Math.ceil(durationMs / vadTask.units.workPerUnit);
     expect(units).toBeGreaterThan(1);
     expect(Number(res.headers.get('ratelimit-limit')) - Number(res.headers.get('ratelimit-remaining'))).toBe(units);
   });
