@@ -2,6 +2,7 @@
 // cut (shortly before the grace period ends) every request not yet answered is answered 503 with
 // Retry-After, so that no caller is left with a reset connection (gpu-backend/shutdown.ts sets both).
 
+import { setMaxListeners } from 'node:events';
 import type { MiddlewareHandler } from 'hono';
 import { Overloaded } from '../protocol/errors.ts';
 import type { BackendEnv } from './middleware/body.ts';
@@ -12,6 +13,11 @@ export const drainRetryAfterSeconds = 1;
 export class Drain {
   #started = false;
   readonly #cut = new AbortController();
+
+  constructor() {
+    // One listener per request in progress: as many as the server holds, not a leak.
+    setMaxListeners(0, this.#cut.signal);
+  }
 
   get started(): boolean {
     return this.#started;

@@ -24,22 +24,28 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
     throw new MethodNotAllowed(c.req.method, ['GET']);
   });
 
-  app.post(vertex.predictRoute, requestMetrics(metrics), bufferedBody({ maxBytes: () => maxRequestBytes }), async (c) => {
-    requireMediaType(c.req.header('content-type'), ['application/json']);
-    const request = parseVertexRequest(parseJson(c.get('body'), maxValues));
-    const { model: name = vertex.model, version } = request.parameters ?? {};
-    if (typeof name !== 'string') throw new InvalidInput('parameters.model must name the model to run (the server has no VERTEX_MODEL)');
-    if (version !== undefined && typeof version !== 'string') throw new InvalidInput('parameters.version must be a string');
-    const resolved = registry.resolve(name, version);
-    c.set('model', resolved);
-    if (c.get('body').byteLength > resolved.manifest.limits.maxRequestBytes) {
-      throw new PayloadTooLarge(`request body exceeds model '${name}''s limit of ${resolved.manifest.limits.maxRequestBytes} bytes`);
-    }
-    runtime.ensureReady(resolved);
-    const outputs = await inference.infer(resolved, decodeVertexRequest(request, resolved.manifest));
-    c.header('x-edgeinfer-tier', 'gpu');
-    return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
-  });
+  app.post(
+    vertex.predictRoute,
+    requestMetrics(metrics),
+    // The signature was checked before this (app.ts); the body is read up to its signed length.
+    bufferedBody({ maxBytes: () => maxRequestBytes }),
+    async (c) => {
+      requireMediaType(c.req.header('content-type'), ['application/json']);
+      const request = parseVertexRequest(parseJson(c.get('body'), maxValues));
+      const { model: name = vertex.model, version } = request.parameters ?? {};
+      if (typeof name !== 'string') throw new InvalidInput('parameters.model must name the model to run (the server has no VERTEX_MODEL)');
+      if (version !== undefined && typeof version !== 'string') throw new InvalidInput('parameters.version must be a string');
+      const resolved = registry.resolve(name, version);
+      c.set('model', resolved);
+      if (c.get('body').byteLength > resolved.manifest.limits.maxRequestBytes) {
+        throw new PayloadTooLarge(`request body exceeds model '${name}''s limit of ${resolved.manifest.limits.maxRequestBytes} bytes`);
+      }
+      runtime.ensureReady(resolved);
+      const outputs = await inference.infer(resolved, decodeVertexRequest(request, resolved.manifest));
+      c.header('x-edgeinfer-tier', 'gpu');
+      return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
+    },
+  );
   app.all(vertex.predictRoute, (c) => {
     throw new MethodNotAllowed(c.req.method, ['POST']);
   });

@@ -50,9 +50,24 @@ describe('parseConfig', () => {
     ['EDGE_SIGNATURE_REQUIRED', 'yes'],
     ['AIP_PREDICT_ROUTE', 'predict'],
     ['EDGE_SIGNING_SECRET', 'short'],
+    ['EDGE_SIGNING_SECRET_PREVIOUS', 'short'],
+    ['METRICS_TOKEN', 'short'],
+    ['SIGNATURE_NONCES_MAX', '10'],
   ])('fails fast naming %s when it is %j', (name, value) => {
     expect(() => parseConfig({ ...secret, [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ ...secret, [name]: value })).toThrow(new RegExp(`${name}:`));
+  });
+
+  it('reads the previous signing secret, the nonce bound and the metrics token', () => {
+    const config = parseConfig({
+      ...secret,
+      EDGE_SIGNING_SECRET_PREVIOUS: 'p'.repeat(32),
+      SIGNATURE_NONCES_MAX: '5000',
+      METRICS_TOKEN: 'm'.repeat(32),
+    });
+    expect(config.signature).toMatchObject({ required: true, previousSecret: 'p'.repeat(32), maxNonces: 5000 });
+    expect(config.metricsToken).toBe('m'.repeat(32));
+    expect(parseConfig(secret)).toMatchObject({ signature: { maxNonces: 100_000 }, metricsToken: undefined });
   });
 
   it('requires the signing secret unless signatures are explicitly turned off', () => {
