@@ -64,9 +64,12 @@ async function scan({ window, carry, fixed, collect }: WireScan): Promise<WireTe
   const fetches = [collect, carry.output];
   let collected: Float32Array | undefined;
   let collectedShape: number[] = [];
+  // One window buffer and tensor for every step, refilled in place: no allocation per step.
+  const windowData = new Float32Array(window.width);
+  feeds[window.name] = new ort.Tensor('float32', windowData, [1, window.width]);
   for (let step = 0; step < window.steps; step++) {
     const offset = step * window.hop;
-    feeds[window.name] = new ort.Tensor('float32', window.data.subarray(offset, offset + window.width), [1, window.width]);
+    windowData.set(window.data.subarray(offset, offset + window.width));
     const results = await session!.run(feeds, fetches);
     const kept = results[collect]!;
     const keptData = kept.data as Float32Array;

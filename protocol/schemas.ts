@@ -60,8 +60,10 @@ export const ResponseOutput = z.object({
   shape: z.array(z.number().int().nonnegative()),
   datatype: Datatype,
   parameters: Parameters.optional(),
-  // NaN and ±Infinity by name (protocol/datatypes.ts): JSON numbers cannot hold them.
-  data: z.array(z.union([z.number(), z.boolean(), z.enum(['NaN', 'Infinity', '-Infinity'])])),
+  // NaN and ±Infinity by name (protocol/datatypes.ts): JSON numbers cannot hold them. Literals, not an
+  // enum: TypeScript declares an enum keyed '-Infinity' as the computed key [-Infinity], which no
+  // consumer of the client's declarations can compile.
+  data: z.array(z.union([z.number(), z.boolean(), z.literal('NaN'), z.literal('Infinity'), z.literal('-Infinity')])),
 });
 export type ResponseOutput = z.infer<typeof ResponseOutput>;
 

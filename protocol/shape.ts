@@ -50,7 +50,7 @@ export function checkShape(name: string, shape: readonly unknown[], declared: re
     }
     if (size > limits.maxElements) {
       throw new PayloadTooLarge(
-        `input '${name}' has size ${size} at dimension ${axis}; this request may carry at most ${limits.maxElements} elements`,
+        `input '${name}' has size ${size} at dimension ${axis}, so at least ${size} elements; this request may carry at most ${limits.maxElements}`,
       );
     }
   }
@@ -63,7 +63,7 @@ export function checkShape(name: string, shape: readonly unknown[], declared: re
     elements *= size;
     if (elements > limits.maxElements) {
       throw new PayloadTooLarge(
-        `input '${name}' has shape [${shape.join(', ')}], more than the ${limits.maxElements} elements this request may carry`,
+        `input '${name}' has shape [${shape.join(', ')}], at least ${elements} elements; this request may carry at most ${limits.maxElements}`,
       );
     }
   }

@@ -53,7 +53,8 @@ export async function vadOnSessionThread(wavBytes: Uint8Array, rounds: number): 
       const ortFeeds = Object.fromEntries(
         Object.entries(feeds).map(([name, t]) => [
           name,
-          new ort.Tensor(t.datatype === 'INT64' ? 'int64' : 'float32', t.data as Float32Array, t.shape),
+          // A copy of each window, as the other two ways send it.
+          new ort.Tensor(t.datatype === 'INT64' ? 'int64' : 'float32', t.data.slice() as Float32Array, t.shape),
         ]),
       );
       const results = await inProcess.run(ortFeeds);

@@ -22,7 +22,8 @@ beforeAll(async () => {
   edge = await startEdgeWorker({
     vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, RATE_LIMIT_PRO: '1000000' },
   });
-});
+  // Both tiers with every model version loaded: minutes on a loaded 2-core machine.
+}, 300_000);
 afterAll(async () => {
   await edge?.stop();
   await backend?.stop();
