@@ -167,7 +167,9 @@ async function main(): Promise<void> {
   await bundleSize();
   ortWeb.env.wasm.numThreads = 1;
   // Thousands of requests a minute: this measures inference, not the plan's limit (bench:gateway does).
-  const edge = await startEdgeWorker({ vars: { RATE_LIMIT_PRO: '1000000', RATE_LIMIT_FREE: '1000000' } });
+  const edge = await startEdgeWorker({
+    vars: { RATE_LIMIT_PRO: '1000000', RATE_LIMIT_FREE: '1000000', RATE_LIMIT_PUBLIC_PER_IP: '1000000' },
+  });
   const harness = await startEdgeWorker({ entrypoint: join(repoRoot, 'bench/lib/edge-run-worker.ts') });
   const boundsChecked = startBoundsCheckedWeb();
   const httpRows: (string | number)[][] = [];

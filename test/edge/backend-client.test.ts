@@ -8,6 +8,7 @@ import { BackendClient, type BackendClientOptions } from '../../edge/backend/cli
 import { BackendBreakers } from '../../edge/backend/circuit-breaker.ts';
 import { loadModelFolders } from '../../models/catalog-fs.ts';
 import type { Manifest } from '../../models/manifest.ts';
+import { auditLog } from '../../protocol/audit.ts';
 import { BackendUnavailable, BadGateway, HttpError } from '../../protocol/errors.ts';
 import type { Tensor } from '../../protocol/tensor-codec.ts';
 import { type StartedBackend, startTestBackend, testSigningSecret } from '../support/backend.ts';
@@ -84,10 +85,25 @@ describe('backend client', () => {
   });
 
   it('reports a signing secret the backend refuses as a bad gateway, not as the caller’s fault', async () => {
-    const { client: c } = client({ signingSecret: 'another-secret-that-is-at-least-32-chars' });
+    const lines: string[] = [];
+    const audit = auditLog((line) => lines.push(line));
+    const { client: c } = client({
+      signingSecret: 'another-secret-that-is-at-least-32-chars',
+      onSignatureRefused: (path, requestId) => audit({ event: 'signature-refused', by: 'backend', path, requestId }),
+    });
     const refused = c.infer(request(rec));
     await expect(refused).rejects.toBeInstanceOf(BadGateway);
     await expect(refused).rejects.toThrow(/unknown key id .*EDGE_SIGNING_SECRET is the same on both tiers/);
+    // One audit line, naming the path and request, never the secret.
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        audit: true,
+        event: 'signature-refused',
+        path: expect.stringContaining('/v2/models/paddleocr-rec/'),
+        requestId: 'req-1',
+      }),
+    ]);
+    expect(lines.join('\n')).not.toContain('another-secret');
   });
 
   it('retries once on a refused connection, then answers 503 and counts one failure', async () => {
