@@ -140,7 +140,8 @@ function add(sums: Sums, row: UsageRow): void {
   sums.computeUs += row.computeUs;
   sums.requestsByTier[row.tier] = (sums.requestsByTier[row.tier] ?? 0) + row.requests;
   for (const [unit, amount] of Object.entries(row.work)) sums.work[unit] = (sums.work[unit] ?? 0) + amount;
-  const model = (sums.models[row.model] ??= { requests: 0, units: 0, costMicros: 0 });
+  const model = sums.models[row.model] ?? { requests: 0, units: 0, costMicros: 0 };
+  sums.models[row.model] = model;
   model.requests += row.requests;
   model.units += row.units;
   model.costMicros += row.costMicros;

@@ -24,6 +24,8 @@ export function securityHeaders(): MiddlewareHandler {
 const requestHeaders = ['authorization', 'x-api-key', 'content-type', 'inference-header-content-length', 'x-request-id', 'traceparent'];
 const exposedHeaders = [
   'x-edgeinfer-tier',
+  'x-edgeinfer-units',
+  'x-edgeinfer-cost',
   'x-request-id',
   'ratelimit-limit',
   'ratelimit-remaining',

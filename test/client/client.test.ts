@@ -111,8 +111,18 @@ describe('retries', () => {
       keyId: 'key_1',
       from: '2026-11-01',
       to: '2026-11-01',
+      currency: 'USD',
       days: [],
-      total: { requests: 0, inputElements: 0, computeMs: 0, requestsByTier: {}, work: { audio_ms: 2000 } },
+      total: {
+        requests: 1,
+        units: 1,
+        cost: 0.0001,
+        inputElements: 0,
+        computeMs: 0,
+        requestsByTier: { edge: 1 },
+        work: { audio_ms: 2000 },
+        models: { 'task:vad': { requests: 1, units: 1, cost: 0.0001 } },
+      },
     };
     server.script(['drop', { status: 200, json: usage }]);
     expect(await client().usage({ from: '2026-11-01', to: '2026-11-01' })).toEqual(usage);

@@ -33,6 +33,7 @@ function manifest(overrides: Record<string, unknown> = {}): Manifest {
       inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3], batchDimension: 0 }],
       outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 1], batchDimension: 0 }],
       limits: { maxBatch: 4, maxElementsPerRequest: 100, maxRequestBytes: 1000 },
+      units: { work: 'input_elements', workPerUnit: 1000 },
       ...overrides,
     },
     'in a test',
