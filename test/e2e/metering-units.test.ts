@@ -52,7 +52,7 @@ describe('units of work', () => {
 
   it('charges a GPU run by the run time the backend signed, when more than its elements', async () => {
     const caller = await seedApiKey(edge.apiKeys, { owner: 'gpu-caller' });
-    // Two lines stay under the edge's 2 MiB JSON body limit (protocol/edge-limits.ts).
+    // Two lines stay well under the edge's JSON body limit (protocol/edge-limits.ts).
     const lines = 2;
     const one = textLinePattern();
     const data = new Float32Array(one.length * lines);
