@@ -17,7 +17,9 @@ export function ctcGreedyDecode(
   steps: number,
   classes: number,
   dictionary: Dictionary,
+  spaceWeight = 1,
 ): DecodedText {
+  const space = classes - 1;
   let text = '';
   let sum = 0;
   let kept = 0;
@@ -33,6 +35,12 @@ export function ctcGreedyDecode(
         bestP = p;
         best = k;
       }
+    }
+    // A space the model found likely but less so than the blank or a letter wins when its probability,
+    // times `spaceWeight`, is the larger (see OcrPipelineSettings.spaceWeight).
+    if (spaceWeight !== 1 && best !== space && probabilities[at + space]! * spaceWeight > bestP) {
+      best = space;
+      bestP = probabilities[at + space]!;
     }
     if (best !== 0 && best !== previous) {
       text += dictionary.characters[best] ?? '';

@@ -178,3 +178,46 @@ export function vadFigures(pairs: readonly VadPair[], threshold: number): Figure
     candidateSegments,
   };
 }
+
+/** What a reading of some images kept of the lines printed in them. */
+export interface PrintedFigures {
+  printedLines: number;
+  /** Printed lines found among the lines read exactly, spaces and all (each read line counted once). */
+  exactAsPrinted: number;
+  /** The same with every space removed from both sides. */
+  exactIgnoringSpaces: number;
+  /** Edit distance between each image's printed text and the text read (lines joined in reading order), over the printed characters. */
+  characterErrorRate: number;
+}
+
+/** Scores readings (the lines read from each image, in reading order) against what was printed. */
+export function printedFigures(images: readonly { printed: readonly string[]; read: readonly string[] }[]): PrintedFigures {
+  const noSpaces = (s: string) => s.replace(/\s+/g, '');
+  const found = (printed: readonly string[], read: readonly string[]) => {
+    const left = [...read];
+    return printed.filter((text) => {
+      const at = left.indexOf(text);
+      if (at >= 0) left.splice(at, 1);
+      return at >= 0;
+    }).length;
+  };
+  let printedLines = 0;
+  let exact = 0;
+  let ignoringSpaces = 0;
+  let errors = 0;
+  let characters = 0;
+  for (const { printed, read } of images) {
+    printedLines += printed.length;
+    exact += found(printed, read);
+    ignoringSpaces += found(printed.map(noSpaces), read.map(noSpaces));
+    const text = printed.join('\n');
+    characters += [...text].length;
+    errors += editDistance(text, read.join('\n'));
+  }
+  return {
+    printedLines,
+    exactAsPrinted: exact,
+    exactIgnoringSpaces: ignoringSpaces,
+    characterErrorRate: characters ? errors / characters : 0,
+  };
+}
