@@ -1,17 +1,17 @@
-// `node bench/ocr-settings.ts [--base key=value ...]`: how the OCR pipeline's geometry and
+// `node bench/ocr-settings.ts [--paddle] [--base key=value ...]`: how the OCR pipeline's geometry and
 // preprocessing (models/tasks/ocr/settings.ts) change what it reads, on the printed-text evaluation
 // sets, with the float32 models on onnxruntime-node. Prints, per setting and per set, the lines read
 // exactly as printed, the lines read ignoring spaces, and the character error rate against the print.
 //
-// Starting from PaddleOCR's settings (or the base given), it varies one setting at a time over the
-// values listed below. The detector's map does not depend on the settings, so it is computed once per
+// Starting from the pipeline's defaults (PaddleOCR's with --paddle; either changed by --base), it
+// varies one setting at a time over the values listed below, and reads with PaddleOCR's settings too. The detector's map does not depend on the settings, so it is computed once per
 // image; everything after it runs again for each setting.
 
 import { join } from 'node:path';
 import { loadModelFolders } from '../models/catalog-fs.ts';
 import { findVersion } from '../models/manifest.ts';
 import { ocrTask } from '../models/tasks/catalog.ts';
-import { paddleOcrSettings, parseDictionary, readText, type OcrPipelineSettings } from '../models/tasks/ocr/index.ts';
+import { defaultOcrSettings, paddleOcrSettings, parseDictionary, readText, type OcrPipelineSettings } from '../models/tasks/ocr/index.ts';
 import type { NamedTensors, RunModel } from '../models/tasks/run-model.ts';
 import { readFile } from 'node:fs/promises';
 import { printedFigures } from '../tools/models/evaluate/figures.ts';
@@ -37,7 +37,10 @@ const values: { [K in keyof OcrPipelineSettings]: OcrPipelineSettings[K][] } & {
 type Key = keyof typeof values;
 
 function parseBase(args: string[]): OcrPipelineSettings & { recBatchLines: number } {
-  const base: OcrPipelineSettings & { recBatchLines: number } = { ...paddleOcrSettings, recBatchLines: 1 };
+  const base: OcrPipelineSettings & { recBatchLines: number } = {
+    ...(args.includes('--paddle') ? paddleOcrSettings : defaultOcrSettings),
+    recBatchLines: 1,
+  };
   for (let i = 0; i < args.length; i++) {
     if (args[i] !== '--base') continue;
     const [key, value] = args[++i]!.split('=') as [Key, string];
@@ -96,10 +99,15 @@ const describe = (s: typeof base) =>
     .join(' ') || 'base';
 const tried = new Set<string>();
 let baseMisreads: string[] = [];
-for (const key of Object.keys(values) as Key[]) {
-  for (const value of values[key]) {
-    const settings = { ...base, [key]: value };
-    const name = describe(settings);
+const variants: [string | undefined, typeof base][] = [
+  ['PaddleOCR', { ...paddleOcrSettings, recBatchLines: 1 }],
+  ...(Object.keys(values) as Key[]).flatMap((key) =>
+    values[key].map((value): [undefined, typeof base] => [undefined, { ...base, [key]: value }]),
+  ),
+];
+{
+  for (const [label, settings] of variants) {
+    const name = label ?? describe(settings);
     if (tried.has(name)) continue;
     tried.add(name);
     const started = performance.now();

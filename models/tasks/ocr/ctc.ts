@@ -1,5 +1,5 @@
 // CTC greedy decoding (PaddleOCR CTCLabelDecode): the likeliest class per time step, repeats merged,
-// blanks dropped; the confidence is the mean probability of the characters kept.
+// blanks dropped; the confidence is the mean probability of the characters kept (the model's own picks).
 
 import type { Dictionary } from './dictionary.ts';
 
@@ -38,14 +38,18 @@ export function ctcGreedyDecode(
     }
     // A space the model found likely but less so than the blank or a letter wins when its probability,
     // times `spaceWeight`, is the larger (see OcrPipelineSettings.spaceWeight).
+    let weighed = false;
     if (spaceWeight !== 1 && best !== space && probabilities[at + space]! * spaceWeight > bestP) {
       best = space;
-      bestP = probabilities[at + space]!;
+      weighed = true;
     }
     if (best !== 0 && best !== previous) {
       text += dictionary.characters[best] ?? '';
-      sum += bestP;
-      kept++;
+      // A space read only by its weight says nothing of how sure the model is of the line's characters.
+      if (!weighed) {
+        sum += bestP;
+        kept++;
+      }
     }
     previous = best;
   }

@@ -28,11 +28,17 @@ function batchWidthFor(line: Line): number {
   return Math.trunc((lineHeight * line.cropWidth) / Math.max(line.cropHeight, 1));
 }
 
+export interface UprightLines {
+  lines: Line[];
+  /** Lines the classifier thinks more likely upside down than not, but not surely: left as they were, to be read both ways. */
+  unsure: Set<Line>;
+}
+
 /**
  * Each line, flipped by 180° where the classifier says '180' with more than the settings'
  * `flipThreshold`; and when that turns most of the page's lines, also each line it thinks more likely
  * upside down than not (a page is turned as a whole: a line the classifier is less sure of, on a page
- * turned upside down, is upside down too).
+ * turned upside down, is upside down too). On a page mostly upright, such a line is `unsure`.
  */
 export async function uprightLines(
   image: RgbImage,
@@ -40,7 +46,7 @@ export async function uprightLines(
   run: RunModel,
   timer?: StageTimer,
   settings: Pick<OcrPipelineSettings, 'flipThreshold' | 'recResize'> = defaultOcrSettings,
-): Promise<Line[]> {
+): Promise<UprightLines> {
   const result = [...lines];
   const upsideDownShare: number[] = new Array(lines.length).fill(0);
   const perBatch = Math.max(1, Math.min(clsModel.maxBatch, Math.floor(clsModel.maxElementsPerRequest / (3 * lineHeight * clsWidth))));
@@ -65,10 +71,14 @@ export async function uprightLines(
       });
     });
   }
-  const flipped = result.filter((line, i) => line !== lines[i]).length;
-  if (flipped * 2 > lines.length)
-    lines.forEach((line, i) => result[i] === line && upsideDownShare[i]! > 0.5 && (result[i] = flipLine(line)));
-  return result;
+  const turnedPage = result.filter((line, i) => line !== lines[i]).length * 2 > lines.length;
+  const unsure = new Set<Line>();
+  lines.forEach((line, i) => {
+    if (result[i] !== line || upsideDownShare[i]! <= 0.5) return;
+    if (turnedPage) result[i] = flipLine(line);
+    else unsure.add(line);
+  });
+  return { lines: result, unsure };
 }
 
 /** Each line's text and confidence, in the order given. */

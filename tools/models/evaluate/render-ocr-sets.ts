@@ -11,6 +11,7 @@
 //   dense  pages with the lines set tight (no space between them)
 //   table  a two-column table (label and value), drawn cell by cell
 //   noise  lines with light Gaussian noise and a slight blur, PNG and JPEG
+//   turned a page and a line turned upside down (the direction classifier is measured too)
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -193,9 +194,34 @@ fonts.forEach((font, i) => {
   renders.push({
     name: `noise--${short[font]}-${px}`,
     lines: [text],
-    args: [...label(font, px, [text], 0, Math.round(px * 0.8)), '-blur', '0x0.5', '-attenuate', '0.4', '+noise', 'Gaussian'],
+    args: [
+      ...label(font, px, [text], 0, Math.round(px * 0.8)),
+      '-seed',
+      String(11 + i),
+      '-blur',
+      '0x0.5',
+      '-attenuate',
+      '0.4',
+      '+noise',
+      'Gaussian',
+    ],
     format: i % 2 === 0 ? 'png' : { quality: 85 },
   });
+});
+
+// turned: upside down, read in the turned page's order.
+const turnedPage = ['Turn this page around', 'Lines read bottom first', 'Serial number QX-4096'];
+renders.push({
+  name: 'turned--dejavu-24-page',
+  lines: turnedPage,
+  args: [...label('DejaVu-Sans', 24, turnedPage, 10, 30), '-rotate', '180'],
+  format: 'png',
+});
+renders.push({
+  name: 'turned--serif-30-q85',
+  lines: ['Shipping to Hamburg on 12 March'],
+  args: [...label('Liberation-Serif', 30, ['Shipping to Hamburg on 12 March'], 0, 24), '-rotate', '180'],
+  format: { quality: 85 },
 });
 
 rmSync(outDir, { recursive: true, force: true });
