@@ -56,11 +56,15 @@ function cachingDet(run: RunModel): { run: RunModel; image: (name: string) => vo
   const cache = new Map<string, NamedTensors>();
   let current = '';
   return {
-    image: (name) => void (current = name),
+    image: (name) => {
+      current = name;
+    },
     run: async (model, feeds) => {
       if (model !== ocrTask.models[0]) return run(model, feeds);
-      let outputs = cache.get(current);
-      if (!outputs) cache.set(current, (outputs = await run(model, feeds)));
+      const cached = cache.get(current);
+      if (cached) return cached;
+      const outputs = await run(model, feeds);
+      cache.set(current, outputs);
       return outputs;
     },
   };
