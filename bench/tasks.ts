@@ -7,8 +7,14 @@
 // OCR to the backend while det and rec are gpu-tier; the same pipeline in the edge's runtime
 // (onnxruntime-web WASM, one thread, here in Node) is measured beside them.
 //
+// /v1/ocr on the printed sets (test/fixtures/evaluation/ocr-printed/): lines read exactly as printed,
+// ignoring spaces, and median latency per set, for the edge (which forwards images over its
+// edgeMaxPixels to the backend), the backend, and the peer library @gutenye/ocr-node on the same
+// image files in the same run.
+//
 // Goals (issue 6): VAD at the edge ≥ 100× real time; pipeline work outside the models ≤ 20% of the
-// total on each tier.
+// total on each tier. Issue 12: ≥ 95% of lines exact as printed and ≥ 99% ignoring spaces on both
+// tiers, never below the peer on a set, backend median ≤ 0.7× the peer's.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,11 +29,16 @@ import { printTable, summarise } from './lib/stats.ts';
 import { renderPage } from './lib/render-page.ts';
 import { vadOnSessionThread } from './lib/vad-session.ts';
 import { webPipelineTimings } from './lib/web-pipeline.ts';
+import { createPeerOcr } from './lib/peer-ocr.ts';
+import { printedFigures } from '../tools/models/evaluate/figures.ts';
+import { printedImages } from '../tools/models/evaluate/printed-set.ts';
+import { repoRoot } from '../test/support/edge-worker.ts';
+import { OcrResponse } from '../protocol/tasks.ts';
 
 const quick = process.argv.includes('--quick');
-/** `--only vad` or `--only ocr` runs one half. */
+/** `--only vad`, `--only ocr` or `--only printed` runs one part. */
 const only = process.argv[process.argv.indexOf('--only') + 1];
-const runs = (task: 'vad' | 'ocr') => !process.argv.includes('--only') || only === task;
+const runs = (task: 'vad' | 'ocr' | 'printed') => !process.argv.includes('--only') || only === task;
 const rounds = quick ? 3 : 8;
 const perRound = quick ? 2 : 4;
 
@@ -110,6 +121,7 @@ async function main(): Promise<void> {
     const e = edge;
     if (runs('vad')) await benchVad(e, b);
     if (runs('ocr')) await benchOcr(e, b);
+    if (runs('printed')) await benchOcrPrinted(e, b);
   } finally {
     await edge?.stop();
     await backend?.stop();
@@ -208,6 +220,80 @@ async function benchOcr(e: RunningWorker, b: StartedBackend): Promise<void> {
     Object.entries(oneLine).map(([tier, samples]) =>
       stageRows(`${tier} (served by ${samples[0]!.tier})`, samples, summarise(samples.map((s) => s.wallMs)).p50),
     ),
+  );
+}
+
+async function benchOcrPrinted(e: RunningWorker, b: StartedBackend): Promise<void> {
+  const images = await printedImages(repoRoot);
+  const peer = await createPeerOcr();
+  const typeOf = (file: string) => (file.endsWith('.png') ? 'image/png' : 'image/jpeg');
+  const viaHttp = async (res: Promise<Response>) => {
+    const answer = await res;
+    const body = await answer.text();
+    if (answer.status !== 200) throw new Error(`answered ${answer.status}: ${body}`);
+    return { lines: OcrResponse.parse(JSON.parse(body)).lines.map((l) => l.text), tier: answer.headers.get('x-edgeinfer-tier') ?? '?' };
+  };
+  const contenders = {
+    'edgeinfer edge': (i: (typeof images)[number]) =>
+      viaHttp(
+        e.fetch('/v1/ocr', { method: 'POST', headers: { 'content-type': typeOf(i.file) }, body: i.bytes as Uint8Array<ArrayBuffer> }),
+      ),
+    'edgeinfer backend': (i: (typeof images)[number]) => viaHttp(b.signedRaw('/v1/ocr', i.bytes, typeOf(i.file))),
+    '@gutenye/ocr-node': async (i: (typeof images)[number]) => ({ lines: await peer.read(i.path), tier: 'in-process' }),
+  };
+  type Name = keyof typeof contenders;
+  const names = Object.keys(contenders) as Name[];
+  const reads = new Map<string, string[]>();
+  const servedBy = new Map<Name, Set<string>>(names.map((n) => [n, new Set()]));
+  const latencies = new Map<string, number[]>();
+  // Each image once per contender untimed (sessions, caches), then `rounds` timed rounds, contenders in turn per image.
+  const printedRounds = quick ? 1 : 3;
+  for (let round = -1; round < printedRounds; round++) {
+    for (const image of images) {
+      for (const name of names) {
+        const started = performance.now();
+        const { lines, tier } = await contenders[name](image);
+        const ms = performance.now() - started;
+        if (round < 0) {
+          reads.set(`${name}|${image.file}`, lines);
+          servedBy.get(name)!.add(tier);
+          continue;
+        }
+        const key = `${name}|${image.set}`;
+        latencies.set(key, [...(latencies.get(key) ?? []), ms]);
+      }
+    }
+  }
+  const sets = [...new Set(images.map((i) => i.set))];
+  const scoreOf = (name: Name, set?: string) =>
+    printedFigures(images.filter((i) => !set || i.set === set).map((i) => ({ printed: i.printed, read: reads.get(`${name}|${i.file}`)! })));
+  const pctOf = (n: number, of: number) => `${n}/${of} (${((100 * n) / of).toFixed(0)}%)`;
+  const medianOf = (name: Name, set?: string) => summarise((set ? [set] : sets).flatMap((s) => latencies.get(`${name}|${s}`) ?? [])).p50;
+  printTable(
+    `/v1/ocr on the printed sets (${images.length} images, ${images.reduce((n, i) => n + i.printed.length, 0)} lines; ${printedRounds} timed rounds): lines exact as printed / ignoring spaces / median ms per image. Served by: ${names.map((n) => `${n} ${[...servedBy.get(n)!].join('+')}`).join('; ')}`,
+    ['set', 'lines', ...names.flatMap((n) => [`${n} exact`, 'ignoring spaces', 'median ms']), 'backend / peer latency'],
+    [...sets, undefined].map((set) => {
+      const lines = images.filter((i) => !set || i.set === set).reduce((n, i) => n + i.printed.length, 0);
+      return [
+        set ?? 'all',
+        String(lines),
+        ...names.flatMap((n) => {
+          const f = scoreOf(n, set);
+          return [pctOf(f.exactAsPrinted, lines), pctOf(f.exactIgnoringSpaces, lines), medianOf(n, set).toFixed(1)];
+        }),
+        `${(medianOf('edgeinfer backend', set) / medianOf('@gutenye/ocr-node', set)).toFixed(2)}×`,
+      ];
+    }),
+  );
+  const misread = images.flatMap((i) =>
+    names.flatMap((n) =>
+      i.printed
+        .filter((p) => !reads.get(`${n}|${i.file}`)!.includes(p))
+        .map((p) => `  ${n} ${i.file}: "${p}" → ${JSON.stringify(reads.get(`${n}|${i.file}`))}`),
+    ),
+  );
+  console.log(
+    `\nLines not read as printed (edgeinfer's tiers):\n${misread.filter((l) => l.startsWith('  edgeinfer')).join('\n') || '  none'}`,
   );
 }
 

@@ -76,6 +76,11 @@ export const AccuracyBudget = z.object({
   minExactLineShare: z.number().min(0).max(1).optional(),
   /** OCR models: the character error rate against the source version's reading. */
   maxCharacterErrorRate: z.number().min(0).max(1).optional(),
+  /**
+   * OCR models: how many fewer of the evaluation's printed lines the candidate may read exactly as
+   * printed than its source version does. The gate applies 0 when the set has printed lines and this is unset.
+   */
+  maxPrintedLinesLost: z.number().int().min(0).optional(),
   /** Detector: the mean IoU of each source box with its best match. */
   minMeanBoxIoU: z.number().min(0).max(1).optional(),
   /** VAD: the share of 32 ms frames whose speech / non-speech decision agrees, over whole recordings. */

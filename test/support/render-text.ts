@@ -16,11 +16,13 @@ export interface RenderOptions {
   /** Lines of text, top to bottom. */
   lines: string[];
   /** An ImageMagick font name (`convert -list font`). */
-  font: 'DejaVu-Sans' | 'Liberation-Serif';
+  font: 'DejaVu-Sans' | 'Liberation-Serif' | 'Liberation-Sans' | 'Liberation-Mono';
   pointSize: number;
   format: 'png' | 'jpeg';
   /** Degrees clockwise the rendered text is turned before saving. */
   rotate?: 90 | 180 | 270;
+  /** JPEG quality (default 90). */
+  quality?: number;
 }
 
 export interface RenderedImage {
@@ -56,7 +58,7 @@ export async function textRenderer(): Promise<Renderer> {
         '-border',
         String(Math.round(options.pointSize * 1.2)),
         ...(options.rotate ? ['-rotate', String(options.rotate)] : []),
-        ...(options.format === 'jpeg' ? ['-quality', '90'] : []),
+        ...(options.format === 'jpeg' ? ['-quality', String(options.quality ?? 90)] : []),
         '-type',
         'TrueColor',
         path,

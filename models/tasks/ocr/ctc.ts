@@ -1,5 +1,5 @@
 // CTC greedy decoding (PaddleOCR CTCLabelDecode): the likeliest class per time step, repeats merged,
-// blanks dropped; the confidence is the mean probability of the characters kept.
+// blanks dropped; the confidence is the mean probability of the characters kept (the model's own picks).
 
 import type { Dictionary } from './dictionary.ts';
 
@@ -17,7 +17,9 @@ export function ctcGreedyDecode(
   steps: number,
   classes: number,
   dictionary: Dictionary,
+  spaceWeight = 1,
 ): DecodedText {
+  const space = classes - 1;
   let text = '';
   let sum = 0;
   let kept = 0;
@@ -34,10 +36,20 @@ export function ctcGreedyDecode(
         best = k;
       }
     }
+    // A space the model found likely but less so than the blank or a letter wins when its probability,
+    // times `spaceWeight`, is the larger (see OcrPipelineSettings.spaceWeight).
+    let weighed = false;
+    if (spaceWeight !== 1 && best !== space && probabilities[at + space]! * spaceWeight > bestP) {
+      best = space;
+      weighed = true;
+    }
     if (best !== 0 && best !== previous) {
       text += dictionary.characters[best] ?? '';
-      sum += bestP;
-      kept++;
+      // A space read only by its weight says nothing of how sure the model is of the line's characters.
+      if (!weighed) {
+        sum += bestP;
+        kept++;
+      }
     }
     previous = best;
   }

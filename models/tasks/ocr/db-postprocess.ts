@@ -2,18 +2,16 @@
 // settings of tools/infer for PP-OCRv4): the detector's probability map to text boxes in image pixels.
 
 import { convexHull, distance, minAreaRect, orderClockwise, rectCorners, type Point, type Quad, type RotatedRect } from './geometry.ts';
+import { defaultOcrSettings, type OcrPipelineSettings } from './settings.ts';
 
-export const dbSettings = {
-  /** A pixel is text when its probability exceeds this. */
-  thresh: 0.3,
-  /** A region is kept when the mean probability inside its box reaches this ("fast" score mode). */
-  boxThresh: 0.6,
+/** The settings the pipeline varies (thresholds, margin) are OcrPipelineSettings; these stay PaddleOCR's. */
+const fixed = {
   maxCandidates: 1000,
-  /** Boxes grow by area × ratio / perimeter: DB shrinks text regions in training by that much. */
-  unclipRatio: 1.5,
   /** Shorter side, in map pixels, below which a region is noise. */
   minSize: 3,
 } as const;
+
+export type DbSettings = Pick<OcrPipelineSettings, 'binaryThreshold' | 'boxThreshold' | 'unclipRatio' | 'unclipRatioAcross'>;
 
 export interface ProbabilityMap {
   data: Float32Array;
@@ -25,14 +23,19 @@ export interface ProbabilityMap {
  * The boxes of the connected text regions of `map`, as rectangles (corners clockwise from top-left)
  * in the pixels of an image of `imageWidth` x `imageHeight`, in no particular order.
  */
-export function boxesFromMap(map: ProbabilityMap, imageWidth: number, imageHeight: number): Quad[] {
+export function boxesFromMap(
+  map: ProbabilityMap,
+  imageWidth: number,
+  imageHeight: number,
+  settings: DbSettings = defaultOcrSettings,
+): Quad[] {
   const boxes: Quad[] = [];
-  for (const hull of regionHulls(map)) {
+  for (const hull of regionHulls(map, settings.binaryThreshold)) {
     const rect = minAreaRect(hull);
-    if (Math.min(rect.width, rect.height) < dbSettings.minSize) continue;
-    if (boxScoreFast(map, rectCorners(rect)) < dbSettings.boxThresh) continue;
-    const grown = unclip(rect);
-    if (Math.min(grown.width, grown.height) < dbSettings.minSize + 2) continue;
+    if (Math.min(rect.width, rect.height) < fixed.minSize) continue;
+    if (boxScoreFast(map, rectCorners(rect)) < settings.boxThreshold) continue;
+    const grown = unclip(rect, settings.unclipRatio, settings.unclipRatioAcross);
+    if (Math.min(grown.width, grown.height) < fixed.minSize + 2) continue;
     const scaled = rectCorners(grown).map(
       ([x, y]): Point => [
         clamp(Math.round((x / map.width) * imageWidth), 0, imageWidth),
@@ -56,17 +59,17 @@ function clamp(value: number, low: number, high: number): number {
  * One flood fill over the map; a region's hull needs only the leftmost and rightmost pixel of each of
  * its rows, kept in two row-indexed arrays shared by all regions.
  */
-function* regionHulls(map: ProbabilityMap): Generator<Point[]> {
+function* regionHulls(map: ProbabilityMap, threshold: number): Generator<Point[]> {
   const { data, width, height } = map;
   const pixels = width * height;
   // 0 background, 1 text not yet visited, 2 visited.
   const state = new Uint8Array(pixels);
-  for (let i = 0; i < pixels; i++) state[i] = data[i]! > dbSettings.thresh ? 1 : 0;
+  for (let i = 0; i < pixels; i++) state[i] = data[i]! > threshold ? 1 : 0;
   const stack = new Int32Array(pixels);
   const rowMin = new Int32Array(height).fill(width);
   const rowMax = new Int32Array(height).fill(-1);
   let regions = 0;
-  for (let seed = 0; seed < pixels && regions < dbSettings.maxCandidates; seed++) {
+  for (let seed = 0; seed < pixels && regions < fixed.maxCandidates; seed++) {
     if (state[seed] !== 1) continue;
     regions++;
     let top = 0;
@@ -149,9 +152,13 @@ function boxScoreFast(map: ProbabilityMap, box: Quad): number {
  * pyclipper (round joins) and takes the minimum-area rectangle again; for a rectangle that gives
  * exactly the rectangle with each side pushed out by the distance, computed here directly.
  */
-function unclip(rect: RotatedRect): RotatedRect {
+function unclip(rect: RotatedRect, ratio: number, acrossRatio: number): RotatedRect {
   const perimeter = 2 * (rect.width + rect.height);
   if (perimeter === 0) return rect;
-  const offset = (rect.width * rect.height * dbSettings.unclipRatio) / perimeter;
-  return { ...rect, width: rect.width + 2 * offset, height: rect.height + 2 * offset };
+  const along = (rect.width * rect.height * ratio) / perimeter;
+  const across = (rect.width * rect.height * acrossRatio) / perimeter;
+  // The longer side runs along the line: its ends grow by `ratio`'s offset, its sides by `acrossRatio`'s.
+  return rect.width >= rect.height
+    ? { ...rect, width: rect.width + 2 * along, height: rect.height + 2 * across }
+    : { ...rect, width: rect.width + 2 * across, height: rect.height + 2 * along };
 }

@@ -8,14 +8,16 @@ import { timed, type RunModel, type StageTimer } from '../run-model.ts';
 import { boxesFromMap } from './db-postprocess.ts';
 import { detInput } from './det-input.ts';
 import type { Dictionary } from './dictionary.ts';
-import { lineFromBox } from './line-crop.ts';
+import { flipLine, lineFromBox } from './line-crop.ts';
 import { detModel } from './models.ts';
 import { sortBoxes, turnedPageOrder } from './reading-order.ts';
 import { recogniseLines, uprightLines } from './recognise.ts';
+import { defaultOcrSettings, type OcrPipelineSettings } from './settings.ts';
 
 export { inspectImage, type ImageFormat, type ImageHeader } from '../image/header.ts';
 export { parseDictionary, type Dictionary } from './dictionary.ts';
 export { defaultRecBatchLines } from './recognise.ts';
+export { defaultOcrSettings, paddleOcrSettings, type OcrPipelineSettings } from './settings.ts';
 
 /** predict_system's drop_score: lines read with less mean confidence are left out. */
 const minConfidence = 0.5;
@@ -28,10 +30,13 @@ export interface ReadTextSettings {
   timer?: StageTimer;
   /** Lines per recogniser run (default 6, PaddleOCR's); see `defaultRecBatchLines`. */
   recBatchLines?: number;
+  /** The pipeline's geometry and preprocessing; `defaultOcrSettings` unless measuring others (bench/ocr-settings.ts). */
+  pipeline?: OcrPipelineSettings;
 }
 
 export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadTextSettings): Promise<OcrResult> {
   const { timer, dictionary } = settings;
+  const pipeline = settings.pipeline ?? defaultOcrSettings;
   const image = await timed(timer, 'decode', () => decodeImage(bytes, inspectImage(bytes, settings.maxPixels)));
   const { width, height } = image;
 
@@ -42,21 +47,48 @@ export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadT
   const lines = await timed(timer, 'postprocess', () => {
     const map = detected[detModel.output]!;
     const [mapHeight, mapWidth] = map.shape.slice(-2) as [number, number];
-    return sortBoxes(boxesFromMap({ data: map.data as Float32Array, width: mapWidth, height: mapHeight }, width, height)).map(lineFromBox);
+    return sortBoxes(boxesFromMap({ data: map.data as Float32Array, width: mapWidth, height: mapHeight }, width, height, pipeline)).map(
+      lineFromBox,
+    );
   });
   if (lines.length === 0) return { text: '', lines: [], width, height };
 
-  const classified = await uprightLines(image, lines, run, timer);
+  const { lines: classified, unsure } = await uprightLines(image, lines, run, timer, pipeline);
   const flipped = classified.filter((line, i) => line !== lines[i]).length;
   const upright = flipped * 2 > classified.length ? turnedPageOrder(classified, width, height) : classified;
-  const read = await recogniseLines(image, upright, run, dictionary, timer, settings.recBatchLines);
+  const read = await recogniseLines(image, upright, run, dictionary, timer, settings.recBatchLines, pipeline);
+  // A line the classifier leans to call upside down without being sure is read turned too, and the
+  // likelier reading kept: at 0.9 (PaddleOCR's threshold) it turned an upright 'Total due' of the
+  // printed table, at 0.99 it left a lone upside-down line unturned.
+  const unsureAt = upright.flatMap((line, i) => (unsure.has(line) ? [i] : []));
+  if (unsureAt.length > 0) {
+    const turned = unsureAt.map((i) => flipLine(upright[i]!));
+    const readTurned = await recogniseLines(image, turned, run, dictionary, timer, settings.recBatchLines, pipeline);
+    unsureAt.forEach((at, k) => {
+      if (readTurned[k]!.confidence <= read[at]!.confidence) return;
+      upright[at] = turned[k]!;
+      read[at] = readTurned[k]!;
+    });
+  }
   return timed(timer, 'postprocess', () => {
     const result: OcrLine[] = [];
     upright.forEach((line, i) => {
-      const { text, confidence } = read[i]!;
-      if (confidence < minConfidence) return;
+      const { confidence } = read[i]!;
+      const text = asPrinted(read[i]!.text, pipeline);
+      if (confidence < minConfidence || text === '') return;
       result.push({ text, confidence, box: line.quad.map(([x, y]) => [x, y]) as OcrLine['box'] });
     });
     return { text: result.map((line) => line.text).join('\n'), lines: result, width, height };
   });
+}
+
+const cjk = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]/;
+const fullWidth = /[\uff01-\uff5e]/g;
+
+/** The recogniser's text as the settings say a printed line reads (see OcrPipelineSettings). */
+function asPrinted(text: string, settings: OcrPipelineSettings): string {
+  let result = settings.trimSpaces ? text.trim() : text;
+  if (settings.asciiPunctuation && !cjk.test(result))
+    result = result.replace(fullWidth, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  return result;
 }

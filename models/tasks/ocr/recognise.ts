@@ -8,20 +8,16 @@ import { ctcGreedyDecode, type DecodedText } from './ctc.ts';
 import type { Dictionary } from './dictionary.ts';
 import { flipLine, sampleLine, type Line } from './line-crop.ts';
 import { clsModel, recModel } from './models.ts';
+import { defaultOcrSettings, type OcrPipelineSettings } from './settings.ts';
 
 const lineHeight = 48;
 const clsWidth = 192;
-/** predict_cls's cls_thresh: a line is flipped only when the classifier is this sure it is upside down. */
-const flipThreshold = 0.9;
 /**
  * predict_rec's rec_batch_num: lines sorted by width and run six at a time, padded to the widest of
  * the six. Fewer runs suit a GPU; on onnxruntime's CPU provider one line per run was faster for a
  * ten-line page (rec 488 ms against 662 ms), so a tier running rec on CPU may ask for 1.
  */
 export const defaultRecBatchLines = 6;
-/** PP-OCRv4's rec_image_shape width: no batch is narrower (shorter lines are padded to it). */
-const recMinWidth = 320;
-
 /** A line's width when resized to the models' height (resize_norm_img's resized_w). */
 function widthAt48(line: Line): number {
   return Math.ceil((lineHeight * line.cropWidth) / Math.max(line.cropHeight, 1));
@@ -32,15 +28,35 @@ function batchWidthFor(line: Line): number {
   return Math.trunc((lineHeight * line.cropWidth) / Math.max(line.cropHeight, 1));
 }
 
-/** Each line, flipped by 180° where the classifier says '180' with more than `flipThreshold`. */
-export async function uprightLines(image: RgbImage, lines: Line[], run: RunModel, timer?: StageTimer): Promise<Line[]> {
+export interface UprightLines {
+  lines: Line[];
+  /** Lines the classifier thinks more likely upside down than not, but not surely: left as they were, to be read both ways. */
+  unsure: Set<Line>;
+}
+
+/**
+ * Each line, flipped by 180° where the classifier says '180' with more than the settings'
+ * `flipThreshold`; and when that turns most of the page's lines, also each line it thinks more likely
+ * upside down than not (a page is turned as a whole: a line the classifier is less sure of, on a page
+ * turned upside down, is upside down too). On a page mostly upright, such a line is `unsure`.
+ */
+export async function uprightLines(
+  image: RgbImage,
+  lines: Line[],
+  run: RunModel,
+  timer?: StageTimer,
+  settings: Pick<OcrPipelineSettings, 'flipThreshold' | 'recResize'> = defaultOcrSettings,
+): Promise<UprightLines> {
   const result = [...lines];
+  const upsideDownShare: number[] = new Array(lines.length).fill(0);
   const perBatch = Math.max(1, Math.min(clsModel.maxBatch, Math.floor(clsModel.maxElementsPerRequest / (3 * lineHeight * clsWidth))));
   for (let start = 0; start < lines.length; start += perBatch) {
     const batch = lines.slice(start, start + perBatch);
     const data = await timed(timer, 'preprocess', () => {
       const tensor = new Float32Array(batch.length * 3 * lineHeight * clsWidth);
-      batch.forEach((line, row) => sampleLine(image, line, Math.min(clsWidth, widthAt48(line)), lineHeight, tensor, row, clsWidth));
+      batch.forEach((line, row) =>
+        sampleLine(image, line, Math.min(clsWidth, widthAt48(line)), lineHeight, tensor, row, clsWidth, { resize: settings.recResize }),
+      );
       return tensor;
     });
     const outputs = await run(clsModel.name, {
@@ -50,11 +66,19 @@ export async function uprightLines(image: RgbImage, lines: Line[], run: RunModel
       const probabilities = outputs[clsModel.output]!.data as Float32Array;
       batch.forEach((line, row) => {
         const upsideDown = probabilities[row * 2 + 1]!;
-        if (upsideDown > probabilities[row * 2]! && upsideDown > flipThreshold) result[start + row] = flipLine(line);
+        upsideDownShare[start + row] = upsideDown;
+        if (upsideDown > probabilities[row * 2]! && upsideDown > settings.flipThreshold) result[start + row] = flipLine(line);
       });
     });
   }
-  return result;
+  const turnedPage = result.filter((line, i) => line !== lines[i]).length * 2 > lines.length;
+  const unsure = new Set<Line>();
+  lines.forEach((line, i) => {
+    if (result[i] !== line || upsideDownShare[i]! <= 0.5) return;
+    if (turnedPage) result[i] = flipLine(line);
+    else unsure.add(line);
+  });
+  return { lines: result, unsure };
 }
 
 /** Each line's text and confidence, in the order given. */
@@ -65,6 +89,7 @@ export async function recogniseLines(
   dictionary: Dictionary,
   timer?: StageTimer,
   batchLines = defaultRecBatchLines,
+  settings: Pick<OcrPipelineSettings, 'recMinWidth' | 'recPadding' | 'recResize' | 'spaceWeight'> = defaultOcrSettings,
 ): Promise<DecodedText[]> {
   const results: DecodedText[] = new Array(lines.length);
   const order = lines.map((_, i) => i).sort((a, b) => widthAt48(lines[a]!) - widthAt48(lines[b]!));
@@ -73,7 +98,7 @@ export async function recogniseLines(
   for (let start = 0; start < order.length; ) {
     const prepared = await timed(timer, 'preprocess', () => {
       const batch: number[] = [];
-      let width = recMinWidth;
+      let width = settings.recMinWidth;
       for (let i = start; i < order.length && batch.length < Math.max(1, Math.min(batchLines, recModel.maxBatch)); i++) {
         const nextWidth = Math.min(maxWidth, Math.max(width, batchWidthFor(lines[order[i]!]!)));
         if (batch.length > 0 && (batch.length + 1) * 3 * lineHeight * nextWidth > recModel.maxElementsPerRequest) break;
@@ -82,7 +107,10 @@ export async function recogniseLines(
       }
       const tensor = new Float32Array(batch.length * 3 * lineHeight * width);
       batch.forEach((index, row) =>
-        sampleLine(image, lines[index]!, Math.min(width, widthAt48(lines[index]!)), lineHeight, tensor, row, width),
+        sampleLine(image, lines[index]!, Math.min(width, widthAt48(lines[index]!)), lineHeight, tensor, row, width, {
+          resize: settings.recResize,
+          padding: settings.recPadding,
+        }),
       );
       return { batch, width, tensor };
     });
@@ -99,7 +127,7 @@ export async function recogniseLines(
         );
       }
       batch.forEach((index, row) => {
-        results[index] = ctcGreedyDecode(output.data as Float32Array, row, steps, classes, dictionary);
+        results[index] = ctcGreedyDecode(output.data as Float32Array, row, steps, classes, dictionary, settings.spaceWeight);
       });
     });
     start += batch.length;

@@ -50,6 +50,18 @@ describe('ctcGreedyDecode', () => {
     expect(ctcGreedyDecode(batch, 1, 3, classes, dictionary).text).toBe('c');
   });
 
+  it('reads a space the model weighs under the blank when its weighted probability is the larger', () => {
+    // Step 2: blank 0.6, space 0.3; a space weighted by 3 (0.9) wins, by 1.5 (0.45) does not.
+    const probabilities = oneHot([1, 0, 2]);
+    probabilities.set([0.6, 0.05, 0.025, 0.025, 0.3], 1 * classes);
+    expect(ctcGreedyDecode(probabilities, 0, 3, classes, dictionary).text).toBe('ab');
+    expect(ctcGreedyDecode(probabilities, 0, 3, classes, dictionary, 1.5).text).toBe('ab');
+    const weighted = ctcGreedyDecode(probabilities, 0, 3, classes, dictionary, 3);
+    expect(weighted.text).toBe('a b');
+    // The confidence is the model's own, over the letters it picked: a space read by its weight is left out.
+    expect(weighted.confidence).toBeCloseTo(0.9, 5);
+  });
+
   it('agrees with a full argmax on any softmax output', () => {
     const logits = fc.array(fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: classes, maxLength: classes }), {
       minLength: 1,

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { boxesFromMap } from '../../../models/tasks/ocr/db-postprocess.ts';
+import { paddleOcrSettings } from '../../../models/tasks/ocr/settings.ts';
 import { convexHull, minAreaRect, orderClockwise, squareToQuad, type Point, type Quad } from '../../../models/tasks/ocr/geometry.ts';
 import { flipLine, lineFromBox } from '../../../models/tasks/ocr/line-crop.ts';
 import { sortBoxes, turnedPageOrder } from '../../../models/tasks/ocr/reading-order.ts';
@@ -81,7 +82,7 @@ describe('squareToQuad', () => {
 describe('boxesFromMap', () => {
   it('gives one box per text region, grown by the unclip offset and scaled to the image', () => {
     // A 41x9-pixel region in a 100x50 map of an image twice as large.
-    const boxes = boxesFromMap(mapWith(100, 50, [[20, 10, 60, 18]]), 200, 100);
+    const boxes = boxesFromMap(mapWith(100, 50, [[20, 10, 60, 18]]), 200, 100, paddleOcrSettings);
     expect(boxes).toHaveLength(1);
     // Contour 40x8 (pixel centres), offset 40*8*1.5/96 = 5 each side: 50x18 at (15, 5), doubled.
     expect(boxes[0]).toEqual([
@@ -89,6 +90,23 @@ describe('boxesFromMap', () => {
       [130, 10],
       [130, 46],
       [30, 46],
+    ]);
+  });
+
+  it('grows a line along it by unclipRatio and above and below it by unclipRatioAcross', () => {
+    const boxes = boxesFromMap(mapWith(100, 50, [[20, 10, 60, 18]]), 200, 100, {
+      ...paddleOcrSettings,
+      unclipRatio: 1.5,
+      unclipRatioAcross: 3,
+    });
+    // Along: 40*8*1.5/96 = 5 each end; across: 40*8*3/96 = 10 above and below: 50x28 at (15, 0), doubled.
+    expect(boxes).toEqual([
+      [
+        [30, 0],
+        [130, 0],
+        [130, 56],
+        [30, 56],
+      ],
     ]);
   });
 

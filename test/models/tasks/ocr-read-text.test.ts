@@ -1,10 +1,9 @@
-// The OCR pipeline on real images: text rendered with ImageMagick in two fonts and two sizes, as PNG
-// and JPEG, one page of ten lines and lines turned upside down, read through onnxruntime-node; and the
-// same images read by an independent implementation (@gutenye/ocr-node) for comparison.
+// The OCR pipeline on real images: text rendered with ImageMagick in four fonts and several sizes, as
+// PNG and JPEG, one page of ten lines and lines turned upside down, read through onnxruntime-node; and
+// the same images read by an independent implementation of the same weights (@gutenye/ocr-node).
 //
-// PP-OCRv4's Chinese/English recogniser often runs Latin words together (a known trait of the model,
-// not of the pipeline: @gutenye/ocr-node drops spaces on the same images), so texts are compared with
-// whitespace removed; everything else (letters, digits, punctuation, order) must match exactly.
+// Lines are compared exactly as printed, spaces included: the pipeline's settings
+// (models/tasks/ocr/settings.ts) were chosen so that PP-OCRv4 reads Latin text with its spaces.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,8 +23,6 @@ import {
   type RenderOptions,
 } from '../../support/render-text.ts';
 import { repoRoot } from '../../support/edge-worker.ts';
-
-const compact = (text: string) => text.replace(/\s+/g, '');
 
 // Phrases free of glyphs no reader can tell apart in a sans font (I and l, O and 0).
 const phrase = 'Quarterly report, page 7';
@@ -47,14 +44,25 @@ interface Case {
   options: RenderOptions;
 }
 
-const singleLines: Case[] = (['DejaVu-Sans', 'Liberation-Serif'] as const).flatMap((font) =>
-  [22, 36].flatMap((pointSize) =>
-    (['png', 'jpeg'] as const).map((format) => ({
-      name: `${font}-${pointSize}pt.${format}`,
-      options: { lines: [phrase], font, pointSize, format },
+const singleLines: Case[] = [
+  ...(['DejaVu-Sans', 'Liberation-Serif', 'Liberation-Sans', 'Liberation-Mono'] as const).flatMap((font) =>
+    [22, 36].map((pointSize) => ({
+      name: `${font}-${pointSize}pt.png`,
+      options: { lines: [phrase], font, pointSize, format: 'png' as const },
     })),
   ),
-);
+  ...(
+    [
+      ['DejaVu-Sans', 18, 75],
+      ['Liberation-Serif', 26, 80],
+      ['Liberation-Sans', 30, 85],
+      ['Liberation-Mono', 20, 90],
+    ] as const
+  ).map(([font, pointSize, quality]) => ({
+    name: `${font}-${pointSize}pt-q${quality}.jpeg`,
+    options: { lines: [phrase], font, pointSize, format: 'jpeg' as const, quality },
+  })),
+];
 const pageCase: Case = { name: 'page-10-lines.png', options: { lines: page, font: 'DejaVu-Sans', pointSize: 22, format: 'png' } };
 const upsideDown: Case[] = (['png', 'jpeg'] as const).map((format) => ({
   name: `upside-down.${format}`,
@@ -77,18 +85,17 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
   const read = (name: string, timer?: (stage: PipelineStage, ms: number) => void) =>
     readText(images.get(name)!.bytes, native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels, timer });
 
-  it.each(singleLines)('reads $name', async ({ name }) => {
+  it.each(singleLines)('reads $name exactly as printed, spaces included', async ({ name }) => {
     const result = await read(name);
     expect(OcrResult.parse(result)).toEqual(result);
-    expect(result.lines.map((line) => compact(line.text))).toEqual([compact(phrase)]);
-    expect(result.lines[0]!.confidence).toBeGreaterThan(0.9);
+    expect(result.lines.map((line) => line.text)).toEqual([phrase]);
+    expect(result.lines[0]!.confidence).toBeGreaterThan(0.85);
   });
 
-  it('reads a page of ten lines in reading order, each box below the one before', async () => {
+  it('reads a page of ten lines as printed, in reading order, each box below the one before', async () => {
     const result = await read(pageCase.name);
-    expect(result.lines.map((line) => compact(line.text))).toEqual(page.map(compact));
-    expect(compact(result.text)).toBe(compact(page.join('\n')));
-    expect(result.text.split('\n')).toHaveLength(10);
+    expect(result.lines.map((line) => line.text)).toEqual(page);
+    expect(result.text).toBe(page.join('\n'));
     const tops = result.lines.map((line) => line.box[0][1]);
     expect(tops).toEqual([...tops].sort((a, b) => a - b));
   });
@@ -100,13 +107,13 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
       maxPixels: ocrTask.limits.maxPixels,
       recBatchLines: 1,
     });
-    expect(single.lines.map((line) => compact(line.text))).toEqual(batched.lines.map((line) => compact(line.text)));
+    expect(single.lines.map((line) => line.text)).toEqual(batched.lines.map((line) => line.text));
     expect(single.lines.map((line) => line.box)).toEqual(batched.lines.map((line) => line.box));
   });
 
   it.each(upsideDown)('turns the upside-down line of $name and gives its box as read', async ({ name }) => {
     const result = await read(name);
-    expect(result.lines.map((line) => compact(line.text))).toEqual([compact('Shipping to Hamburg on 12 March')]);
+    expect(result.lines.map((line) => line.text)).toEqual(['Shipping to Hamburg on 12 March']);
     // Read upside down, the text's top-left corner lies at the image's bottom right.
     const [topLeft, topRight, bottomRight] = result.lines[0]!.box;
     expect(topLeft[0]).toBeGreaterThan(topRight[0]);
@@ -125,7 +132,7 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
     const result = await readText(withExifOrientation(sideways.bytes, 6), native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels });
     const reference = await readText(upright.bytes, native.run, { dictionary, maxPixels: ocrTask.limits.maxPixels });
     expect([result.width, result.height]).toEqual([reference.width, reference.height]);
-    expect(result.lines.map((line) => compact(line.text))).toEqual([compact(phrase)]);
+    expect(result.lines.map((line) => line.text)).toEqual([phrase]);
     result.lines[0]!.box.forEach(([x, y], corner) => {
       expect(Math.abs(x - reference.lines[0]!.box[corner]![0])).toBeLessThanOrEqual(3);
       expect(Math.abs(y - reference.lines[0]!.box[corner]![1])).toBeLessThanOrEqual(3);
@@ -145,12 +152,13 @@ describe.skipIf(!hasImageMagick)('readText on rendered text', () => {
       reference = await Ocr.create();
     }, 60_000);
 
-    // The reference has no direction classifier, so upside-down lines are not compared. It joins
-    // boxes on one line with a space; whitespace is not compared (see the top of the file).
-    it.each([...singleLines, pageCase])('reads the same lines as the reference from $name', async ({ name }) => {
-      const ours = await read(name);
-      const theirs = (await reference.detect(images.get(name)!.path)) as { text: string }[];
-      expect(ours.lines.map((line) => compact(line.text))).toEqual(theirs.map((line) => compact(line.text)));
+    // The reference has no direction classifier, so upside-down lines are not compared.
+    it.each([...singleLines, pageCase])('reads every line of $name the reference reads as printed', async ({ name }) => {
+      const ours = (await read(name)).lines.map((line) => line.text);
+      const theirs = ((await reference.detect(images.get(name)!.path)) as { text: string }[]).map((line) => line.text);
+      const printed = [...singleLines, pageCase].find((c) => c.name === name)!.options.lines;
+      const readByThem = printed.filter((line) => theirs.includes(line));
+      expect(readByThem.filter((line) => !ours.includes(line))).toEqual([]);
     });
   });
 });

@@ -21,7 +21,10 @@ export interface Verdict {
 /** `minExactLineShare` gates the figure `exactLineShare` from below, `maxBoundaryShiftMs` gates `boundaryShiftMs` from above. */
 export function judge(figures: Figures, budget: AccuracyBudget): Verdict {
   const misses: Miss[] = [];
-  for (const [key, limit] of Object.entries(budget) as [keyof AccuracyBudget, number | undefined][]) {
+  // Reading fewer lines as printed than float32 is never within budget, stated or not.
+  const gated: AccuracyBudget =
+    figures.printedLinesLost !== undefined && budget.maxPrintedLinesLost === undefined ? { ...budget, maxPrintedLinesLost: 0 } : budget;
+  for (const [key, limit] of Object.entries(gated) as [keyof AccuracyBudget, number | undefined][]) {
     if (limit === undefined) continue;
     const isMin = key.startsWith('min');
     const figure = key.slice(3, 4).toLowerCase() + key.slice(4);

@@ -16,7 +16,7 @@ import type { Figures } from './figures.ts';
 import { runEvaluationSet } from './run-set.ts';
 
 /** The evaluator's version: figures from another version are not comparable and are measured again. */
-export const evaluatorVersion = '1';
+export const evaluatorVersion = '2';
 
 export const evaluateUsage = 'usage: npm run models -- evaluate <model> <version>   (a quantized version; see `models quantize`)';
 

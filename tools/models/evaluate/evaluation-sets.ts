@@ -2,6 +2,7 @@
 // apart from test/fixtures/calibration/), each read by a task pipeline. Hashed as calibration sets are.
 
 import { calibrationFiles, calibrationHash } from '../quantize/calibration.ts';
+import { printedSetDir } from './printed-set.ts';
 
 export interface EvaluationSet {
   name: string;
@@ -19,11 +20,12 @@ export interface EvaluationSet {
 export const evaluationSets: readonly EvaluationSet[] = [
   { name: 'speech-eval-3', dir: 'test/fixtures/evaluation/speech', task: 'vad', models: ['silero-vad'], inputs: /\.wav$/ },
   {
-    name: 'ocr-eval-5',
-    dir: 'test/fixtures/evaluation/ocr',
+    // Made by render-ocr-sets.ts: 39 images, 90 lines (see printed-set.ts).
+    name: 'ocr-printed-39',
+    dir: printedSetDir,
     task: 'ocr',
     models: ['paddleocr-det', 'paddleocr-cls', 'paddleocr-rec'],
-    inputs: /\.png$/,
+    inputs: /\.(png|jpg)$/,
     truth: 'truth.json',
   },
 ];

@@ -48,18 +48,8 @@ export function boxIoU(a: Box, b: Box): number {
 export interface OcrPair {
   source: readonly OcrLine[];
   candidate: readonly OcrLine[];
-  /** The lines printed in the image, when known: reported (never gated) against both readings. */
+  /** The lines printed in the image, when known: both readings are scored against them, and the candidate may not read fewer as printed. */
   printed?: readonly string[];
-}
-
-/** How many of `printed` appear, exactly, among the lines read (each read line counted once). */
-function printedLinesRead(printed: readonly string[], read: readonly OcrLine[]): number {
-  const left = read.map((l) => l.text);
-  return printed.filter((text) => {
-    const at = left.indexOf(text);
-    if (at >= 0) left.splice(at, 1);
-    return at >= 0;
-  }).length;
 }
 
 /**
@@ -75,15 +65,10 @@ export function ocrFigures(pairs: readonly OcrPair[]): Figures {
   let characters = 0;
   let iouSum = 0;
   const noSpaces = (s: string) => s.replace(/\s+/g, '');
-  let printedLines = 0;
-  let printedBySource = 0;
-  let printedByCandidate = 0;
-  for (const { source, candidate, printed } of pairs) {
-    if (printed) {
-      printedLines += printed.length;
-      printedBySource += printedLinesRead(printed, source);
-      printedByCandidate += printedLinesRead(printed, candidate);
-    }
+  const printedPairs = pairs.filter((p) => p.printed);
+  const asPrinted = (reading: 'source' | 'candidate') =>
+    printedFigures(printedPairs.map((p) => ({ printed: p.printed!, read: p[reading].map((l) => l.text) })));
+  for (const { source, candidate } of pairs) {
     const used = new Set<number>();
     for (const line of source) {
       let best = -1;
@@ -112,11 +97,26 @@ export function ocrFigures(pairs: readonly OcrPair[]): Figures {
     exactLineShareIgnoringSpaces: lines ? exactIgnoringSpaces / lines : 1,
     characterErrorRate: characters ? errors / characters : errors > 0 ? 1 : 0,
     meanBoxIoU: lines ? iouSum / lines : 1,
-    // The gate compares with float32, as the service promises; these say which of the two reads the
-    // page as printed (a quantized reading that differs may be the right one).
-    ...(printedLines
-      ? { printedLineShareSource: printedBySource / printedLines, printedLineShareCandidate: printedByCandidate / printedLines }
-      : {}),
+    ...(printedPairs.length ? printedComparison(asPrinted('source'), asPrinted('candidate')) : {}),
+  };
+}
+
+/**
+ * Both readings against the print: lines exact as printed, the same ignoring spaces, CER against the
+ * print; and how many fewer lines the candidate reads as printed than the source (gated: a quantized
+ * reading that merely differs from float32 may be the better one, one that loses printed lines is not).
+ */
+function printedComparison(source: PrintedFigures, candidate: PrintedFigures): Figures {
+  const share = (n: number) => (source.printedLines ? n / source.printedLines : 1);
+  return {
+    printedLines: source.printedLines,
+    printedLineShareSource: share(source.exactAsPrinted),
+    printedLineShareCandidate: share(candidate.exactAsPrinted),
+    printedLineShareIgnoringSpacesSource: share(source.exactIgnoringSpaces),
+    printedLineShareIgnoringSpacesCandidate: share(candidate.exactIgnoringSpaces),
+    printedCharacterErrorRateSource: source.characterErrorRate,
+    printedCharacterErrorRateCandidate: candidate.characterErrorRate,
+    printedLinesLost: Math.max(0, source.exactAsPrinted - candidate.exactAsPrinted),
   };
 }
 
@@ -176,5 +176,48 @@ export function vadFigures(pairs: readonly VadPair[], threshold: number): Figure
     maxProbabilityDifference,
     sourceSegments,
     candidateSegments,
+  };
+}
+
+/** What a reading of some images kept of the lines printed in them. */
+export interface PrintedFigures {
+  printedLines: number;
+  /** Printed lines found among the lines read exactly, spaces and all (each read line counted once). */
+  exactAsPrinted: number;
+  /** The same with every space removed from both sides. */
+  exactIgnoringSpaces: number;
+  /** Edit distance between each image's printed text and the text read (lines joined in reading order), over the printed characters. */
+  characterErrorRate: number;
+}
+
+/** Scores readings (the lines read from each image, in reading order) against what was printed. */
+export function printedFigures(images: readonly { printed: readonly string[]; read: readonly string[] }[]): PrintedFigures {
+  const noSpaces = (s: string) => s.replace(/\s+/g, '');
+  const found = (printed: readonly string[], read: readonly string[]) => {
+    const left = [...read];
+    return printed.filter((text) => {
+      const at = left.indexOf(text);
+      if (at >= 0) left.splice(at, 1);
+      return at >= 0;
+    }).length;
+  };
+  let printedLines = 0;
+  let exact = 0;
+  let ignoringSpaces = 0;
+  let errors = 0;
+  let characters = 0;
+  for (const { printed, read } of images) {
+    printedLines += printed.length;
+    exact += found(printed, read);
+    ignoringSpaces += found(printed.map(noSpaces), read.map(noSpaces));
+    const text = printed.join('\n');
+    characters += [...text].length;
+    errors += editDistance(text, read.join('\n'));
+  }
+  return {
+    printedLines,
+    exactAsPrinted: exact,
+    exactIgnoringSpaces: ignoringSpaces,
+    characterErrorRate: characters ? errors / characters : 0,
   };
 }

@@ -49,7 +49,9 @@ export async function captureTaskInputs(
   try {
     const bytes = new Uint8Array(await readFile(path));
     if (set.task === 'vad') await detectSpeech(bytes, {}, run);
-    else await readText(bytes, run, { dictionary: dictionary!, maxPixels: 25_000_000 });
+    // One line per recogniser run, as both tiers run rec on a CPU (edge/tasks.ts, gpu-backend/tasks.ts):
+    // a batch of lines padded to the widest is another workload than the one served.
+    else await readText(bytes, run, { dictionary: dictionary!, maxPixels: 25_000_000, recBatchLines: 1 });
   } finally {
     for (const session of sessions.values()) await session.release();
   }
