@@ -19,6 +19,12 @@ import { usageRoutes } from './routes/usage.ts';
 import { v2Routes } from './routes/v2.ts';
 import type { UsageMeter } from './metering.ts';
 import type { EdgeTasks } from './tasks.ts';
+import { acceptJob, type JobsDeps } from './jobs/accept.ts';
+import { replayable } from './jobs/replay.ts';
+import { inferJobBody, taskJobBody } from './jobs/route-bodies.ts';
+import { jobRoutes } from './jobs/routes.ts';
+import { responseCache, type ResponseCacheDeps } from './cache/middleware.ts';
+import { inferCacheable, taskCacheable } from './cache/route-keys.ts';
 
 function describeFault(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -34,6 +40,10 @@ export interface EdgeDeps {
   rateLimit: RateLimitOptions;
   /** False only for a local benchmark's baseline (see edge/config.ts): no authentication, no limits. */
   gatewayChecks: boolean;
+  /** Async jobs (Prefer: respond-async); undefined: the preference is ignored, as RFC 7240 allows. */
+  jobs: JobsDeps | undefined;
+  /** The response cache for deterministic models; undefined: no caching. */
+  cache: ResponseCacheDeps | undefined;
   log: (line: string) => void;
 }
 
@@ -49,13 +59,35 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   const byPlan = limitByPlan(deps.rateLimit);
   const guard = (...after: MiddlewareHandler<EdgeEnv>[]) =>
     deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth), byPlan, ...after) : unauthenticatedLocalBenchmark();
-  app.route('/v2', v2Routes({ ...deps, inferGuard: guard(requireModelAccess()) }));
+  // Every model-running route: its gate (skipped for a job's replay, which was gated when accepted),
+  // then async acceptance (202), then the response cache, then the route's handler.
+  app.route(
+    '/v2',
+    v2Routes({
+      ...deps,
+      inferGuard: every(
+        replayable(guard(requireModelAccess())),
+        acceptJob(deps.jobs, inferJobBody(deps.registry)),
+        responseCache(deps.cache, inferCacheable(deps.registry)),
+      ),
+    }),
+  );
   // A task request is charged by its work (seconds of audio, megapixels), known once its body is read.
   const taskGuard = (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) =>
-    deps.gatewayChecks
-      ? every(failedAuthByIp, authenticate(deps.auth), prepare, limitByPlan(deps.rateLimit, units))
-      : every(unauthenticatedLocalBenchmark(), prepare);
+    every(
+      replayable(
+        deps.gatewayChecks
+          ? every(failedAuthByIp, authenticate(deps.auth), prepare, limitByPlan(deps.rateLimit, units))
+          : every(unauthenticatedLocalBenchmark(), prepare),
+        prepare,
+      ),
+      acceptJob(deps.jobs, taskJobBody),
+      responseCache(deps.cache, taskCacheable(deps.registry)),
+    );
   app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, guard: taskGuard }));
+  // Reading a job is authenticated but not charged against the plan: polling must not eat the limit.
+  const authenticateOnly = deps.gatewayChecks ? every(failedAuthByIp, authenticate(deps.auth)) : unauthenticatedLocalBenchmark();
+  app.route('/v1', jobRoutes({ config: deps.jobs?.config, authenticate: authenticateOnly }));
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: guard() }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));
   app.route('/', playgroundRoutes());

@@ -19,6 +19,8 @@ export interface UsageEvent {
   tier: string;
   /** A task request's work, read from its files' headers: milliseconds of audio, or pixels. */
   work?: { unit: string; amount: number } | undefined;
+  /** Set when the response cache answered (edge/cache/): no model ran; the compute units it is charged (the manifest's hit price). */
+  cacheHit?: { computeUnits: number } | undefined;
 }
 
 export function utcDay(ms: number): string {
@@ -52,6 +54,7 @@ export async function recordUsage(redis: Redis, event: UsageEvent): Promise<void
     .hincrby(key, 'computeUs', Math.round(event.computeMs * 1000))
     .hincrby(key, `${tierField}${event.tier}`, 1);
   if (event.work) pipeline.hincrby(key, `${workField}${event.work.unit}`, Math.round(event.work.amount));
+  if (event.cacheHit) pipeline.hincrby(key, 'cacheHits', 1);
   await pipeline.expire(key, retentionSeconds).exec();
 }
 

@@ -21,6 +21,10 @@ import { rateLimitOptions } from './ratelimit/store.ts';
 import { ModelRegistry } from './registry.ts';
 import { EdgeTasks } from './tasks.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
+import type { JobMessage, QueueBatch } from './jobs/bindings.ts';
+import { type JobsConfig, parseJobsConfig } from './jobs/config.ts';
+import { consumeJobs } from './jobs/consumer.ts';
+import type { ResponseStore } from './cache/middleware.ts';
 
 // One JSON-free line per event; the platform timestamps it.
 const log = (line: string) => console.log(line);
@@ -30,7 +34,10 @@ const now = () => Date.now();
 // next to a model run.
 const retryJitterMs = { min: 50, max: 250 };
 
-function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): Hono<EdgeEnv> {
+// The Cache API of the location serving the request (workerd's global `caches`).
+const locationCache = () => (globalThis as unknown as { caches: { default: ResponseStore } }).caches.default;
+
+function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, jobs: JobsConfig): Hono<EdgeEnv> {
   const backend = config.backend
     ? new BackendClient({
         baseUrl: config.backend.url,
@@ -48,9 +55,10 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
   if (!redis) log('UPSTASH_REDIS_REST_URL is not set: usage is not metered (GET /v1/usage answers 503)');
   const registry = new ModelRegistry(bundledModels, log);
   const runtime = createWasmRuntime({ wasmModule: ortWasm, log });
+  const meter = new UsageMeter(redis, log);
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
-    meter: new UsageMeter(redis, log),
+    meter,
     registry,
     inference: new EdgeInference({ runtime, backend, log }),
     tasks: new EdgeTasks({
@@ -66,27 +74,42 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
     },
     rateLimit: rateLimitOptions(config, log, now),
     gatewayChecks: config.gatewayChecks,
+    jobs: { config: jobs, now, log },
+    cache: { store: locationCache, meter, now },
     log,
   });
 }
 
-/** The Worker's module export: what workerd calls for each request. */
+/** The Worker's module export: what workerd calls for each request, and for each batch of the jobs queue. */
 export interface EdgeWorker {
   fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Response | Promise<Response>;
+  queue(batch: QueueBatch<JobMessage>, env: Record<string, unknown>, ctx: ExecutionContext): Promise<void>;
 }
 
 export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWorker {
-  let app: Hono<EdgeEnv> | undefined;
+  let built: { app: Hono<EdgeEnv>; jobs: JobsConfig } | undefined;
+  const build = (env: Record<string, unknown>) => {
+    if (!built) {
+      const jobs = parseJobsConfig(env);
+      built = { app: buildApp(bundledModels, parseEdgeConfig(env), jobs), jobs };
+    }
+    return built;
+  };
   return {
     fetch(request, env, ctx) {
       try {
-        app ??= buildApp(bundledModels, parseEdgeConfig(env));
+        build(env);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         log(err.message);
         return errorResponse(new Error('the edge is misconfigured'), () => {});
       }
-      return app.fetch(request, env, ctx);
+      return built!.app.fetch(request, env, ctx);
+    },
+    // A job runs through the app's own routes (edge/jobs/replay.ts): the same handler as a caller's request.
+    async queue(batch, env, ctx) {
+      const { app, jobs } = build(env);
+      await consumeJobs(batch, { config: jobs, fetch: async (request) => app.fetch(request, env, ctx), now, log });
     },
   };
 }
