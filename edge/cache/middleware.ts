@@ -22,12 +22,19 @@ export const cacheStatus = {
   notDeterministic: `${cacheName}; fwd=bypass; detail=not-deterministic`,
 } as const;
 
-/** What the route says about a request before it runs: the policy of its model(s) and its canonical parts. */
+/** What the route says about a request before it runs: its model's policy and how to key it. */
 export interface Cacheable {
   policy: CachePolicy;
-  parts: Uint8Array[];
-  /** Metered on a hit as the synchronous call would be. */
-  inputElements: number;
+  /**
+   * The request's bytes as sent, with what frames them (model, version, media type): identical bytes
+   * are an identical request, found without parsing them.
+   */
+  rawParts: Uint8Array[];
+  /**
+   * The request's canonical parts, computed only when its raw bytes missed: a request that differs
+   * only in JSON key order or whitespace finds the same entry.
+   */
+  canonical: () => { parts: Uint8Array[]; inputElements: number };
 }
 
 /** The part of the Cache API the cache uses (caches.default in a Worker). */
@@ -50,6 +57,8 @@ interface Captured {
 
 // Not a host anyone resolves: the Cache API keys entries by URL, and this one names only the hash.
 const keyUrl = (hex: string) => new Request(`https://edgeinfer-cache.internal/v1/${hex}`);
+// Kept with a stored answer, never sent: what a hit is metered with, without parsing the request.
+const inputElementsHeader = 'x-edgeinfer-cached-input-elements';
 // Only the answer's own headers are kept; per-request ones (request id, rate limit) are set anew.
 const kept = ['content-type', 'inference-header-content-length', 'x-edgeinfer-tier'];
 
@@ -82,28 +91,38 @@ export function responseCache(
       return;
     }
     const principal = c.get('principal');
-    const scope = cacheable.policy.shared ? 'shared' : `owner:${principal.owner}`;
-    const key = keyUrl(await cacheKeyHex([textPart(scope), ...cacheable.parts]));
+    const scope = textPart(cacheable.policy.shared ? 'shared' : `owner:${principal.owner}`);
     const store = deps.store();
-    const meterHit = () =>
+    const meterHit = (inputElements: number) =>
       c.executionCtx.waitUntil(
         deps.meter.record({
           keyId: principal.id,
           atMs: deps.now(),
-          inputElements: cacheable.inputElements,
+          inputElements,
           computeMs: 0,
           tier: 'cache',
           cacheHit: { computeUnits: cacheable.policy.hitUnits },
         }),
       );
-
-    const found = await store.match(key);
-    if (found) {
-      meterHit();
+    const answerHit = (found: Response) => {
+      meterHit(Number(found.headers.get(inputElementsHeader) ?? 0));
       const headers = new Headers();
       for (const name of kept) if (found.headers.has(name)) headers.set(name, found.headers.get(name)!);
       headers.set(cacheStatusHeader, cacheStatus.hit);
       return new Response(found.body, { status: found.status, headers });
+    };
+
+    const rawKey = keyUrl(await cacheKeyHex([scope, textPart('raw'), ...cacheable.rawParts]));
+    const rawFound = await store.match(rawKey);
+    if (rawFound) return answerHit(rawFound);
+    const canonical = cacheable.canonical();
+    const key = keyUrl(await cacheKeyHex([scope, textPart('canonical'), ...canonical.parts]));
+    const found = await store.match(key);
+    if (found) {
+      const answer = answerHit(found.clone());
+      // These bytes will be found without parsing next time.
+      c.executionCtx.waitUntil(store.put(rawKey, found));
+      return answer;
     }
 
     const { value, leader } = await flights.run(key.url, async () => {
@@ -114,8 +133,12 @@ export function responseCache(
       if (c.res.status === 200) {
         const stored = new Headers(headers);
         stored.set('cache-control', `max-age=${cacheable.policy.ttlSeconds}`);
+        stored.set(inputElementsHeader, String(canonical.inputElements));
         // Awaited, so `stored` is true when said and the next identical request finds it.
-        await store.put(key, new Response(body, { status: 200, headers: stored }));
+        await Promise.all([
+          store.put(key, new Response(body, { status: 200, headers: stored })),
+          store.put(rawKey, new Response(body, { status: 200, headers: stored })),
+        ]);
       }
       // The leader's own answer keeps every header its route set.
       c.res = new Response(body, c.res);
@@ -124,7 +147,7 @@ export function responseCache(
     });
     if (leader) return;
     // A follower's answer came from the leader's run: no model ran for it, so it is metered as a hit.
-    if (value.status === 200) meterHit();
+    if (value.status === 200) meterHit(canonical.inputElements);
     return replay(value, cacheStatus.collapsed);
   };
 }

@@ -18,13 +18,17 @@ export function inferCacheable(registry: ModelRegistry): (c: Context<EdgeEnv>) =
     const resolved = registry.resolve(name, version);
     const policy = resolved.manifest.cache;
     if (!policy?.deterministic) return undefined;
-    requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
+    const contentType = requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
+    const headerLength = c.req.header(inferenceHeaderContentLength);
     const body = await readBodyWithLimit(c.req.raw.clone(), resolved.manifest.limits.maxRequestBytes);
-    const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
+    const model = { name: resolved.manifest.name, version: resolved.version.version };
     return {
       policy,
-      parts: inferRequestParts({ name: resolved.manifest.name, version: resolved.version.version }, wire, decoded),
-      inputElements: inputElements(decoded),
+      rawParts: [textPart(canonicalJson({ ...model, contentType, headerLength: headerLength ?? null })), body],
+      canonical: () => {
+        const { wire, decoded } = readInferRequest(body, headerLength, resolved.manifest);
+        return { parts: inferRequestParts(model, wire, decoded), inputElements: inputElements(decoded) };
+      },
     };
   };
 }
@@ -60,6 +64,8 @@ export function taskCacheable(registry: ModelRegistry): (c: Context<EdgeEnv>) =>
       contentType: task.original.contentType,
       query,
     });
-    return { policy, parts: [textPart(header), task.original.body], inputElements: 0 };
+    // The task's own reading already checked the bytes; their canonical form is themselves.
+    const parts = [textPart(header), task.original.body];
+    return { policy, rawParts: parts, canonical: () => ({ parts, inputElements: 0 }) };
   };
 }
