@@ -10,6 +10,9 @@ import { UsageResponse } from '../../protocol/usage.ts';
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor } from '../support/infer.ts';
 
+// Each request must run its model, so the response cache (edge/cache/) is bypassed.
+const noStore = { 'cache-control': 'no-store' };
+
 let upstash: LocalUpstash;
 let edge: RunningWorker;
 let other: SeededKey;
@@ -57,9 +60,9 @@ describe('usage metering', () => {
     const mine = 12;
     const theirs = 3;
     const responses = await Promise.all([
-      ...Array.from({ length: mine }, () => edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }))),
+      ...Array.from({ length: mine }, () => edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }, noStore))),
       ...Array.from({ length: theirs }, () =>
-        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }, { authorization: `Bearer ${other.apiKey}` })),
+        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: frame }, { authorization: `Bearer ${other.apiKey}`, ...noStore })),
       ),
     ]);
     expect(responses.map((r) => r.status)).toEqual(Array(mine + theirs).fill(200));
