@@ -7,7 +7,7 @@ import { InvalidInput } from '../../protocol/errors.ts';
 import { type JobAccepted, jobPath, prefersRespondAsync, webhookRequestHeader } from '../../protocol/jobs.ts';
 import type { EdgeEnv } from '../context.ts';
 import type { JobsConfig } from './config.ts';
-import { jobObjects } from './job-object-api.ts';
+import { inlineBytesMax, jobObjects } from './job-object-api.ts';
 import { newJobRecord } from './job-state.ts';
 import { replayedHeaders, replayOf } from './replay.ts';
 
@@ -59,10 +59,9 @@ export function acceptJob(
     );
     // Both written before the 202: an accepted job exists durably. The record's alarm dispatches it
     // should the queue message below be lost.
-    await Promise.all([
-      bindings.data.put(jobObjects.request(id), body),
-      bindings.records.get(bindings.records.idFromName(id)).create(record),
-    ]);
+    const store = bindings.records.get(bindings.records.idFromName(id));
+    if (body.byteLength <= inlineBytesMax) await store.create(record, body);
+    else await Promise.all([bindings.data.put(jobObjects.request(id), body), store.create(record, undefined)]);
     c.executionCtx.waitUntil(
       bindings.queue
         .send({ kind: 'run', jobId: id })

@@ -7,7 +7,7 @@
 import { ErrorResponse } from '../../protocol/schemas.ts';
 import type { JobMessage, QueueBatch, QueueMessage } from './bindings.ts';
 import type { JobsConfig } from './config.ts';
-import { jobObjects } from './job-object-api.ts';
+import { inlineBytesMax, jobObjects } from './job-object-api.ts';
 import { type JobRecord, retryDelaySeconds, webhookPending } from './job-state.ts';
 import { jobViewJson } from './job-view.ts';
 import { replayRequest } from './replay.ts';
@@ -48,14 +48,15 @@ async function runJob(jobId: string, deps: JobConsumerDeps): Promise<Outcome> {
   if (claimed.action === 'failed') finished = claimed.record;
   else {
     const record = claimed.record;
-    const body = await data.get(jobObjects.request(jobId));
+    const body = claimed.requestBody ?? (await (await data.get(jobObjects.request(jobId)))?.arrayBuffer());
     if (!body) finished = await store.finish(deps.now(), "the job's request is no longer stored");
     else {
-      const response = await deps.fetch(replayRequest(record, await body.arrayBuffer()));
+      const response = await deps.fetch(replayRequest(record, body));
       const text = await response.text();
       if (response.ok) {
-        await data.put(jobObjects.result(jobId), text);
-        finished = await store.finish(deps.now(), undefined);
+        const inline = new TextEncoder().encode(text).byteLength <= inlineBytesMax;
+        if (!inline) await data.put(jobObjects.result(jobId), text);
+        finished = await store.finish(deps.now(), undefined, inline ? text : undefined);
       } else if (notYet.has(response.status)) {
         const released = await store.release(deps.now(), errorText(response.status, text));
         if (released.action === 'retry') return { retryInSeconds: released.delaySeconds };
@@ -71,10 +72,11 @@ async function runJob(jobId: string, deps: JobConsumerDeps): Promise<Outcome> {
 async function deliverJob(jobId: string, deps: JobConsumerDeps): Promise<Outcome> {
   const { records, data } = deps.config.bindings;
   const store = records.get(records.idFromName(jobId));
-  const record = await store.read();
+  const view = await store.view();
   const signingSecret = deps.config.webhooks.signingSecret;
-  if (!record || !webhookPending(record) || !signingSecret) return {};
-  const result = record.status === 'succeeded' ? await (await data.get(jobObjects.result(jobId)))?.text() : undefined;
+  if (!view || !webhookPending(view.record) || !signingSecret) return {};
+  const { record } = view;
+  const result = record.status === 'succeeded' ? (view.result ?? (await (await data.get(jobObjects.result(jobId)))?.text())) : undefined;
   const secret = await ownerWebhookSecret(signingSecret, record.principal.owner);
   const error = await deliverWebhook(
     { url: record.webhook!.url, secret },

@@ -21,6 +21,8 @@ import {
 } from './job-state.ts';
 
 const recordKey = 'record';
+const requestKey = 'request';
+const resultKey = 'result';
 
 export class JobObject extends DurableObject<Record<string, unknown>> implements JobRecordStore {
   #config: JobsConfig | undefined;
@@ -35,7 +37,8 @@ export class JobObject extends DurableObject<Record<string, unknown>> implements
     await this.ctx.storage.setAlarm(nextAlarmMs(record, this.#jobs.policy));
   }
 
-  async create(record: JobRecord): Promise<void> {
+  async create(record: JobRecord, requestBody: Uint8Array | undefined): Promise<void> {
+    if (requestBody) await this.ctx.storage.put(requestKey, requestBody);
     await this.#save(record);
   }
 
@@ -43,12 +46,19 @@ export class JobObject extends DurableObject<Record<string, unknown>> implements
     return this.ctx.storage.get<JobRecord>(recordKey);
   }
 
-  async claim(nowMs: number): Promise<Claim> {
+  async view(): Promise<{ record: JobRecord; result: string | undefined } | undefined> {
+    const record = await this.read();
+    if (!record) return undefined;
+    return { record, result: record.status === 'succeeded' ? await this.ctx.storage.get<string>(resultKey) : undefined };
+  }
+
+  async claim(nowMs: number): Promise<Claim & { requestBody?: Uint8Array | undefined }> {
     const record = await this.read();
     if (!record) return { action: 'skip' };
     const outcome = claim(record, nowMs, this.#jobs.policy);
     if (outcome.action !== 'skip') await this.#save(outcome.record);
-    return outcome;
+    if (outcome.action !== 'run') return outcome;
+    return { ...outcome, requestBody: await this.ctx.storage.get<Uint8Array>(requestKey) };
   }
 
   async release(nowMs: number, reason: string): Promise<Release> {
@@ -58,8 +68,9 @@ export class JobObject extends DurableObject<Record<string, unknown>> implements
     return outcome;
   }
 
-  async finish(nowMs: number, error: string | undefined): Promise<JobRecord> {
+  async finish(nowMs: number, error: string | undefined, result?: string): Promise<JobRecord> {
     const record = await this.#require();
+    if (result !== undefined) await this.ctx.storage.put(resultKey, result);
     const finished = error === undefined ? succeed(record, nowMs) : fail(record, nowMs, error);
     await this.#save(finished);
     return finished;

@@ -17,10 +17,14 @@ const replays = new WeakMap<Request, Replay>();
 /** Request headers a model-running route reads; the rest (the credential among them) stay behind. */
 export const replayedHeaders = ['content-type', 'inference-header-content-length', 'traceparent'] as const;
 
-export function replayRequest(record: JobRecord, body: ArrayBuffer): Request {
+export function replayRequest(record: JobRecord, body: ArrayBuffer | Uint8Array): Request {
   const headers = new Headers(record.request.headers);
   headers.set('x-request-id', record.id);
-  const request = new Request(new URL(record.request.path, 'https://edgeinfer.internal'), { method: 'POST', headers, body });
+  const request = new Request(new URL(record.request.path, 'https://edgeinfer.internal'), {
+    method: 'POST',
+    headers,
+    body: body as BodyInit,
+  });
   replays.set(request, { jobId: record.id, principal: record.principal });
   return request;
 }

@@ -24,9 +24,10 @@ export function jobRoutes({ config, authenticate }: JobRoutesDeps): Hono<EdgeEnv
     const notFound = new NotFound(`no job '${id}'`);
     if (!config || !jobIdPattern.test(id)) throw notFound;
     const { records, data } = config.bindings;
-    const record = await records.get(records.idFromName(id)).read();
-    if (!record || record.principal.id !== c.get('principal').id) throw notFound;
-    const result = record.status === 'succeeded' ? await (await data.get(jobObjects.result(id)))?.text() : undefined;
+    const view = await records.get(records.idFromName(id)).view();
+    if (!view || view.record.principal.id !== c.get('principal').id) throw notFound;
+    const { record } = view;
+    const result = record.status === 'succeeded' ? (view.result ?? (await (await data.get(jobObjects.result(id)))?.text())) : undefined;
     return c.body(jobViewJson(record, result), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   });
   routes.get('/webhook-secret', authenticate, async (c) => {
