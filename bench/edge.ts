@@ -72,7 +72,10 @@ async function bundleSize(): Promise<void> {
 
 /** Runs one infer through the Worker's API, reading the whole answer. */
 async function inferOverHttp(edge: RunningWorker, c: Case): Promise<void> {
-  const res = await edge.fetch(`/v2/models/${c.model}/versions/${c.version}/infer`, postJson({ inputs: c.inputs }));
+  const res = await edge.fetch(
+    `/v2/models/${c.model}/versions/${c.version}/infer`,
+    postJson({ inputs: c.inputs }, { 'cache-control': 'no-store' }),
+  );
   if (res.status !== 200) throw new Error(`edge answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
 }

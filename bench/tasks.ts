@@ -144,7 +144,8 @@ async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
   const audioSeconds = speech.durationMs / 1000;
   const wav = (bytes: Uint8Array): RequestInit => ({
     method: 'POST',
-    headers: { 'content-type': 'audio/wav' },
+    // Every run must run: the edge's response cache is bypassed.
+    headers: { 'content-type': 'audio/wav', 'cache-control': 'no-store' },
     body: bytes as Uint8Array<ArrayBuffer>,
   });
   const vad = await interleaved({
@@ -184,7 +185,7 @@ async function benchOcr(e: RunningWorker, b: StartedBackend): Promise<void> {
   const page = renderPage();
   const png = (bytes: Uint8Array): RequestInit => ({
     method: 'POST',
-    headers: { 'content-type': 'image/png' },
+    headers: { 'content-type': 'image/png', 'cache-control': 'no-store' },
     body: bytes as Uint8Array<ArrayBuffer>,
   });
   const ocr = await interleaved({

@@ -8,7 +8,7 @@
 // it is a GET: a POST may have been run (and metered) by a server whose answer was lost, and while
 // inference has no other side effect, sending the work again to a struggling server is the caller's call.
 
-import type { z } from 'zod';
+import { z } from 'zod';
 import { jsonValue, nonFiniteNames } from '../protocol/datatypes.ts';
 import { ErrorResponse, type InferRequest as InferRequestSchema, InferResponse } from '../protocol/schemas.ts';
 import { OcrBatchResponse, OcrResponse, tierHeader, VadBatchResponse, type VadOptionsInput, VadResponse } from '../protocol/tasks.ts';
@@ -16,12 +16,18 @@ import { EdgeinferError } from './errors.ts';
 import { base64, type FileInput, imageContentType, rawBody } from './files.ts';
 import { backoffMs, retryableStatuses, retryAfterMs } from './retry.ts';
 import { UsageResponse } from '../protocol/usage.ts';
+import { Job, JobAccepted, webhookRequestHeader } from '../protocol/jobs.ts';
+import { type JobHandle, jobHandle } from './jobs.ts';
 
 export { EdgeinferError } from './errors.ts';
 export type { FileInput } from './files.ts';
 export type { OcrBatchResponse, OcrResponse, VadBatchResponse, VadOptionsInput as VadOptions, VadResponse } from '../protocol/tasks.ts';
 export type { InferResponse } from '../protocol/schemas.ts';
 export type { DayUsage, ModelUsage, Usage, UsageResponse } from '../protocol/usage.ts';
+export type { Job } from '../protocol/jobs.ts';
+export { JobFailedError, type JobHandle, type WaitOptions } from './jobs.ts';
+/** Checks a webhook delivery of a finished job with the secret from `client.webhookSecret()`. */
+export { verifyWebhook, type WebhookVerification } from '../protocol/webhooks.ts';
 /** An inference request as the caller writes it (optional fields may be left out). */
 export type InferRequest = z.input<typeof InferRequestSchema>;
 
@@ -47,6 +53,13 @@ export interface ClientOptions {
 export interface CallOptions {
   /** Cancels the call, a wait between retries included. */
   signal?: AbortSignal;
+}
+
+/** Run the call as an async job (`Prefer: respond-async`): the answer is a handle, at once. */
+export interface AsyncCallOptions extends CallOptions {
+  async: true;
+  /** Where the finished job is POSTed, signed (verify with `verifyWebhook`); https in production. */
+  webhook?: string;
 }
 
 /** What the headers of the answer said: where it ran, what it cost, how it is known in the server's logs. */
@@ -77,6 +90,7 @@ interface Call<S extends z.ZodType> {
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: { contentType: string; data: BodyInit };
+  headers?: Record<string, string>;
   schema: S;
   signal: AbortSignal | undefined;
 }
@@ -94,6 +108,7 @@ export function createClient(options: ClientOptions) {
     for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' };
     if (call.body) headers['content-type'] = call.body.contentType;
+    Object.assign(headers, call.headers);
 
     for (let attempt = 1; ; attempt++) {
       const answer = await attemptOnce(
@@ -174,6 +189,37 @@ export function createClient(options: ClientOptions) {
     }
   }
 
+  function readJob(id: string, signal: AbortSignal | undefined): Promise<Job> {
+    return send({ method: 'GET', path: `/v1/jobs/${encodeURIComponent(id)}`, schema: Job, signal });
+  }
+
+  /** Sends the call with `Prefer: respond-async`; the 202's job becomes a handle whose result is read with `schema`. */
+  async function submit<S extends z.ZodType>(
+    call: Omit<Call<S>, 'schema'>,
+    options: AsyncCallOptions,
+    schema: S,
+  ): Promise<JobHandle<z.infer<S>>> {
+    const headers: Record<string, string> = { ...call.headers, prefer: 'respond-async' };
+    if (options.webhook) headers[webhookRequestHeader] = options.webhook;
+    const accepted = await send({ ...call, headers, schema: JobAccepted });
+    return jobHandle(accepted.id, readJob, schema, sleep);
+  }
+
+  /** Text lines of one PNG or JPEG image, sent as the raw body with the type its bytes show. */
+  async function ocr(file: FileInput, call?: CallOptions & { async?: false }): Promise<OcrResponse>;
+  /** The same as an async job: a handle at once, `await handle.wait()` for the answer. */
+  async function ocr(file: FileInput, call: AsyncCallOptions): Promise<JobHandle<OcrResponse>>;
+  async function ocr(file: FileInput, call: CallOptions | AsyncCallOptions = {}): Promise<OcrResponse | JobHandle<OcrResponse>> {
+    const request = {
+      method: 'POST' as const,
+      path: '/v1/ocr',
+      body: { contentType: await imageContentType(file), data: rawBody(file) },
+      signal: call.signal,
+    };
+    if ('async' in call && call.async) return submit(request, call, OcrResponse);
+    return send({ ...request, schema: OcrResponse });
+  }
+
   return {
     /** Speech segments of one WAV recording, sent as the raw body; options go in the query. */
     async vad(file: FileInput, vadOptions: VadOptionsInput = {}, call: CallOptions = {}): Promise<VadResponse> {
@@ -197,16 +243,7 @@ export function createClient(options: ClientOptions) {
         signal: call.signal,
       });
     },
-    /** Text lines of one PNG or JPEG image, sent as the raw body with the type its bytes show. */
-    async ocr(file: FileInput, call: CallOptions = {}): Promise<OcrResponse> {
-      return send({
-        method: 'POST',
-        path: '/v1/ocr',
-        body: { contentType: await imageContentType(file), data: rawBody(file) },
-        schema: OcrResponse,
-        signal: call.signal,
-      });
-    },
+    ocr,
     /** Text lines of several images in one request, one result per image in order. */
     async ocrBatch(files: readonly FileInput[], call: CallOptions = {}): Promise<OcrBatchResponse> {
       const body = JSON.stringify({ files: await Promise.all(files.map(base64)) });
@@ -228,6 +265,14 @@ export function createClient(options: ClientOptions) {
         schema: InferResponse,
         signal: call.signal,
       }).then(nonFiniteAsNumbers);
+    },
+    jobs: {
+      /** A job as it stands now (its owner only: any other credential gets 404). */
+      get: (id: string, call: CallOptions = {}) => readJob(id, call.signal),
+    },
+    /** The caller's `whsec_` secret, which signs its jobs' webhook deliveries. */
+    async webhookSecret(call: CallOptions = {}): Promise<string> {
+      return (await send({ method: 'GET', path: '/v1/webhook-secret', schema: WebhookSecretResponse, signal: call.signal })).secret;
     },
     /**
      * The caller's own usage per UTC day, `from` and `to` as YYYY-MM-DD, both included: requests,
@@ -270,6 +315,8 @@ function costOf(header: string | null): { amount: number; currency: string } | u
   const match = header === null ? null : /^(\d+(?:\.\d+)?) ([A-Z]{3})$/.exec(header);
   return match ? { amount: Number(match[1]), currency: match[2]! } : undefined;
 }
+
+const WebhookSecretResponse = z.object({ secret: z.string() });
 
 function parseJson(text: string): unknown {
   try {

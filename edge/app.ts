@@ -21,6 +21,12 @@ import { usageRoutes } from './routes/usage.ts';
 import { v2Routes } from './routes/v2.ts';
 import type { UsageMeter } from './metering.ts';
 import type { EdgeTasks } from './tasks.ts';
+import { acceptJob, type JobsDeps } from './jobs/accept.ts';
+import { replayable } from './jobs/replay.ts';
+import { inferJobBody, taskJobBody } from './jobs/route-bodies.ts';
+import { jobRoutes } from './jobs/routes.ts';
+import { responseCache, type ResponseCacheDeps } from './cache/middleware.ts';
+import { inferCacheable, taskCacheable } from './cache/route-keys.ts';
 
 function describeFault(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -38,6 +44,10 @@ export interface EdgeDeps {
   budget: Omit<BudgetOptions, 'meter'>;
   /** False only for a local benchmark's baseline (see edge/config.ts): no authentication, no limits. */
   gatewayChecks: boolean;
+  /** Async jobs (Prefer: respond-async); undefined: the preference is ignored, as RFC 7240 allows. */
+  jobs: JobsDeps | undefined;
+  /** The response cache for deterministic models; undefined: no caching. */
+  cache: ResponseCacheDeps | undefined;
   log: (line: string) => void;
 }
 
@@ -78,14 +88,25 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // (models/units.ts, weighed by `prepare` once the body is read) against the caller's plan.
   const modelGate: ModelGate = ({ models, prepare, units }) =>
     every(caller, refusedCostsOne(every(authorize(models, audit), budget, ...(prepare ? [prepare] : []))), byPlan(units));
+  // Every model-running route: its gate (skipped for a job's replay, which was gated and charged when
+  // accepted; `prepare` still reads the stored body), then async acceptance (202), then the response
+  // cache, then the route's handler.
+  const modelRoute =
+    (jobBody: Parameters<typeof acceptJob>[1], cacheable: Parameters<typeof responseCache>[1]): ModelGate =>
+    (route) =>
+      every(replayable(modelGate(route), route.prepare), acceptJob(deps.jobs, jobBody), responseCache(deps.cache, cacheable));
+  const inferRoute = modelRoute(inferJobBody, inferCacheable);
+  const taskRoute = modelRoute(taskJobBody, taskCacheable(deps.registry));
   // Routes that need no credential (metadata, health, docs, playground: every GET outside /v1) are counted per address.
   const publicLimit = deps.gatewayChecks ? limitPublicByIp(deps.rateLimit) : pass;
   app.on(['GET', 'HEAD'], '*', (c, next) => (new URL(c.req.url).pathname.startsWith('/v1/') ? next() : publicLimit(c, next)));
   app.route(
     '/v2',
-    v2Routes({ ...deps, inferGuard: (prepare, units) => modelGate({ models: (c) => [c.req.param('name') ?? ''], prepare, units }) }),
+    v2Routes({ ...deps, inferGuard: (prepare, units) => inferRoute({ models: (c) => [c.req.param('name') ?? ''], prepare, units }) }),
   );
-  app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, gate: modelGate }));
+  app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, gate: taskRoute }));
+  // Reading a job is authenticated but not charged against the plan: polling must not eat the limit.
+  app.route('/v1', jobRoutes({ config: deps.jobs?.config, authenticate: caller }));
   // Reading usage runs no model: one unit against the plan.
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: every(caller, byPlan()) }));
   app.route('/', docsRoutes([...deps.registry.manifests.values()]));

@@ -16,6 +16,6 @@ export type EdgeEnv = {
     /** Set on the task routes once the body is read and weighed, before the rate limit is charged. */
     task: PreparedTask;
     /** Set on `/v2` infer routes once the body is read, decoded and weighed, before the rate limit is charged. */
-    infer: { resolved: EdgeModel; wire: WireInferRequest; decoded: DecodedInferRequest; inputElements: number };
+    infer: { resolved: EdgeModel; wire: WireInferRequest; decoded: DecodedInferRequest; inputElements: number; body: Uint8Array };
   };
 };

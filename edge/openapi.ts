@@ -19,6 +19,7 @@ import {
 } from '../protocol/tasks.ts';
 import type { Manifest } from '../models/manifest.ts';
 import { ocrTask, vadTask } from '../models/tasks/catalog.ts';
+import { Job, JobAccepted, webhookRequestHeader } from '../protocol/jobs.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -43,6 +44,37 @@ const gatewayErrors = {
   ),
 };
 
+// Every model-running route: async jobs (edge/jobs/) and the response cache (edge/cache/).
+const modelRunHeaders = [
+  {
+    name: 'Prefer',
+    in: 'header',
+    required: false,
+    description: "`respond-async` (RFC 7240): answer 202 at once with the job's Location; the result is read at GET /v1/jobs/{id}",
+    schema: { type: 'string' },
+  },
+  {
+    name: webhookRequestHeader,
+    in: 'header',
+    required: false,
+    description: 'with respond-async: a URL the finished job is POSTed to, signed as Standard Webhooks do (https in production)',
+    schema: { type: 'string', format: 'uri' },
+  },
+  {
+    name: 'Cache-Control',
+    in: 'header',
+    required: false,
+    description: '`no-store` bypasses the response cache; every answer says what the cache did in Cache-Status (RFC 9211)',
+    schema: { type: 'string' },
+  },
+];
+const accepted = {
+  202: {
+    ...json(ref('JobAccepted'), 'accepted as a job (Prefer: respond-async): Location /v1/jobs/{id}, Preference-Applied: respond-async'),
+    headers: { Location: { schema: { type: 'string' } }, 'Preference-Applied': { schema: { type: 'string' } } },
+  },
+};
+
 /** `POST /v1/vad` or `POST /v1/ocr`: the raw file, or JSON with one file or a batch in base64. */
 function taskOperation(spec: {
   summary: string;
@@ -59,13 +91,14 @@ function taskOperation(spec: {
       summary: spec.summary,
       description: `${spec.description} The answer says where it ran in x-edgeinfer-tier (edge or gpu) and which model versions answered in \`models\`; it carries x-request-id. A request counts against the rate limit by its units of work (seconds of audio, megapixels), which x-edgeinfer-units says, with their price in x-edgeinfer-cost.`,
       security: [{ bearer: [] }, { apiKey: [] }],
-      parameters: spec.query,
+      parameters: [...spec.query, ...modelRunHeaders],
       requestBody: { required: true, content: { ...raw, 'application/json': { schema: ref(`${spec.name}Request`) } } },
       responses: {
         200: {
           description: 'one result for a file; `results`, one per file in order, for a batch',
           content: { 'application/json': { schema: { oneOf: [ref(`${spec.name}Response`), ref(`${spec.name}BatchResponse`)] } } },
         },
+        ...accepted,
         400: error(spec.badInput),
         413: error(spec.tooLarge),
         415: error(`content type other than ${spec.rawTypes.join(', ')} or application/json, or an unsupported encoding`),
@@ -120,7 +153,7 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
           description:
             'JSON, or the binary tensor data extension (application/octet-stream with Inference-Header-Content-Length). ' +
             'The answer says where it ran in x-edgeinfer-tier (edge, gpu or edge-fallback), what it cost in x-edgeinfer-units (units of work: input elements, or the GPU run time) and x-edgeinfer-cost (e.g. `0.0007 USD`), and carries x-request-id.',
-          parameters,
+          parameters: [...parameters, ...modelRunHeaders],
           security: [{ bearer: [] }, { apiKey: [] }],
           requestBody: {
             required: true,
@@ -131,6 +164,7 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
           },
           responses: {
             200: json(ref('InferResponse'), 'the outputs asked for, in the order asked'),
+            ...accepted,
             400: error('malformed JSON or tensor, or an input the model cannot run on'),
             401: error('no credential, or one that is malformed, unknown, revoked or expired (with WWW-Authenticate)'),
             403: error('a valid credential that may not run this model'),
@@ -194,6 +228,29 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
         badInput: 'empty body, bytes that are not a PNG or JPEG, a truncated image, bad base64',
         tooLarge: 'a file, image (pixels) or batch over the limits',
       }),
+      '/v1/jobs/{id}': {
+        get: {
+          summary: 'An async job: queued, running, succeeded (with the synchronous answer as result) or failed (with error)',
+          security: [{ bearer: [] }, { apiKey: [] }],
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: json(ref('Job'), 'the job; kept for JOB_RESULT_TTL_MS (24 h by default) after it finished'),
+            404: error("no such job for this credential (another key's job answers the same)"),
+            401: gatewayErrors[401],
+          },
+        },
+      },
+      '/v1/webhook-secret': {
+        get: {
+          summary: "The caller's whsec_ secret, which signs its jobs' webhook deliveries",
+          security: [{ bearer: [] }, { apiKey: [] }],
+          responses: {
+            200: json({ type: 'object', properties: { secret: { type: 'string' } } }, 'the secret'),
+            401: gatewayErrors[401],
+            503: error('webhooks are not configured here (WEBHOOK_SIGNING_SECRET)'),
+          },
+        },
+      },
       '/v1/usage': {
         get: {
           summary: "The caller's own usage by UTC day",
@@ -232,6 +289,8 @@ export function openApiDocument(manifests: readonly Manifest[]): JsonObject {
         OcrResponse: component(OcrResponse),
         OcrBatchResponse: component(OcrBatchResponse),
         UsageResponse: component(UsageResponse),
+        JobAccepted: component(JobAccepted),
+        Job: component(Job),
       },
     },
   };

@@ -18,12 +18,20 @@ import { GoogleIdTokenSource } from './backend/google-id-token.ts';
 import type { BundledModel } from './bundled-model.ts';
 import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
-import { type QueueBatch, UsageMeter } from './metering.ts';
+import { type QueueBatch as MeteringBatch, UsageMeter } from './metering.ts';
 import { rateLimitOptions } from './ratelimit/store.ts';
 import { ModelRegistry } from './registry.ts';
 import { EdgeTasks } from './tasks.ts';
 import { d1UsageStore, redisUsageStore, type UsageStore } from './usage/store.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
+import type { JobMessage, QueueBatch } from './jobs/bindings.ts';
+import { type JobsConfig, parseJobsConfig } from './jobs/config.ts';
+import { consumeJobs } from './jobs/consumer.ts';
+
+// wrangler.toml names the jobs queue `edgeinfer-jobs` (an environment may add a suffix); every other
+// queue this Worker consumes is the metering queue.
+const jobsQueuePrefix = 'edgeinfer-jobs';
+import type { ResponseStore } from './cache/middleware.ts';
 
 // One JSON-free line per event; the platform timestamps it.
 const log = (line: string) => console.log(line);
@@ -60,7 +68,10 @@ function buildMeter(config: EdgeConfig): UsageMeter {
   });
 }
 
-function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, meter: UsageMeter): Hono<EdgeEnv> {
+// The Cache API of the location serving the request (workerd's global `caches`).
+const locationCache = () => (globalThis as unknown as { caches: { default: ResponseStore } }).caches.default;
+
+function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, meter: UsageMeter, jobs: JobsConfig): Hono<EdgeEnv> {
   const backend = config.backend
     ? new BackendClient({
         baseUrl: config.backend.url,
@@ -103,22 +114,24 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, me
       now,
     },
     gatewayChecks: config.gatewayChecks,
+    jobs: { config: jobs, now, log },
+    cache: { store: locationCache, meter, now },
     log,
   });
 }
 
-/** The Worker's module export: what workerd calls for each request, and for each metering batch. */
+/** The Worker's module export: what workerd calls for each request, and for each batch of its queues. */
 export interface EdgeWorker {
   fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Response | Promise<Response>;
-  queue(batch: QueueBatch, env: Record<string, unknown>, ctx: ExecutionContext): Promise<void>;
+  queue(batch: MeteringBatch | QueueBatch<JobMessage>, env: Record<string, unknown>, ctx: ExecutionContext): Promise<void>;
 }
 
 export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWorker {
-  let built: { config: EdgeConfig; meter: UsageMeter; app?: Hono<EdgeEnv> } | undefined;
+  let built: { config: EdgeConfig; meter: UsageMeter; jobs: JobsConfig; app?: Hono<EdgeEnv> } | undefined;
   const edgeFor = (env: Record<string, unknown>) => {
     if (!built) {
       const config = parseEdgeConfig(env);
-      built = { config, meter: buildMeter(config) };
+      built = { config, meter: buildMeter(config), jobs: parseJobsConfig(env) };
     }
     return built;
   };
@@ -127,7 +140,7 @@ export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWo
       let app: Hono<EdgeEnv>;
       try {
         const edge = edgeFor(env);
-        edge.app ??= buildApp(bundledModels, edge.config, edge.meter);
+        edge.app ??= buildApp(bundledModels, edge.config, edge.meter, edge.jobs);
         app = edge.app;
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
@@ -136,9 +149,20 @@ export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWo
       }
       return app.fetch(request, env, ctx);
     },
-    // The metering queue's consumer (wrangler.toml [[queues.consumers]]): the same meter and store.
-    async queue(batch, env) {
-      await edgeFor(env).meter.consume(batch);
+    // Two queues reach this Worker (wrangler.toml): the jobs queue, whose jobs run through the app's own
+    // routes (edge/jobs/replay.ts, the same handler as a caller's request), and the metering queue,
+    // whose events go into the usage store.
+    async queue(batch, env, ctx) {
+      const edge = edgeFor(env);
+      if (batch.queue.startsWith(jobsQueuePrefix)) {
+        const app = (edge.app ??= buildApp(bundledModels, edge.config, edge.meter, edge.jobs));
+        await consumeJobs(batch as QueueBatch<JobMessage>, {
+          config: edge.jobs,
+          fetch: async (request) => app.fetch(request, env, ctx),
+          now,
+          log,
+        });
+      } else await edge.meter.consume(batch as MeteringBatch);
     },
   };
 }

@@ -162,6 +162,26 @@ export const Routing = z.object({
 });
 export type Routing = z.infer<typeof Routing>;
 
+/**
+ * The edge's response cache for this model (edge/cache/): absent or `deterministic: false`, never
+ * cached. A deterministic model answers the same request with the same bytes, so the edge may answer
+ * an identical request from its cache.
+ */
+export const CachePolicy = z.object({
+  deterministic: z.boolean(),
+  /** Answers may serve every tenant; otherwise an owner's cached answers serve only that owner. */
+  shared: z.boolean().default(false),
+  /** How long a cached answer is kept. */
+  ttlSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(24 * 60 * 60),
+  /** The compute units a cache hit is metered at (it still counts as one request). */
+  hitUnits: z.number().nonnegative().default(0),
+});
+export type CachePolicy = z.infer<typeof CachePolicy>;
+
 export const Manifest = z
   .object({
     name: Slug,
@@ -184,6 +204,7 @@ export const Manifest = z
      * version is carried by the edge for the task pipelines (OCR of small images).
      */
     serving: z.object({ edge: Slug.optional(), gpu: Slug.optional() }).optional(),
+    cache: CachePolicy.optional(),
   })
   .superRefine((manifest, ctx) => {
     const versions = manifest.versions.map((v) => v.version);

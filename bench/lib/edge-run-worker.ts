@@ -10,6 +10,9 @@ import { ModelRegistry } from '../../edge/registry.ts';
 import { createWasmRuntime } from '../../edge/wasm-runtime.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 
+// wrangler.toml binds the jobs' Durable Object class, which every entry of this Worker exports.
+export { JobObject } from '../../edge/jobs/job-object.ts';
+
 const registry = new ModelRegistry(bundledModels);
 const runtime = createWasmRuntime({ wasmModule: ortWasm, log: () => {} });
 

@@ -68,7 +68,7 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
         : `send the tensors as binary data (application/octet-stream, up to ${edgeRequestLimits.inferBinaryBytes} bytes), or fewer per request`,
     });
     const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
-    c.set('infer', { resolved, wire, decoded, inputElements: inputElements(decoded) });
+    c.set('infer', { resolved, wire, decoded, inputElements: inputElements(decoded), body });
     await next();
   };
   const inferUnits = (c: Context<EdgeEnv>) => {

@@ -13,6 +13,9 @@ import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-w
 import { postJson, tensor } from '../support/infer.ts';
 import { settledUsage, today, vadFrames } from './metering-support.ts';
 
+// Each request must run its model, so the response cache (edge/cache/) is bypassed.
+const noStore = { 'cache-control': 'no-store' };
+
 let upstash: LocalUpstash;
 let edge: RunningWorker;
 const sileroUnits = JSON.parse(readFileSync(join(repoRoot, 'models/silero-vad/manifest.json'), 'utf8')).units;
@@ -37,10 +40,16 @@ describe('usage metering', () => {
     const batches = [1, 8, 1, 3, 1, 8, 2, 1, 1, 5, 1, 1];
     const responses = await Promise.all([
       ...batches.map((batch) =>
-        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${mine.apiKey}` })),
+        edge.fetch(
+          '/v2/models/silero-vad/infer',
+          postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${mine.apiKey}`, ...noStore }),
+        ),
       ),
       ...[1, 1, 1].map((batch) =>
-        edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${other.apiKey}` })),
+        edge.fetch(
+          '/v2/models/silero-vad/infer',
+          postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${other.apiKey}`, ...noStore }),
+        ),
       ),
     ]);
     expect(responses.map((r) => r.status)).toEqual(Array(batches.length + 3).fill(200));

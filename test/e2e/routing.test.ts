@@ -8,6 +8,9 @@ import { type StartedBackend, startTestBackend, testSigningSecret } from '../sup
 import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor, textLinePattern } from '../support/infer.ts';
 
+// Each request must run its model, so the response cache (edge/cache/) is bypassed.
+const noStore = { 'cache-control': 'no-store' };
+
 let backend: StartedBackend | undefined;
 let backendPort: number;
 let edge: RunningWorker;
@@ -45,7 +48,10 @@ type Body = { model_version: string; outputs: { name: string; shape: number[]; d
 
 describe('routing between the tiers', () => {
   it('forwards a gpu-tier model to the backend, signed, and answers what the backend computed', async () => {
-    const res = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }, { 'x-request-id': 'trace-me-1' }));
+    const res = await edge.fetch(
+      '/v2/models/paddleocr-rec/infer',
+      postJson({ inputs: [recLine] }, { 'x-request-id': 'trace-me-1', ...noStore }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-edgeinfer-tier')).toBe('gpu');
     expect(res.headers.get('x-request-id')).toBe('trace-me-1');
@@ -71,10 +77,10 @@ describe('routing between the tiers', () => {
   });
 
   it('runs an auto-tier model at the edge under its threshold and on the backend above it', async () => {
-    const small = await edge.fetch('/v2/models/paddleocr-cls/infer', postJson({ inputs: [crops(1)] }));
+    const small = await edge.fetch('/v2/models/paddleocr-cls/infer', postJson({ inputs: [crops(1)] }, noStore));
     expect(small.status).toBe(200);
     expect(small.headers.get('x-edgeinfer-tier')).toBe('edge');
-    const large = await edge.fetch('/v2/models/paddleocr-cls/infer', postJson({ inputs: [crops(5)] }));
+    const large = await edge.fetch('/v2/models/paddleocr-cls/infer', postJson({ inputs: [crops(5)] }, noStore));
     expect(large.status).toBe(200);
     expect(large.headers.get('x-edgeinfer-tier')).toBe('gpu');
     const [first] = ((await small.json()) as Body).outputs;
@@ -86,16 +92,16 @@ describe('routing between the tiers', () => {
     await backend!.stop();
     backend = undefined;
 
-    const fallback = await edge.fetch('/v2/models/paddleocr-cls/infer', postJson({ inputs: [crops(5)] }));
+    const fallback = await edge.fetch('/v2/models/paddleocr-cls/infer', postJson({ inputs: [crops(5)] }, noStore));
     expect(fallback.status).toBe(200);
     expect(fallback.headers.get('x-edgeinfer-tier')).toBe('edge-fallback');
     expect(((await fallback.json()) as Body).outputs[0]!.shape).toEqual([5, 2]);
 
     // Two consecutive failures (the fallback above was one) open the breaker; then it answers at once.
-    const unavailable = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }));
+    const unavailable = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }, noStore));
     expect(unavailable.status).toBe(503);
     expect(Number(unavailable.headers.get('retry-after'))).toBeGreaterThan(0);
-    const open = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }));
+    const open = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }, noStore));
     expect(open.status).toBe(503);
     expect(((await open.json()) as { error: string }).error).toMatch(/circuit open/);
 
@@ -104,7 +110,7 @@ describe('routing between the tiers', () => {
     let recovered: Response | undefined;
     for (let attempt = 0; attempt < 40 && recovered?.status !== 200; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      recovered = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }));
+      recovered = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }, noStore));
     }
     expect(recovered!.status).toBe(200);
     expect(recovered!.headers.get('x-edgeinfer-tier')).toBe('gpu');
@@ -126,7 +132,7 @@ describe('an edge whose secret the backend does not share', () => {
   });
 
   it('answers 502 naming the secret, not 401 to a caller who did nothing wrong', async () => {
-    const res = await misconfigured.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }));
+    const res = await misconfigured.fetch('/v2/models/paddleocr-rec/infer', postJson({ inputs: [recLine] }, noStore));
     expect(res.status).toBe(502);
     expect(((await res.json()) as { error: string }).error).toMatch(/EDGE_SIGNING_SECRET/);
   });

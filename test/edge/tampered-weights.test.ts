@@ -37,6 +37,8 @@ beforeAll(async () => {
       `import { createEdgeWorker } from '${join(repoRoot, 'edge', 'worker.ts')}';`,
       "import { bundledModels } from './models.generated.ts';",
       'export default createEdgeWorker(bundledModels);',
+      // wrangler.toml binds the jobs' Durable Object class, which every entry of this Worker exports.
+      `export { JobObject } from '${join(repoRoot, 'edge', 'jobs', 'job-object.ts')}';`,
     ].join('\n'),
   );
   edge = await startEdgeWorker({ entrypoint: entry });
