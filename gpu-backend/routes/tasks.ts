@@ -9,7 +9,7 @@ import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
-import type { BackendDeps } from '../app.ts';
+import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
 

@@ -9,7 +9,7 @@ import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
-import type { BackendDeps } from '../app.ts';
+import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';

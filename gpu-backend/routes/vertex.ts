@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { parseJson, requireMediaType } from '../../protocol/body.ts';
 import { InvalidInput, MethodNotAllowed, PayloadTooLarge } from '../../protocol/errors.ts';
 import { maxJsonValues } from '../../models/infer-request.ts';
-import type { BackendDeps } from '../app.ts';
+import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';

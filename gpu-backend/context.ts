@@ -1,0 +1,23 @@
+// What the backend's routes are built from: its own module, so a route imports the types it needs and
+// never the app that mounts it (app.ts imports the routes).
+
+import type { BackendConfig } from './config.ts';
+import type { InferenceService } from './inference.ts';
+import type { BackendMetrics } from './metrics.ts';
+import type { Readiness } from './readiness.ts';
+import type { ModelRegistry } from './registry.ts';
+import type { OnnxRuntime } from './runtime.ts';
+import type { BackendTasks } from './tasks.ts';
+
+export interface BackendDeps {
+  registry: ModelRegistry;
+  runtime: OnnxRuntime;
+  inference: InferenceService;
+  tasks: BackendTasks;
+  readiness: Readiness;
+  metrics: BackendMetrics;
+  /** The edge's signing secret; undefined when signatures are not required (local development). */
+  signatureSecret: string | undefined;
+  vertex: BackendConfig['vertex'];
+  log: (line: string) => void;
+}
