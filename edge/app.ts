@@ -2,7 +2,8 @@
 
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
-import { errorResponse, NotFound } from '../protocol/errors.ts';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { errorResponse, MethodNotAllowed, NotFound } from '../protocol/errors.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
@@ -43,6 +44,9 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use(requestLog(deps.log));
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
+  // One rule for every route: a path that exists under other methods answers 405 with Allow (after
+  // the middleware above, so it is logged and carries the request id and security headers).
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => errorResponse(new MethodNotAllowed(c.req.method, methods)) }));
   // Failed authentications count against the client IP, and past its limit it is refused before its
   // credential is looked up; an authenticated caller counts against its plan.
   const failedAuthByIp = limitFailedAuthByIp(deps.rateLimit);

@@ -1,7 +1,8 @@
 // Assembles the GPU backend's app: routes and the one error mapping, nothing else.
 
 import { Hono } from 'hono';
-import { errorResponse, NotFound } from '../protocol/errors.ts';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { errorResponse, MethodNotAllowed, NotFound } from '../protocol/errors.ts';
 import type { BackendDeps } from './context.ts';
 import type { BackendEnv } from './middleware/body.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -13,6 +14,8 @@ export type { BackendDeps } from './context.ts';
 
 export function createApp(deps: BackendDeps): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
+  // One rule for every route: a path that exists under other methods answers 405 with Allow.
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => errorResponse(new MethodNotAllowed(c.req.method, methods)) }));
   app.route('/v2', v2Routes(deps));
   app.route('/v1', taskRoutes(deps));
   app.route('/metrics', metricsRoutes(deps.metrics));

@@ -5,7 +5,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { mediaType, readBodyWithLimit } from '../../protocol/body.ts';
-import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
+import { UnsupportedMediaType } from '../../protocol/errors.ts';
 import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
@@ -76,9 +76,6 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
         return c.json(outcome.body as object, 200, { [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
       },
     );
-    routes.all(path, (c) => {
-      throw new MethodNotAllowed(c.req.method, ['POST']);
-    });
   }
   return routes;
 }

@@ -4,7 +4,6 @@
 import { Hono } from 'hono';
 import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { readBodyWithLimit, requireMediaType } from '../../protocol/body.ts';
-import { MethodNotAllowed } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { inputElements, readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
@@ -33,18 +32,12 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
     const { name, version } = params(c);
     return c.json(modelMetadata(registry.resolve(name, version).manifest));
   });
-  model.all('/', (c) => {
-    throw new MethodNotAllowed(c.req.method, ['GET']);
-  });
 
   model.get('/ready', async (c) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
     await inference.ready(resolved);
     return c.json({ name, version: resolved.version.version, ready: true });
-  });
-  model.all('/ready', (c) => {
-    throw new MethodNotAllowed(c.req.method, ['GET']);
   });
 
   model.post('/infer', inferGuard, async (c) => {
@@ -76,9 +69,6 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
       'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
     });
   });
-  model.all('/infer', (c) => {
-    throw new MethodNotAllowed(c.req.method, ['POST']);
-  });
   return model;
 }
 
@@ -89,11 +79,6 @@ export function v2Routes(deps: V2Deps): Hono<EdgeEnv> {
   // Ready as soon as the bundle's manifests parsed: sessions are created on first use, and a model
   // that cannot load is reported by its own ready route without taking the others down.
   v2.get('/health/ready', (c) => c.json({ ready: true }));
-  for (const path of ['/', '/health/live', '/health/ready']) {
-    v2.all(path, (c) => {
-      throw new MethodNotAllowed(c.req.method, ['GET']);
-    });
-  }
   v2.get('/models', (c) => c.json({ models: [...deps.registry.manifests.values()].map(modelMetadata) }));
 
   const model = modelRoutes(deps);

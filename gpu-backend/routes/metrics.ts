@@ -1,14 +1,10 @@
 // GET /metrics: the backend's Prometheus registry in the text exposition format.
 
 import { Hono } from 'hono';
-import { MethodNotAllowed } from '../../protocol/errors.ts';
 import type { BackendMetrics } from '../metrics.ts';
 
 export function metricsRoutes(metrics: BackendMetrics): Hono {
   const app = new Hono();
   app.get('/', async (c) => c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }));
-  app.all('/', (c) => {
-    throw new MethodNotAllowed(c.req.method, ['GET']);
-  });
   return app;
 }

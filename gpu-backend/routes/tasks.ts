@@ -4,7 +4,7 @@
 import { type Context, Hono } from 'hono';
 import type { z } from 'zod';
 import { mediaType } from '../../protocol/body.ts';
-import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
+import { UnsupportedMediaType } from '../../protocol/errors.ts';
 import { tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
@@ -46,9 +46,6 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
         return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(performance.now() - startedMs) });
       },
     );
-    routes.all(path, (c) => {
-      throw new MethodNotAllowed(c.req.method, ['POST']);
-    });
   }
   return routes;
 }

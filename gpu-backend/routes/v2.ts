@@ -5,7 +5,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyHeaders, encodeInferResponseParts, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { requireMediaType } from '../../protocol/body.ts';
-import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
+import { HttpError } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
@@ -15,12 +15,6 @@ import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 
 type ModelParams = { name: string; version?: string };
-
-function allowOnly(app: Hono<BackendEnv>, path: string, methods: readonly string[]): void {
-  app.all(path, (c) => {
-    throw new MethodNotAllowed(c.req.method, methods);
-  });
-}
 
 /** 503 until every model has been loaded and warmed up, and again once draining for shutdown. */
 export function readyHandler({ readiness }: Pick<BackendDeps, 'readiness'>) {
@@ -46,7 +40,6 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
     const { name, version } = params(c);
     return c.json(modelMetadata(registry.resolve(name, version).manifest));
   });
-  allowOnly(model, '/', ['GET']);
 
   model.get('/ready', (c) => {
     const { name, version } = params(c);
@@ -54,7 +47,6 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
     runtime.ensureReady(resolved);
     return c.json({ name, version: resolved.version.version, ready: true });
   });
-  allowOnly(model, '/ready', ['GET']);
 
   model.post(
     '/infer',
@@ -95,7 +87,6 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
       });
     },
   );
-  allowOnly(model, '/infer', ['POST']);
   return model;
 }
 
@@ -104,9 +95,7 @@ export function v2Routes(deps: BackendDeps): Hono<BackendEnv> {
   v2.get('/', (c) => c.json(serverMetadata('gpu-backend')));
   v2.get('/health/live', (c) => c.json({ live: true }));
   v2.get('/health/ready', readyHandler(deps));
-  for (const path of ['/', '/health/live', '/health/ready']) allowOnly(v2, path, ['GET']);
   v2.get('/models', (c) => c.json({ models: [...deps.registry.manifests.values()].map(modelMetadata) }));
-  allowOnly(v2, '/models', ['GET']);
 
   const model = modelRoutes(deps);
   v2.route('/models/:name/versions/:version', model);

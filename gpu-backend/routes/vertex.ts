@@ -3,7 +3,7 @@
 
 import { Hono } from 'hono';
 import { parseJson, requireMediaType } from '../../protocol/body.ts';
-import { InvalidInput, MethodNotAllowed, PayloadTooLarge } from '../../protocol/errors.ts';
+import { InvalidInput, PayloadTooLarge } from '../../protocol/errors.ts';
 import { maxJsonValues } from '../../models/infer-request.ts';
 import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
@@ -21,9 +21,6 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
   const maxValues = Math.max(0, ...manifests.map(maxJsonValues));
 
   app.get(vertex.healthRoute, readyHandler(deps));
-  app.all(vertex.healthRoute, (c) => {
-    throw new MethodNotAllowed(c.req.method, ['GET']);
-  });
 
   app.post(
     vertex.predictRoute,
@@ -47,8 +44,5 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
       return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
     },
   );
-  app.all(vertex.predictRoute, (c) => {
-    throw new MethodNotAllowed(c.req.method, ['POST']);
-  });
   return app;
 }
