@@ -1,9 +1,11 @@
 // Assembles the edge Worker: middleware order and routes, nothing else.
 
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { errorResponse, MethodNotAllowed, NotFound } from '../protocol/errors.ts';
+import { logLine } from '../protocol/log.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
@@ -13,6 +15,7 @@ import { limitByPlan, limitFailedAuthByIp, type RateLimitOptions } from './middl
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
+import { openApiDocument } from './openapi.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { playgroundRoutes } from './routes/playground.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -35,13 +38,15 @@ export interface EdgeDeps {
   rateLimit: RateLimitOptions;
   /** False only for a local benchmark's baseline (see edge/config.ts): no authentication, no limits. */
   gatewayChecks: boolean;
+  /** Names the traces in log lines (GOOGLE_CLOUD_PROJECT). */
+  gcpProjectId?: string | undefined;
   log: (line: string) => void;
 }
 
-export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
-  const app = new Hono<EdgeEnv>();
+export function createApp(deps: EdgeDeps): OpenAPIHono<EdgeEnv> {
+  const app = new OpenAPIHono<EdgeEnv>();
   app.use(requestId());
-  app.use(requestLog(deps.log));
+  app.use(requestLog(deps.log, deps.gcpProjectId));
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
   // One rule for every route: a path that exists under other methods answers 405 with Allow (after
@@ -61,12 +66,15 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
       : every(unauthenticatedLocalBenchmark(), prepare);
   app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, guard: taskGuard }));
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: guard() }));
-  app.route('/', docsRoutes([...deps.registry.manifests.values()]));
+  app.route(
+    '/',
+    docsRoutes([...deps.registry.manifests.values()], () => openApiDocument(app)),
+  );
   app.route('/', playgroundRoutes());
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.
   app.onError((err) =>
-    errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) }))),
+    errorResponse(err, (unexpected) => deps.log(logLine('ERROR', describeFault(unexpected), { event: 'unexpected-error' }))),
   );
   return app;
 }

@@ -65,6 +65,11 @@ const Environment = z.object({
   RATE_LIMIT_FAILURE_MODE: z.enum(['open', 'closed'], { message: "'open' or 'closed'" }).default('open'),
   RATE_LIMIT_ANALYTICS: z.enum(['true', 'false'], { message: "'true' or 'false'" }).default('false'),
   UNSAFE_LOCAL_BENCHMARK_NO_AUTH: z.literal('true', { message: "'true' or unset" }).optional(),
+  // Log lines name their Cloud Trace under this project, as the backend's do (protocol/log.ts).
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a Google Cloud project id')
+    .optional(),
 });
 
 function isKvNamespace(binding: unknown): binding is KvReader {
@@ -96,6 +101,8 @@ export interface EdgeConfig {
    * unless BACKEND_URL is a loopback address, which no deployed Worker can use.
    */
   gatewayChecks: boolean;
+  /** The Google Cloud project log lines name their traces under; none: no trace field. */
+  gcpProjectId: string | undefined;
   auth: {
     /** The KV namespace bound as API_KEYS: key records by hash (see protocol/api-keys.ts). */
     apiKeys: KvReader;
@@ -145,6 +152,7 @@ export function parseEdgeConfig(env: Record<string, unknown>): EdgeConfig {
       analytics: e.RATE_LIMIT_ANALYTICS === 'true',
     },
     gatewayChecks: !e.UNSAFE_LOCAL_BENCHMARK_NO_AUTH,
+    gcpProjectId: e.GOOGLE_CLOUD_PROJECT,
     auth: { apiKeys: env.API_KEYS as KvReader, apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS, jwt },
   };
 }

@@ -7,6 +7,7 @@ import type { ExecutionContext, Hono } from 'hono';
 // wrangler's module rules resolve files by path, not through package exports.
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import { errorResponse } from '../protocol/errors.ts';
+import { logLine } from '../protocol/log.ts';
 import { createApp } from './app.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
 import { ApiKeyStore } from './auth/key-store.ts';
@@ -22,15 +23,17 @@ import { ModelRegistry } from './registry.ts';
 import { EdgeTasks } from './tasks.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
 
-// One JSON-free line per event; the platform timestamps it.
-const log = (line: string) => console.log(line);
+// One JSON line per event, with a severity (protocol/log.ts), as the backend writes them; the platform
+// timestamps it. Lines already in that form (the request log) are written as they are.
+const log = (line: string) => console.log(line.startsWith('{') ? line : logLine('INFO', line));
 const now = () => Date.now();
 
 // Retried once after 50–250 ms: long enough for a dropped connection to be re-established, short
 // next to a model run.
 const retryJitterMs = { min: 50, max: 250 };
 
-function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): Hono<EdgeEnv> {
+/** The app over a bundle and a parsed configuration (exported for harnesses that inspect its routes). */
+export function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): Hono<EdgeEnv> {
   const backend = config.backend
     ? new BackendClient({
         baseUrl: config.backend.url,
@@ -66,6 +69,7 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig): H
     },
     rateLimit: rateLimitOptions(config, log, now),
     gatewayChecks: config.gatewayChecks,
+    gcpProjectId: config.gcpProjectId,
     log,
   });
 }

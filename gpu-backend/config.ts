@@ -45,6 +45,11 @@ const Environment = z.object({
   SHUTDOWN_TIMEOUT_MS: Milliseconds.max(60_000).default(9_000),
   EDGE_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   EDGE_SIGNATURE_REQUIRED: Flag.default(true),
+  // Cloud Logging links a log line to its trace only under the project's name (protocol/log.ts).
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a Google Cloud project id')
+    .optional(),
 });
 
 export interface BackendConfig {
@@ -73,6 +78,8 @@ export interface BackendConfig {
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
   signature: { required: true; secret: string } | { required: false; secret: string | undefined };
+  /** The Google Cloud project whose traces the log lines name; none: no trace field. */
+  gcpProjectId: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -115,5 +122,6 @@ export function parseConfig(env: Record<string, string | undefined>): BackendCon
     signature: e.EDGE_SIGNATURE_REQUIRED
       ? { required: true, secret: e.EDGE_SIGNING_SECRET! }
       : { required: false, secret: e.EDGE_SIGNING_SECRET },
+    gcpProjectId: e.GOOGLE_CLOUD_PROJECT,
   };
 }

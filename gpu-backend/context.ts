@@ -19,5 +19,7 @@ export interface BackendDeps {
   /** The edge's signing secret; undefined when signatures are not required (local development). */
   signatureSecret: string | undefined;
   vertex: BackendConfig['vertex'];
+  /** Names the traces in log lines (GOOGLE_CLOUD_PROJECT); absent locally. */
+  gcpProjectId?: string | undefined;
   log: (line: string) => void;
 }

@@ -57,6 +57,7 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     metrics,
     signatureSecret: config.signature.required ? config.signature.secret : undefined,
     vertex: config.vertex,
+    gcpProjectId: config.gcpProjectId,
     log,
   };
   const app = createApp(deps);

@@ -1,17 +1,22 @@
 // Open Inference Protocol v2 routes of the edge. Handlers only translate between HTTP and the
 // registry, codec and runtime; every failure is thrown as a typed error and mapped in app.onError.
+// Each route is declared with createRoute, which validates its parameters and describes it in
+// /openapi.json (edge/openapi.ts).
 
-import { Hono } from 'hono';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { z } from 'zod';
 import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { readBodyWithLimit, requireMediaType } from '../../protocol/body.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
 import { inputElements, readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { MiddlewareHandler } from 'hono';
+import type { Manifest } from '../../models/manifest.ts';
 import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { EdgeEnv } from '../context.ts';
 import type { UsageMeter } from '../metering.ts';
+import { apiRoutes, authenticated, errorResponse, formatBytes, gatewayErrors, jsonResponse, schemas } from '../openapi.ts';
 
 export interface V2Deps {
   registry: ModelRegistry;
@@ -23,24 +28,102 @@ export interface V2Deps {
 
 type ModelParams = { name: string; version?: string };
 
-/** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
-function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<EdgeEnv> {
-  const model = new Hono<EdgeEnv>();
-  const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
+/** The path parameters of a model's routes, with or without a version. */
+function modelPath(manifests: readonly Manifest[], withVersion: boolean) {
+  const name = z.string().openapi({ param: { description: 'the model' }, enum: manifests.map((m) => m.name), example: manifests[0]?.name });
+  const version = z
+    .string()
+    .openapi({ param: { description: "one of the model's versions" }, example: manifests[0]?.versions[0]?.version });
+  return withVersion
+    ? { prefix: '/models/{name}/versions/{version}', params: z.object({ name, version }), suffix: ' (a given version)' }
+    : { prefix: '/models/{name}', params: z.object({ name }), suffix: ' (its default version)' };
+}
 
-  model.get('/', (c) => {
+/** Routes under `/v2/models/{name}` and `/v2/models/{name}/versions/{version}`. */
+function modelRoutes(
+  v2: OpenAPIHono<EdgeEnv>,
+  { registry, inference, meter, inferGuard }: V2Deps,
+  { prefix, params: Params, suffix }: ReturnType<typeof modelPath>,
+): void {
+  const manifests = [...registry.manifests.values()];
+  const params = (c: { req: { param(): Record<string, string> } }) => c.req.param() as ModelParams;
+  const maxRequestBytes = Math.max(...manifests.map((m) => m.limits.maxRequestBytes));
+
+  const metadataRoute = createRoute({
+    method: 'get',
+    path: prefix,
+    summary: `Model metadata${suffix}`,
+    request: { params: Params },
+    responses: {
+      200: jsonResponse(
+        schemas.ModelMetadata,
+        'name, versions, inputs and outputs (-1: any size)',
+        manifests[0] && modelMetadata(manifests[0]),
+      ),
+      404: errorResponse('unknown model or version'),
+    },
+  });
+  v2.openapi(metadataRoute, (c) => {
     const { name, version } = params(c);
-    return c.json(modelMetadata(registry.resolve(name, version).manifest));
+    return c.json(modelMetadata(registry.resolve(name, version).manifest), 200);
   });
 
-  model.get('/ready', async (c) => {
+  const readyRoute = createRoute({
+    method: 'get',
+    path: `${prefix}/ready`,
+    summary: `Model readiness${suffix}`,
+    request: { params: Params },
+    responses: {
+      200: jsonResponse(ModelReady, 'its session exists here, or its backend has it ready'),
+      404: errorResponse('unknown model or version'),
+      503: errorResponse('cannot serve now, with the reason'),
+    },
+  });
+  v2.openapi(readyRoute, async (c) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
     await inference.ready(resolved);
-    return c.json({ name, version: resolved.version.version, ready: true });
+    return c.json({ name, version: resolved.version.version, ready: true }, 200);
   });
 
-  model.post('/infer', inferGuard, async (c) => {
+  // The body is not declared as a zod schema here: that would make the validator read it whole, and
+  // this route reads it itself, within the model's byte limit (readBodyWithLimit), before any parse.
+  const inferRoute = createRoute({
+    method: 'post',
+    path: `${prefix}/infer`,
+    summary: `Run the model${suffix}`,
+    description:
+      'JSON, or the binary tensor data extension (application/octet-stream with Inference-Header-Content-Length). ' +
+      'The answer says where it ran in x-edgeinfer-tier (edge, gpu or edge-fallback) and on what in x-edgeinfer-provider, and carries x-request-id.',
+    security: authenticated,
+    middleware: [inferGuard],
+    request: {
+      params: Params,
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/InferRequest' } },
+          'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'the outputs asked for, in the order asked; binary outputs as the extension says when the request asked for them',
+        content: {
+          'application/json': { schema: schemas.InferResponse },
+          'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+        },
+      },
+      400: errorResponse('malformed JSON or tensor, or an input the model cannot run on'),
+      ...gatewayErrors,
+      403: errorResponse('a valid credential that may not run this model'),
+      404: errorResponse('unknown model or version'),
+      413: errorResponse(`body, values, elements or batch over the model's limits (bodies up to ${formatBytes(maxRequestBytes)} at most)`),
+      415: errorResponse('content type other than JSON or octet-stream'),
+    },
+  });
+  v2.openapi(inferRoute, async (c) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
     requireMediaType(c.req.header('content-type'), inferRequestMediaTypes);
@@ -69,20 +152,54 @@ function modelRoutes({ registry, inference, meter, inferGuard }: V2Deps): Hono<E
       'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
     });
   });
-  return model;
 }
 
-export function v2Routes(deps: V2Deps): Hono<EdgeEnv> {
-  const v2 = new Hono<EdgeEnv>();
-  v2.get('/', (c) => c.json(serverMetadata('edge')));
-  v2.get('/health/live', (c) => c.json({ live: true }));
+const ModelReady = z.object({ name: z.string(), version: z.string(), ready: z.literal(true) }).openapi('ModelReady');
+const Live = z.object({ live: z.literal(true) });
+const Ready = z.object({ ready: z.boolean() });
+
+export function v2Routes(deps: V2Deps): OpenAPIHono<EdgeEnv> {
+  const v2 = apiRoutes<EdgeEnv>();
+  const manifests = [...deps.registry.manifests.values()];
+  v2.openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      summary: 'Server metadata',
+      responses: { 200: jsonResponse(schemas.ServerMetadata, 'name, version, protocol extensions', serverMetadata('edge')) },
+    }),
+    (c) => c.json(serverMetadata('edge'), 200),
+  );
+  v2.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health/live',
+      summary: 'Liveness',
+      responses: { 200: jsonResponse(Live, 'live', { live: true }) },
+    }),
+    (c) => c.json({ live: true as const }, 200),
+  );
   // Ready as soon as the bundle's manifests parsed: sessions are created on first use, and a model
   // that cannot load is reported by its own ready route without taking the others down.
-  v2.get('/health/ready', (c) => c.json({ ready: true }));
-  v2.get('/models', (c) => c.json({ models: [...deps.registry.manifests.values()].map(modelMetadata) }));
-
-  const model = modelRoutes(deps);
-  v2.route('/models/:name/versions/:version', model);
-  v2.route('/models/:name', model);
+  v2.openapi(
+    createRoute({
+      method: 'get',
+      path: '/health/ready',
+      summary: 'Readiness',
+      responses: { 200: jsonResponse(Ready, 'ready', { ready: true }) },
+    }),
+    (c) => c.json({ ready: true }, 200),
+  );
+  v2.openapi(
+    createRoute({
+      method: 'get',
+      path: '/models',
+      summary: 'Every model',
+      responses: { 200: jsonResponse(z.object({ models: z.array(schemas.ModelMetadata) }), 'their metadata') },
+    }),
+    (c) => c.json({ models: manifests.map(modelMetadata) }, 200),
+  );
+  modelRoutes(v2, deps, modelPath(manifests, true));
+  modelRoutes(v2, deps, modelPath(manifests, false));
   return v2;
 }
