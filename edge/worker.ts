@@ -76,7 +76,7 @@ export function buildApp(bundledModels: readonly BundledModel[], config: EdgeCon
 
 /** The Worker's module export: what workerd calls for each request. */
 export interface EdgeWorker {
-  fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Response | Promise<Response>;
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
 }
 
 export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWorker {

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Deploys the GPU backend to Cloud Run from infra/cloudrun/service.yaml: one NVIDIA L4 per instance,
-# 0..MAX_INSTANCES instances, the edge's signing secret from Secret Manager. Step by step in infra/README.md.
+# Deploys the GPU backend to Cloud Run from infra/cloudrun/service.yaml: by default one NVIDIA L4 per
+# instance, 0..MAX_INSTANCES instances, the edge's signing secret from Secret Manager. `npm run
+# deploy:backend -- <env>` runs it with every size from infra/deploy.json. Step by step in infra/README.md.
 #
 # Required: PROJECT_ID, REGION (a Cloud Run GPU region, e.g. us-central1 or europe-west4)
-# Optional: SERVICE (edgeinfer-backend), MAX_INSTANCES (3), SIGNING_SECRET_NAME (edgeinfer-edge-signing-secret),
+# Optional: SERVICE (edgeinfer-backend), MAX_INSTANCES (3), MIN_INSTANCES (0), GPU_TYPE (nvidia-l4),
+#           GPU_COUNT (1), CPU (4), MEMORY (16Gi), CONCURRENCY (64), TIMEOUT_SECONDS (60),
+#           SIGNING_SECRET_NAME (edgeinfer-edge-signing-secret),
 #           SERVICE_ACCOUNT (the service's identity; the project's default compute account when unset),
 #           IMAGE (deploy this pushed image instead of building one with infra/build-image.sh),
 #           ALLOW_PUBLIC (1: let the edge, which has no Google identity, invoke the service; 0 to skip)
@@ -15,6 +18,13 @@ source infra/script-lib.sh
 require_vars PROJECT_ID REGION
 SERVICE="${SERVICE:-edgeinfer-backend}"
 MAX_INSTANCES="${MAX_INSTANCES:-3}"
+MIN_INSTANCES="${MIN_INSTANCES:-0}"
+GPU_TYPE="${GPU_TYPE:-nvidia-l4}"
+GPU_COUNT="${GPU_COUNT:-1}"
+CPU="${CPU:-4}"
+MEMORY="${MEMORY:-16Gi}"
+CONCURRENCY="${CONCURRENCY:-64}"
+TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-60}"
 SIGNING_SECRET_NAME="${SIGNING_SECRET_NAME:-edgeinfer-edge-signing-secret}"
 if ! [[ "$MAX_INSTANCES" =~ ^[1-9][0-9]*$ ]]; then
   echo "deploy-cloudrun: MAX_INSTANCES must be a positive integer (got '$MAX_INSTANCES')" >&2
@@ -48,6 +58,14 @@ sed \
   -e "s|\${REGION}|$REGION|g" \
   -e "s|\${IMAGE}|$IMAGE|g" \
   -e "s|\${MAX_INSTANCES}|$MAX_INSTANCES|g" \
+  -e "s|\${MIN_INSTANCES}|$MIN_INSTANCES|g" \
+  -e "s|\${GPU_TYPE}|$GPU_TYPE|g" \
+  -e "s|\${GPU_COUNT}|$GPU_COUNT|g" \
+  -e "s|\${CPU}|$CPU|g" \
+  -e "s|\${MEMORY}|$MEMORY|g" \
+  -e "s|\${CONCURRENCY}|$CONCURRENCY|g" \
+  -e "s|\${TIMEOUT_SECONDS}|$TIMEOUT_SECONDS|g" \
+  -e "s|\${PROJECT_ID}|$PROJECT_ID|g" \
   -e "s|\${SIGNING_SECRET_NAME}|$SIGNING_SECRET_NAME|g" \
   -e "s|\${SERVICE_ACCOUNT}|$SERVICE_ACCOUNT|g" \
   infra/cloudrun/service.yaml >"$rendered"
@@ -56,7 +74,7 @@ if grep -n '\${' "$rendered" >&2; then
   exit 1
 fi
 
-step "Deploying $SERVICE to Cloud Run in $REGION (1 x nvidia-l4, 0..$MAX_INSTANCES instances)"
+step "Deploying $SERVICE to Cloud Run in $REGION ($GPU_COUNT x $GPU_TYPE, $MIN_INSTANCES..$MAX_INSTANCES instances)"
 gcloud run services replace "$rendered" --project="$PROJECT_ID" --region="$REGION"
 
 if [[ "${ALLOW_PUBLIC:-1}" == 1 ]]; then
