@@ -22,6 +22,7 @@ import { taskRoutes } from './routes/tasks.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { v2Routes } from './routes/v2.ts';
 import type { UsageMeter } from './metering.ts';
+import type { ReadinessReport } from './readiness.ts';
 import type { EdgeTasks } from './tasks.ts';
 
 function describeFault(err: unknown): string {
@@ -38,6 +39,8 @@ export interface EdgeDeps {
   rateLimit: RateLimitOptions;
   /** False only for a local benchmark's baseline (see edge/config.ts): no authentication, no limits. */
   gatewayChecks: boolean;
+  /** `/v2/health/ready`'s report (edge/readiness.ts). */
+  readiness: () => Promise<ReadinessReport>;
   /** Names the traces in log lines (GOOGLE_CLOUD_PROJECT). */
   gcpProjectId?: string | undefined;
   log: (line: string) => void;

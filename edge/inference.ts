@@ -17,6 +17,8 @@ export interface InferenceOutcome {
   outputs: Tensor[];
   modelVersion: string;
   tier: ServedTier;
+  /** What it ran on: `wasm` here, the backend's execution provider there (`unknown` if it did not say). */
+  provider: string;
 }
 
 export interface RequestTrace {
@@ -56,7 +58,7 @@ export class EdgeInference {
         requestId: trace.requestId,
         traceparent: trace.traceparent,
       });
-      return { ...forwarded, tier: 'gpu' };
+      return { ...forwarded, tier: 'gpu', provider: forwarded.provider ?? 'unknown' };
     } catch (err) {
       if (!(err instanceof BackendUnavailable) || !this.#runsHere(model)) throw err;
       log(`request ${trace.requestId}: ${err.message}; running ${model.manifest.name} at the edge instead`);
@@ -83,6 +85,6 @@ export class EdgeInference {
 
   async #runHere(model: EdgeModel, request: DecodedInferRequest, tier: ServedTier): Promise<InferenceOutcome> {
     const outputs = await this.#deps.runtime.run(model, request.inputs, request.outputNames);
-    return { outputs, modelVersion: model.version.version, tier };
+    return { outputs, modelVersion: model.version.version, tier, provider: 'wasm' };
   }
 }

@@ -19,6 +19,7 @@ import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
 import { UsageMeter } from './metering.ts';
 import { rateLimitOptions } from './ratelimit/store.ts';
+import { checkReadiness } from './readiness.ts';
 import { ModelRegistry } from './registry.ts';
 import { EdgeTasks } from './tasks.ts';
 import { createWasmRuntime } from './wasm-runtime.ts';
@@ -53,6 +54,16 @@ export function buildApp(bundledModels: readonly BundledModel[], config: EdgeCon
   const runtime = createWasmRuntime({ wasmModule: ortWasm, log });
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
+    readiness: () =>
+      checkReadiness({
+        manifests: [...registry.manifests.values()],
+        kv: config.auth.apiKeys,
+        redis,
+        rateLimitFailureMode: config.rateLimit.failureMode,
+        // One breaker for the backend today, read per model through the interface readiness needs.
+        backend: backend && { breakerState: () => backend.breakerState },
+        timeoutMs: config.rateLimit.timeoutMs * 4,
+      }),
     meter: new UsageMeter(redis, log),
     registry,
     inference: new EdgeInference({ runtime, backend, log }),

@@ -9,6 +9,7 @@ import { signRequest } from '../../protocol/signature.ts';
 import type { Tensor } from '../../protocol/tensor-codec.ts';
 import type { Manifest } from '../../models/manifest.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
+import { providerHeader } from '../../protocol/tasks.ts';
 
 export interface BackendClientOptions {
   baseUrl: string;
@@ -37,6 +38,8 @@ export interface ForwardRequest {
 export interface ForwardResult {
   outputs: Tensor[];
   modelVersion: string;
+  /** The backend's execution provider (its x-edgeinfer-provider), when it said. */
+  provider: string | undefined;
 }
 
 /** A whole task request (`/v1/vad`, `/v1/ocr`), passed on as the caller sent it. */
@@ -78,7 +81,7 @@ export class BackendClient {
   }
 
   /** The backend's JSON answer to a task request, and its Server-Timing. */
-  task(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
+  task(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined; provider: string | undefined }> {
     return this.#withRetry(() => this.#callTask(request));
   }
 
@@ -174,7 +177,7 @@ export class BackendClient {
     return { body: answer, headers: response.headers };
   }
 
-  async #callTask(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined }> {
+  async #callTask(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined; provider: string | undefined }> {
     const answer = await this.#post(
       `/v1/${request.task}`,
       request.search,
@@ -184,7 +187,11 @@ export class BackendClient {
       request,
     );
     try {
-      return { body: JSON.parse(new TextDecoder().decode(answer.body)), serverTiming: answer.headers.get('server-timing') ?? undefined };
+      return {
+        body: JSON.parse(new TextDecoder().decode(answer.body)),
+        serverTiming: answer.headers.get('server-timing') ?? undefined,
+        provider: answer.headers.get(providerHeader) ?? undefined,
+      };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
     }
@@ -203,7 +210,11 @@ export class BackendClient {
     const answer = await this.#post(path, '', encoded.body, bodyHeaders(encoded), timeoutMs, request);
     try {
       const decoded = decodeInferResponseBody(answer.body, answer.headers.get(inferenceHeaderContentLength));
-      return { outputs: decoded.outputs, modelVersion: decoded.header.model_version ?? version };
+      return {
+        outputs: decoded.outputs,
+        modelVersion: decoded.header.model_version ?? version,
+        provider: answer.headers.get(providerHeader) ?? undefined,
+      };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
     }

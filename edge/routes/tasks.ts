@@ -12,7 +12,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { mediaType, readBodyWithLimit } from '../../protocol/body.ts';
 import { UnsupportedMediaType } from '../../protocol/errors.ts';
-import { tierHeader } from '../../protocol/tasks.ts';
+import { providerHeader, tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
 import { ocr, rateLimitUnits, type TaskDefinition, tasks, vad } from '../../models/tasks/tasks.ts';
@@ -133,7 +133,11 @@ export function taskRoutes(deps: TaskRoutesDeps): OpenAPIHono<EdgeEnv> {
         const serverTiming = outcome.serverTiming
           ? `${outcome.serverTiming}, edge;dur=${computeMs.toFixed(3)}`
           : timings.serverTiming(computeMs);
-        return c.json(outcome.body as object, 200, { [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
+        return c.json(outcome.body as object, 200, {
+          [tierHeader]: outcome.tier,
+          [providerHeader]: outcome.provider,
+          'Server-Timing': serverTiming,
+        });
       },
     );
   }

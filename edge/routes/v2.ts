@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { bodyHeaders, encodeInferResponse, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { readBodyWithLimit, requireMediaType } from '../../protocol/body.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
+import { providerHeader } from '../../protocol/tasks.ts';
 import { inputElements, readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { MiddlewareHandler } from 'hono';
@@ -16,6 +17,7 @@ import type { EdgeInference } from '../inference.ts';
 import type { ModelRegistry } from '../registry.ts';
 import type { EdgeEnv } from '../context.ts';
 import type { UsageMeter } from '../metering.ts';
+import { ReadinessReport } from '../readiness.ts';
 import { apiRoutes, authenticated, errorResponse, formatBytes, gatewayErrors, jsonResponse, schemas } from '../openapi.ts';
 
 export interface V2Deps {
@@ -24,6 +26,8 @@ export interface V2Deps {
   meter: UsageMeter;
   /** Run before every infer handler: authentication and model access. Metadata routes stay public. */
   inferGuard: MiddlewareHandler<EdgeEnv>;
+  /** The edge's dependencies and each model's state, for `/v2/health/ready` (edge/readiness.ts). */
+  readiness: () => Promise<ReadinessReport>;
 }
 
 type ModelParams = { name: string; version?: string };
@@ -149,6 +153,7 @@ function modelRoutes(
     return c.body(encoded.body as Uint8Array<ArrayBuffer>, 200, {
       ...bodyHeaders(encoded),
       'x-edgeinfer-tier': outcome.tier,
+      [providerHeader]: outcome.provider,
       'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
     });
   });
@@ -156,7 +161,6 @@ function modelRoutes(
 
 const ModelReady = z.object({ name: z.string(), version: z.string(), ready: z.literal(true) }).openapi('ModelReady');
 const Live = z.object({ live: z.literal(true) });
-const Ready = z.object({ ready: z.boolean() });
 
 export function v2Routes(deps: V2Deps): OpenAPIHono<EdgeEnv> {
   const v2 = apiRoutes<EdgeEnv>();
@@ -179,16 +183,27 @@ export function v2Routes(deps: V2Deps): OpenAPIHono<EdgeEnv> {
     }),
     (c) => c.json({ live: true as const }, 200),
   );
-  // Ready as soon as the bundle's manifests parsed: sessions are created on first use, and a model
-  // that cannot load is reported by its own ready route without taking the others down.
+  // Sessions are created on first use, so a model that cannot load is reported by its own ready route;
+  // this one says whether the edge can serve what it carries now (edge/readiness.ts).
   v2.openapi(
     createRoute({
       method: 'get',
       path: '/health/ready',
       summary: 'Readiness',
-      responses: { 200: jsonResponse(Ready, 'ready', { ready: true }) },
+      description:
+        "The edge's dependencies (API keys store, Redis, backend) and, per model, where it runs now and its backend breaker. 503 when something it carries cannot be served.",
+      responses: {
+        200: jsonResponse(ReadinessReport, 'ready: every model can be served, here or on the backend'),
+        503: jsonResponse(
+          ReadinessReport,
+          'not ready: the key store is unreachable, Redis is under RATE_LIMIT_FAILURE_MODE=closed, or a model has no tier to run on',
+        ),
+      },
     }),
-    (c) => c.json({ ready: true }, 200),
+    async (c) => {
+      const report = await deps.readiness();
+      return c.json(report, report.ready ? 200 : 503);
+    },
   );
   v2.openapi(
     createRoute({

@@ -5,13 +5,14 @@ import { type Context, Hono } from 'hono';
 import type { z } from 'zod';
 import { mediaType } from '../../protocol/body.ts';
 import { UnsupportedMediaType } from '../../protocol/errors.ts';
-import { tierHeader } from '../../protocol/tasks.ts';
+import { providerHeader, tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
 import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
+import { providerOf } from './v2.ts';
 
 /** The media type, refused before the body is read when the task does not take it. */
 function acceptedType(c: Context<BackendEnv>, definition: TaskDefinition<z.ZodType, unknown>): string {
@@ -43,7 +44,13 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
         const timings = new TaskTimings();
         const startedMs = performance.now();
         const body = await deps.tasks.run(definition, request, timings);
-        return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(performance.now() - startedMs) });
+        // A pipeline's models load with the same providers; its first model's says what it ran on.
+        const provider = providerOf(deps.runtime, deps.registry.resolve(definition.models[0]!));
+        return c.json(body as object, 200, {
+          [tierHeader]: 'gpu',
+          [providerHeader]: provider,
+          'Server-Timing': timings.serverTiming(performance.now() - startedMs),
+        });
       },
     );
   }

@@ -7,6 +7,7 @@ import { bodyHeaders, encodeInferResponseParts, inferenceHeaderContentLength, in
 import { requireMediaType } from '../../protocol/body.ts';
 import { HttpError } from '../../protocol/errors.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
+import { providerHeader } from '../../protocol/tasks.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
 import type { BackendDeps } from '../context.ts';
@@ -15,6 +16,12 @@ import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 
 type ModelParams = { name: string; version?: string };
+
+/** The execution provider a ready model's session runs on (`cuda`, `tensorrt`, `cpu`). */
+export function providerOf(runtime: BackendDeps['runtime'], model: Parameters<BackendDeps['runtime']['state']>[0]): string {
+  const state = runtime.state(model);
+  return state.status === 'ready' ? state.provider : 'unknown';
+}
 
 /** 503 until every model has been loaded and warmed up, and again once draining for shutdown. */
 export function readyHandler({ readiness }: Pick<BackendDeps, 'readiness'>) {
@@ -83,6 +90,8 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
         ...bodyHeaders(encoded),
         'content-length': String(encoded.byteLength),
         'x-edgeinfer-tier': 'gpu',
+        // The tier is the backend's; what it ran on is the provider its session loaded with (CPU included).
+        [providerHeader]: providerOf(runtime, resolved),
         'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
       });
     },

@@ -5,12 +5,13 @@ import { Hono } from 'hono';
 import { parseJson, requireMediaType } from '../../protocol/body.ts';
 import { InvalidInput, PayloadTooLarge } from '../../protocol/errors.ts';
 import { maxJsonValues } from '../../models/infer-request.ts';
+import { providerHeader } from '../../protocol/tasks.ts';
 import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { edgeSignature } from '../middleware/edge-signature.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 import { decodeVertexRequest, encodePredictions, parseVertexRequest } from '../vertex.ts';
-import { readyHandler } from './v2.ts';
+import { providerOf, readyHandler } from './v2.ts';
 
 export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
   const { registry, runtime, inference, metrics, signatureSecret, vertex } = deps;
@@ -41,6 +42,7 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
       runtime.ensureReady(resolved);
       const outputs = await inference.infer(resolved, decodeVertexRequest(request, resolved.manifest));
       c.header('x-edgeinfer-tier', 'gpu');
+      c.header(providerHeader, providerOf(runtime, resolved));
       return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
     },
   );

@@ -29,6 +29,9 @@ describe('backend request log', () => {
     );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('edge-req-42');
+    // The tier is gpu; what it ran on here, without a GPU, is the CPU provider, and the answer says so.
+    expect(res.headers.get('x-edgeinfer-tier')).toBe('gpu');
+    expect(res.headers.get('x-edgeinfer-provider')).toBe('cpu');
     const entry = requestLines().find((line) => line.requestId === 'edge-req-42');
     expect(entry).toMatchObject({
       severity: 'INFO',
