@@ -55,7 +55,7 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
