@@ -10,7 +10,15 @@
 
 import type { z } from 'zod';
 import { ErrorResponse, type InferRequest as InferRequestSchema, InferResponse } from '../protocol/schemas.ts';
-import { OcrBatchResponse, OcrResponse, tierHeader, VadBatchResponse, type VadOptionsInput, VadResponse } from '../protocol/tasks.ts';
+import {
+  OcrBatchResponse,
+  OcrResponse,
+  providerHeader,
+  tierHeader,
+  VadBatchResponse,
+  type VadOptionsInput,
+  VadResponse,
+} from '../protocol/tasks.ts';
 import { EdgeinferError } from './errors.ts';
 import { base64, type FileInput, imageContentType, rawBody } from './files.ts';
 import { backoffMs, retryableStatuses, retryAfterMs } from './retry.ts';
@@ -52,6 +60,8 @@ export interface CallOptions {
 export interface ResponseMeta {
   /** `x-edgeinfer-tier`: `edge`, `gpu` or `edge-fallback` (absent on routes that run no model). */
   tier: string | undefined;
+  /** `x-edgeinfer-provider`: what it ran on, `wasm` at the edge or the backend's `cuda`, `tensorrt`, `cpu`. */
+  provider: string | undefined;
   requestId: string | undefined;
   /** Requests sent, retries included. */
   attempts: number;
@@ -133,7 +143,12 @@ export function createClient(options: ClientOptions) {
       }
       const result = parsed.data as z.infer<S>;
       if (typeof result === 'object' && result !== null)
-        metaByResult.set(result, { tier: response.headers.get(tierHeader) ?? undefined, requestId, attempts: attempt });
+        metaByResult.set(result, {
+          tier: response.headers.get(tierHeader) ?? undefined,
+          provider: response.headers.get(providerHeader) ?? undefined,
+          requestId,
+          attempts: attempt,
+        });
       return result;
     }
   }

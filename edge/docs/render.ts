@@ -48,12 +48,12 @@ export type OpenApiDocument = {
 
 type Fragment = HtmlEscapedString | Promise<HtmlEscapedString> | string;
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** Prose from the document, where a name written between backticks is shown as code, not as backticks. */
 function prose(text: string | undefined): Fragment {
   if (!text) return '';
-  return raw(escape(text).replace(/`([^`]+)`/g, '<code>$1</code>'));
+  return raw(escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>'));
 }
 
 const refName = (ref: string) => ref.slice(ref.lastIndexOf('/') + 1);

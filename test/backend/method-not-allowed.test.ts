@@ -32,9 +32,9 @@ describe('405 on the backend', () => {
     const paths = [...routeFamilies().keys()];
     for (const family of ['/v2', '/v2/health/ready', '/v2/models', '/v1/vad', '/v1/ocr', '/metrics', '/health', '/predict'])
       expect(paths).toContain(family);
-    expect(
-      paths.some((path) => path.endsWith('/versions/' + [...server.backend.deps.registry.models][0]!.version.version + '/infer')),
-    ).toBe(true);
+    expect(paths.some((path) => path.endsWith(`/versions/${[...server.backend.deps.registry.models][0]!.version.version}/infer`))).toBe(
+      true,
+    );
   });
 
   it('answers every route family a method it does not take with 405 and Allow', async () => {

@@ -39,7 +39,7 @@ describe('client against the edge', () => {
       id: 'frame-1',
     });
     expect(result.outputs.find((output) => output.name === 'output')?.shape).toEqual([1, 1]);
-    expect(responseMeta(result)).toMatchObject({ tier: 'edge', attempts: 1 });
+    expect(responseMeta(result)).toMatchObject({ tier: 'edge', provider: 'wasm', attempts: 1 });
     expect(responseMeta(result)?.requestId).toBeTruthy();
   });
 
