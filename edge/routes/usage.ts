@@ -4,6 +4,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { InvalidInput } from '../../protocol/errors.ts';
+import { describeIssues } from '../../protocol/schemas.ts';
 import type { EdgeEnv } from '../context.ts';
 import { maxUsageDays, type UsageMeter } from '../metering.ts';
 import { apiRoutes, authenticated, errorResponse, gatewayErrors, jsonResponse, schemas } from '../openapi.ts';
@@ -39,10 +41,16 @@ export function usageRoutes(deps: { meter: UsageMeter; authenticate: MiddlewareH
       ...gatewayErrors,
     },
   });
-  usage.openapi(route, async (c) => {
-    const { from, to } = c.req.valid('query');
-    const keyId = c.get('principal').id;
-    return c.json({ keyId, from, to, ...(await deps.meter.read(keyId, from, to)) }, 200);
-  });
+  usage.openapi(
+    route,
+    async (c) => {
+      const { from, to } = c.req.valid('query');
+      const keyId = c.get('principal').id;
+      return c.json({ keyId, from, to, ...(await deps.meter.read(keyId, from, to)) }, 200);
+    },
+    (result) => {
+      if (!result.success) throw new InvalidInput(`invalid usage query: ${describeIssues(result.error)}`);
+    },
+  );
   return usage;
 }
