@@ -19,13 +19,16 @@ let routes: { method: string; path: string }[];
 beforeAll(async () => {
   edge = await startEdgeWorker();
   document = (await (await edge.fetch('/openapi.json')).json()) as Document;
+});
+// A second Worker, started on its own (each start has the hook's whole time budget).
+beforeAll(async () => {
   const harness = await startEdgeWorker({ entrypoint: join(repoRoot, 'test/support/route-list-worker.ts') });
   try {
     routes = (await (await harness.fetch('/')).json()) as typeof routes;
   } finally {
     await harness.stop();
   }
-}, 120_000);
+});
 afterAll(() => edge?.stop());
 
 /** The app's routes as `METHOD /openapi/{path}`: every method but the catch-alls of middleware. */
