@@ -11,7 +11,15 @@
 import { z } from 'zod';
 import { jsonValue, nonFiniteNames } from '../protocol/datatypes.ts';
 import { ErrorResponse, type InferRequest as InferRequestSchema, InferResponse } from '../protocol/schemas.ts';
-import { OcrBatchResponse, OcrResponse, tierHeader, VadBatchResponse, type VadOptionsInput, VadResponse } from '../protocol/tasks.ts';
+import {
+  OcrBatchResponse,
+  OcrResponse,
+  providerHeader,
+  tierHeader,
+  VadBatchResponse,
+  type VadOptionsInput,
+  VadResponse,
+} from '../protocol/tasks.ts';
 import { EdgeinferError } from './errors.ts';
 import { base64, type FileInput, imageContentType, rawBody } from './files.ts';
 import { backoffMs, retryableStatuses, retryAfterMs } from './retry.ts';
@@ -70,6 +78,8 @@ export interface ResponseMeta {
   units: number | undefined;
   /** `x-edgeinfer-cost`: what those units cost at the key's plan price, e.g. `{ amount: 0.0007, currency: 'USD' }`. */
   cost: { amount: number; currency: string } | undefined;
+  /** `x-edgeinfer-provider`: what it ran on, `wasm` at the edge or the backend's `cuda`, `tensorrt`, `cpu`. */
+  provider: string | undefined;
   requestId: string | undefined;
   /** Requests sent, retries included. */
   attempts: number;
@@ -157,6 +167,7 @@ export function createClient(options: ClientOptions) {
           tier: response.headers.get(tierHeader) ?? undefined,
           units: unitsOf(response.headers.get('x-edgeinfer-units')),
           cost: costOf(response.headers.get('x-edgeinfer-cost')),
+          provider: response.headers.get(providerHeader) ?? undefined,
           requestId,
           attempts: attempt,
         });

@@ -1,9 +1,12 @@
 // Assembles the edge Worker: middleware order and routes, nothing else.
 
-import { Hono, type MiddlewareHandler } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
+import { methodNotAllowed } from 'hono/method-not-allowed';
 import { auditLog } from '../protocol/audit.ts';
-import { ClientClosedRequest, errorResponse, HttpError, NotFound } from '../protocol/errors.ts';
+import { ClientClosedRequest, errorResponse, HttpError, MethodNotAllowed, NotFound } from '../protocol/errors.ts';
+import { logLine } from '../protocol/log.ts';
 import type { EdgeInference } from './inference.ts';
 import type { ModelRegistry } from './registry.ts';
 import type { EdgeEnv } from './context.ts';
@@ -14,12 +17,14 @@ import { failedAuthAttempts, limitByPlan, limitPublicByIp, type RateLimitOptions
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { corsFromAllowlist, securityHeaders } from './middleware/security.ts';
+import { openApiDocument } from './openapi.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { playgroundRoutes } from './routes/playground.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { usageRoutes } from './routes/usage.ts';
 import { v2Routes } from './routes/v2.ts';
 import type { UsageMeter } from './metering.ts';
+import type { ReadinessReport } from './readiness.ts';
 import type { EdgeTasks } from './tasks.ts';
 import { acceptJob, type JobsDeps } from './jobs/accept.ts';
 import { replayable } from './jobs/replay.ts';
@@ -48,15 +53,22 @@ export interface EdgeDeps {
   jobs: JobsDeps | undefined;
   /** The response cache for deterministic models; undefined: no caching. */
   cache: ResponseCacheDeps | undefined;
+  /** `/v2/health/ready`'s report (edge/readiness.ts). */
+  readiness: () => Promise<ReadinessReport>;
+  /** Names the traces in log lines (GOOGLE_CLOUD_PROJECT). */
+  gcpProjectId?: string | undefined;
   log: (line: string) => void;
 }
 
-export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
-  const app = new Hono<EdgeEnv>();
+export function createApp(deps: EdgeDeps): OpenAPIHono<EdgeEnv> {
+  const app = new OpenAPIHono<EdgeEnv>();
   app.use(requestId());
-  app.use(requestLog(deps.log));
+  app.use(requestLog(deps.log, deps.gcpProjectId));
   app.use(securityHeaders());
   app.use(corsFromAllowlist(deps.corsAllowedOrigins));
+  // One rule for every route: a path that exists under other methods answers 405 with Allow (after
+  // the middleware above, so it is logged and carries the request id and security headers).
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => errorResponse(new MethodNotAllowed(c.req.method, methods)) }));
   const audit = auditLog(deps.log);
   const pass: MiddlewareHandler<EdgeEnv> = (_c, next) => next();
   // Who is calling: an attempt of the client address is taken before any credential is looked up.
@@ -65,8 +77,9 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
     : unauthenticatedLocalBenchmark();
   const byPlan = (units?: Parameters<typeof limitByPlan>[1]) => (deps.gatewayChecks ? limitByPlan(deps.rateLimit, units) : pass);
   const budget = deps.gatewayChecks ? enforceBudget({ ...deps.budget, meter: deps.meter }) : pass;
-  // A request refused before it is weighed (403, 402, a bad body) still costs one unit, with the
-  // RateLimit headers on its error: sending bad bodies is not free.
+  // A request refused before it is weighed (402, a bad body) still costs one unit, with the RateLimit
+  // headers on its error: sending bad bodies is not free. A 403 comes first and costs nothing: it
+  // reads no body, and a key must not spend its plan on what it was never allowed.
   const refusedCostsOne =
     (checks: MiddlewareHandler<EdgeEnv>): MiddlewareHandler<EdgeEnv> =>
     async (c, next) => {
@@ -87,7 +100,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // route must name them), the caller's monthly budget, then what its work costs in units of work
   // (models/units.ts, weighed by `prepare` once the body is read) against the caller's plan.
   const modelGate: ModelGate = ({ models, prepare, units }) =>
-    every(caller, refusedCostsOne(every(authorize(models, audit), budget, ...(prepare ? [prepare] : []))), byPlan(units));
+    every(caller, authorize(models, audit), refusedCostsOne(every(budget, ...(prepare ? [prepare] : []))), byPlan(units));
   // Every model-running route: its gate (skipped for a job's replay, which was gated and charged when
   // accepted; `prepare` still reads the stored body), then async acceptance (202), then the response
   // cache, then the route's handler.
@@ -109,14 +122,17 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v1', jobRoutes({ config: deps.jobs?.config, authenticate: caller }));
   // Reading usage runs no model: one unit against the plan.
   app.route('/v1', usageRoutes({ meter: deps.meter, authenticate: every(caller, byPlan()) }));
-  app.route('/', docsRoutes([...deps.registry.manifests.values()]));
+  app.route(
+    '/',
+    docsRoutes([...deps.registry.manifests.values()], () => openApiDocument(app)),
+  );
   app.route('/', playgroundRoutes());
   app.notFound((c) => errorResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // The log gets the fault's name and message; a stack trace names internals and stays out of logs too.
   app.onError((err, c) => {
     if (err instanceof ClientClosedRequest)
-      deps.log(JSON.stringify({ event: 'client-gone', requestId: c.get('trace')?.requestId, detail: err.message }));
-    return errorResponse(err, (unexpected) => deps.log(JSON.stringify({ event: 'unexpected-error', error: describeFault(unexpected) })));
+      deps.log(logLine('INFO', err.message, { event: 'client-gone', requestId: c.get('trace')?.requestId }));
+    return errorResponse(err, (unexpected) => deps.log(logLine('ERROR', describeFault(unexpected), { event: 'unexpected-error' })));
   });
   return app;
 }

@@ -8,6 +8,8 @@ import type { EdgeModel } from './registry.ts';
 import type { PreparedTask } from './tasks.ts';
 
 export type EdgeEnv = {
+  /** The Worker's bindings as `wrangler types` generates them from wrangler.toml (edge/env.generated.d.ts). */
+  Bindings: Env;
   Variables: {
     /** Set first, by the request-id middleware: how this request is known in logs and to the backend. */
     trace: RequestTrace;

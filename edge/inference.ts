@@ -19,6 +19,8 @@ export interface InferenceOutcome {
   tier: ServedTier;
   /** The GPU backend's signed run time, which its units may be charged by (models/units.ts). */
   gpuRunMs?: number | undefined;
+  /** What it ran on: `wasm` here, the backend's execution provider there (`unknown` if it did not say). */
+  provider: string;
 }
 
 export interface RequestTrace {
@@ -58,7 +60,13 @@ export class EdgeInference {
         requestId: trace.requestId,
         traceparent: trace.traceparent,
       });
-      return { outputs: forwarded.outputs, modelVersion: forwarded.modelVersion, tier: 'gpu', gpuRunMs: forwarded.runMs };
+      return {
+        outputs: forwarded.outputs,
+        modelVersion: forwarded.modelVersion,
+        tier: 'gpu',
+        gpuRunMs: forwarded.runMs,
+        provider: forwarded.provider ?? 'unknown',
+      };
     } catch (err) {
       if (!(err instanceof BackendUnavailable) || !this.#runsHere(model)) throw err;
       log(`request ${trace.requestId}: ${err.message}; running ${model.manifest.name} at the edge instead`);
@@ -91,6 +99,6 @@ export class EdgeInference {
 
   async #runHere(model: EdgeModel, request: DecodedInferRequest, tier: ServedTier): Promise<InferenceOutcome> {
     const outputs = await this.#deps.runtime.run(model, request.inputs, request.outputNames);
-    return { outputs, modelVersion: model.version.version, tier };
+    return { outputs, modelVersion: model.version.version, tier, provider: 'wasm' };
   }
 }

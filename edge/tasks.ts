@@ -37,6 +37,8 @@ export interface TaskOutcome {
   /** The answer's JSON body: one result and `models`, or `results` and `models` for a batch. */
   body: unknown;
   tier: ServedTier;
+  /** What it ran on: `wasm` here, the backend's execution provider there. */
+  provider: string;
   /** The backend's Server-Timing, for a forwarded task. */
   serverTiming?: string | undefined;
   /** The GPU backend's signed run time, which its units may be charged by (models/units.ts). */
@@ -60,19 +62,19 @@ export class EdgeTasks {
   }
 
   async run(task: PreparedTask, trace: RequestTrace, timings: TaskTimings): Promise<TaskOutcome> {
-    if (this.runsHere(task)) return { body: await this.#runHere(task, timings), tier: 'edge' };
+    if (this.runsHere(task)) return { body: await this.#runHere(task, timings), tier: 'edge', provider: 'wasm' };
     const { backend } = this.#deps;
     const { definition, original } = task;
     if (!backend)
       throw new BackendUnavailable(`this ${definition.name} request runs on the GPU backend, and none is configured (BACKEND_URL)`, 60);
-    const { body, serverTiming, runMs } = await backend.task({
+    const { body, serverTiming, runMs, provider } = await backend.task({
       task: definition.name,
       ...original,
       timeoutMs: this.#timeoutMs(definition),
       requestId: trace.requestId,
       traceparent: trace.traceparent,
     });
-    return { body, tier: 'gpu', serverTiming, gpuRunMs: runMs };
+    return { body, tier: 'gpu', serverTiming, gpuRunMs: runMs, provider: provider ?? 'unknown' };
   }
 
   /** The slowest of the pipeline's models sets how long the backend may take (cold starts included). */

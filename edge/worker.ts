@@ -8,6 +8,7 @@ import type { ExecutionContext, Hono } from 'hono';
 import ortWasm from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import { auditLog } from '../protocol/audit.ts';
 import { errorResponse } from '../protocol/errors.ts';
+import { logLine } from '../protocol/log.ts';
 import { createApp } from './app.ts';
 import { createJwtVerifier } from './auth/jwt.ts';
 import { ApiKeyStore } from './auth/key-store.ts';
@@ -20,6 +21,7 @@ import { ConfigError, type EdgeConfig, parseEdgeConfig } from './config.ts';
 import { EdgeInference } from './inference.ts';
 import { type QueueBatch as MeteringBatch, UsageMeter } from './metering.ts';
 import { rateLimitOptions } from './ratelimit/store.ts';
+import { checkReadiness } from './readiness.ts';
 import { ModelRegistry } from './registry.ts';
 import { EdgeTasks } from './tasks.ts';
 import { d1UsageStore, redisUsageStore, type UsageStore } from './usage/store.ts';
@@ -33,8 +35,9 @@ import { consumeJobs } from './jobs/consumer.ts';
 const jobsQueuePrefix = 'edgeinfer-jobs';
 import type { ResponseStore } from './cache/middleware.ts';
 
-// One JSON-free line per event; the platform timestamps it.
-const log = (line: string) => console.log(line);
+// One JSON line per event, with a severity (protocol/log.ts), as the backend writes them; the platform
+// timestamps it. Lines already in that form (the request log) are written as they are.
+const log = (line: string) => console.log(line.startsWith('{') ? line : logLine('INFO', line));
 const now = () => Date.now();
 const audit = auditLog(log, now);
 
@@ -50,7 +53,7 @@ function usageStore(config: EdgeConfig): UsageStore | undefined {
   return config.metering.db && d1UsageStore(config.metering.db);
 }
 
-function buildMeter(config: EdgeConfig): UsageMeter {
+export function buildMeter(config: EdgeConfig): UsageMeter {
   const store = config.metering.enabled ? usageStore(config) : undefined;
   if (!config.metering.enabled) log('METERING=off: usage is not recorded (GET /v1/usage answers 503)');
   else if (!store) log('neither UPSTASH_REDIS_REST_URL nor a USAGE_DB binding: usage is not recorded (GET /v1/usage answers 503)');
@@ -71,7 +74,8 @@ function buildMeter(config: EdgeConfig): UsageMeter {
 // The Cache API of the location serving the request (workerd's global `caches`).
 const locationCache = () => (globalThis as unknown as { caches: { default: ResponseStore } }).caches.default;
 
-function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, meter: UsageMeter, jobs: JobsConfig): Hono<EdgeEnv> {
+/** The app over a bundle and a parsed configuration (exported for harnesses that inspect its routes). */
+export function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, meter: UsageMeter, jobs: JobsConfig): Hono<EdgeEnv> {
   const backend = config.backend
     ? new BackendClient({
         baseUrl: config.backend.url,
@@ -89,8 +93,19 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, me
   if (!config.gatewayChecks) log('UNSAFE_LOCAL_BENCHMARK_NO_AUTH=true: no authentication and no rate limits (local benchmark only)');
   const registry = new ModelRegistry(bundledModels, log);
   const runtime = createWasmRuntime({ wasmModule: ortWasm, log, audit });
+  // Readiness pings Upstash on its own client (the limiter and the usage store have theirs).
+  const redis = config.redis && new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false });
   return createApp({
     corsAllowedOrigins: config.corsAllowedOrigins,
+    readiness: () =>
+      checkReadiness({
+        manifests: [...registry.manifests.values()],
+        kv: config.auth.apiKeys,
+        redis,
+        rateLimitFailureMode: config.rateLimit.failureMode,
+        backend: backend && { breakerState: (model) => backend.modelState(model) },
+        timeoutMs: config.rateLimit.timeoutMs * 4,
+      }),
     meter,
     registry,
     inference: new EdgeInference({ runtime, backend, log }),
@@ -116,19 +131,20 @@ function buildApp(bundledModels: readonly BundledModel[], config: EdgeConfig, me
     gatewayChecks: config.gatewayChecks,
     jobs: { config: jobs, now, log },
     cache: { store: locationCache, meter, now },
+    gcpProjectId: config.gcpProjectId,
     log,
   });
 }
 
 /** The Worker's module export: what workerd calls for each request, and for each batch of its queues. */
 export interface EdgeWorker {
-  fetch(request: Request, env: Record<string, unknown>, ctx: ExecutionContext): Response | Promise<Response>;
-  queue(batch: MeteringBatch | QueueBatch<JobMessage>, env: Record<string, unknown>, ctx: ExecutionContext): Promise<void>;
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
+  queue(batch: MeteringBatch | QueueBatch<JobMessage>, env: Env, ctx: ExecutionContext): Promise<void>;
 }
 
 export function createEdgeWorker(bundledModels: readonly BundledModel[]): EdgeWorker {
   let built: { config: EdgeConfig; meter: UsageMeter; jobs: JobsConfig; app?: Hono<EdgeEnv> } | undefined;
-  const edgeFor = (env: Record<string, unknown>) => {
+  const edgeFor = (env: Env | Readonly<Record<string, unknown>>) => {
     if (!built) {
       const config = parseEdgeConfig(env);
       built = { config, meter: buildMeter(config), jobs: parseJobsConfig(env) };

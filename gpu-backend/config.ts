@@ -48,6 +48,11 @@ const Environment = z.object({
   EDGE_SIGNATURE_REQUIRED: Flag.default(true),
   SIGNATURE_NONCES_MAX: z.coerce.number().int().min(1000).default(100_000),
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // Cloud Logging links a log line to its trace only under the project's name (protocol/log.ts).
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a Google Cloud project id')
+    .optional(),
 });
 
 export interface BackendConfig {
@@ -83,6 +88,8 @@ export interface BackendConfig {
   };
   /** The bearer token GET /metrics requires; undefined turns /metrics off (404). */
   metricsToken: string | undefined;
+  /** The Google Cloud project whose traces the log lines name; none: no trace field. */
+  gcpProjectId: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -130,5 +137,6 @@ export function parseConfig(env: Record<string, string | undefined>): BackendCon
       maxNonces: e.SIGNATURE_NONCES_MAX,
     },
     metricsToken: e.METRICS_TOKEN,
+    gcpProjectId: e.GOOGLE_CLOUD_PROJECT,
   };
 }

@@ -1,11 +1,14 @@
 // `node gpu-backend/main.ts`: the backend process. Configuration comes from the environment
 // (gpu-backend/config.ts); the server drains on SIGTERM (gpu-backend/shutdown.ts).
 
+import { logLine } from '../protocol/log.ts';
 import { ConfigError, parseConfig } from './config.ts';
 import { startBackend } from './server.ts';
 import { shutdownOnSignals } from './shutdown.ts';
 
-const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+// JSON lines with a severity, as Cloud Logging reads them from stdout (protocol/log.ts); the platform
+// timestamps each. Lines already in that form (the request log) are written as they are.
+const log = (line: string) => console.log(line.startsWith('{') ? line : logLine(line.startsWith('WARNING') ? 'WARNING' : 'INFO', line));
 
 let config;
 try {

@@ -64,6 +64,7 @@ export async function startBackend(config: BackendConfig, log: (line: string) =>
     nonces: new SeenNonces({ maxEntries: config.signature.maxNonces }),
     metricsToken: config.metricsToken,
     vertex: config.vertex,
+    gcpProjectId: config.gcpProjectId,
     log,
   };
   const app = createApp(deps);

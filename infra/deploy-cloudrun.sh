@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Deploys the GPU backend to Cloud Run from infra/cloudrun/service.yaml: one NVIDIA L4 per instance,
-# 0..MAX_INSTANCES instances, the edge's signing secret and the metrics token from Secret Manager, and
-# only the edge's invoker service account allowed to call it. Step by step in infra/README.md.
+# Deploys the GPU backend to Cloud Run from infra/cloudrun/service.yaml: by default one NVIDIA L4 per
+# instance, 0..MAX_INSTANCES instances, the edge's signing secret and the metrics token from Secret
+# Manager, and only the edge's invoker service account allowed to call it. `npm run deploy:backend --
+# <env>` runs it with every size from infra/deploy.json. Step by step in infra/README.md.
 #
 # Required: PROJECT_ID, REGION (a Cloud Run GPU region, e.g. us-central1 or europe-west4)
-# Optional: SERVICE (edgeinfer-backend), MAX_INSTANCES (3), SIGNING_SECRET_NAME (edgeinfer-edge-signing-secret),
+# Optional: SERVICE (edgeinfer-backend), MAX_INSTANCES (3), MIN_INSTANCES (0), GPU_TYPE (nvidia-l4),
+#           GPU_COUNT (1), CPU (4), MEMORY (16Gi), CONCURRENCY (64), TIMEOUT_SECONDS (60),
+#           SIGNING_SECRET_NAME (edgeinfer-edge-signing-secret),
 #           METRICS_SECRET_NAME (edgeinfer-metrics-token; created with a random value when missing),
 #           SERVICE_ACCOUNT (the service's identity; the project's default compute account when unset),
 #           EDGE_INVOKER_SA (the account the edge calls as; edgeinfer-edge@PROJECT_ID.iam.gserviceaccount.com,
@@ -18,6 +21,13 @@ source infra/script-lib.sh
 require_vars PROJECT_ID REGION
 SERVICE="${SERVICE:-edgeinfer-backend}"
 MAX_INSTANCES="${MAX_INSTANCES:-3}"
+MIN_INSTANCES="${MIN_INSTANCES:-0}"
+GPU_TYPE="${GPU_TYPE:-nvidia-l4}"
+GPU_COUNT="${GPU_COUNT:-1}"
+CPU="${CPU:-4}"
+MEMORY="${MEMORY:-16Gi}"
+CONCURRENCY="${CONCURRENCY:-64}"
+TIMEOUT_SECONDS="${TIMEOUT_SECONDS:-60}"
 SIGNING_SECRET_NAME="${SIGNING_SECRET_NAME:-edgeinfer-edge-signing-secret}"
 METRICS_SECRET_NAME="${METRICS_SECRET_NAME:-edgeinfer-metrics-token}"
 EDGE_INVOKER_SA="${EDGE_INVOKER_SA:-edgeinfer-edge@${PROJECT_ID}.iam.gserviceaccount.com}"
@@ -68,6 +78,14 @@ sed \
   -e "s|\${REGION}|$REGION|g" \
   -e "s|\${IMAGE}|$IMAGE|g" \
   -e "s|\${MAX_INSTANCES}|$MAX_INSTANCES|g" \
+  -e "s|\${MIN_INSTANCES}|$MIN_INSTANCES|g" \
+  -e "s|\${GPU_TYPE}|$GPU_TYPE|g" \
+  -e "s|\${GPU_COUNT}|$GPU_COUNT|g" \
+  -e "s|\${CPU}|$CPU|g" \
+  -e "s|\${MEMORY}|$MEMORY|g" \
+  -e "s|\${CONCURRENCY}|$CONCURRENCY|g" \
+  -e "s|\${TIMEOUT_SECONDS}|$TIMEOUT_SECONDS|g" \
+  -e "s|\${PROJECT_ID}|$PROJECT_ID|g" \
   -e "s|\${SIGNING_SECRET_NAME}|$SIGNING_SECRET_NAME|g" \
   -e "s|\${METRICS_SECRET_NAME}|$METRICS_SECRET_NAME|g" \
   -e "s|\${SERVICE_ACCOUNT}|$SERVICE_ACCOUNT|g" \
@@ -77,7 +95,7 @@ if grep -n '\${' "$rendered" >&2; then
   exit 1
 fi
 
-step "Deploying $SERVICE to Cloud Run in $REGION (1 x nvidia-l4, 0..$MAX_INSTANCES instances)"
+step "Deploying $SERVICE to Cloud Run in $REGION ($GPU_COUNT x $GPU_TYPE, $MIN_INSTANCES..$MAX_INSTANCES instances)"
 gcloud run services replace "$rendered" --project="$PROJECT_ID" --region="$REGION"
 
 if [[ "$ALLOW_PUBLIC" == 1 ]]; then

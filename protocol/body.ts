@@ -84,7 +84,8 @@ export function parseJson(body: Uint8Array, maxValues?: number): unknown {
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    // ignoreBOM spelled out: the Workers runtime's types require it (false is every runtime's default).
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body);
   } catch {
     throw new InvalidInput('request body is not valid UTF-8');
   }

@@ -88,3 +88,5 @@ export const imageContentTypes = ['image/png', 'image/jpeg'] as const;
 
 /** The header saying which tier ran a request: `edge`, `gpu` or `edge-fallback`. */
 export const tierHeader = 'x-edgeinfer-tier';
+/** What the answer was computed on: `wasm` at the edge; the backend's onnxruntime execution provider (`cuda`, `tensorrt`, `cpu`). */
+export const providerHeader = 'x-edgeinfer-provider';

@@ -1,7 +1,9 @@
 // `npm start`: the edge (`wrangler dev`) and the GPU backend side by side, for local development.
 // Each line of their output is prefixed with its tier; SIGINT and SIGTERM are passed on to both, and
 // when either stops, the other is stopped too. The backend runs on CPU, without requiring the edge's
-// signature (it logs a warning saying so), at http://127.0.0.1:${BACKEND_PORT:-8080}.
+// signature (it logs a warning saying so), at http://127.0.0.1:${BACKEND_PORT:-8080}; the edge listens
+// on ${EDGE_PORT:-8787} and forwards to that backend (its BACKEND_URL follows BACKEND_PORT, overriding
+// wrangler.toml's, which names the default port).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -10,17 +12,23 @@ const backendPort = process.env.BACKEND_PORT || '8080';
 // Locally BACKEND_PORT decides; a PORT or AIP_HTTP_PORT left in the shell would take precedence in the backend.
 const { PORT: _port, AIP_HTTP_PORT: _aipPort, ...shellEnv } = process.env;
 
+const edgePort = process.env.EDGE_PORT || '8787';
+const backendUrl = `http://127.0.0.1:${backendPort}`;
+
 interface Tier {
   name: string;
   script: string;
+  /** Passed on to the script after `--`. */
+  args: string[];
   env: NodeJS.ProcessEnv;
 }
 
 const tiers: Tier[] = [
-  { name: 'edge', script: 'start:edge', env: process.env },
+  { name: 'edge', script: 'start:edge', args: ['--var', `BACKEND_URL:${backendUrl}`], env: { ...process.env, EDGE_PORT: edgePort } },
   {
     name: 'backend',
     script: 'start:backend',
+    args: [],
     env: {
       EXECUTION_PROVIDERS: 'cpu',
       EDGE_SIGNATURE_REQUIRED: 'false',
@@ -50,7 +58,11 @@ function stopAll(signal: NodeJS.Signals): void {
 }
 
 for (const tier of tiers) {
-  const child = spawn('npm', ['run', '--silent', tier.script], { env: tier.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['run', '--silent', tier.script, '--', ...tier.args], {
+    env: tier.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   children.set(tier.name, child);
   const prefix = `[${tier.name.padEnd(width)}]`;
   for (const stream of [child.stdout!, child.stderr!]) {

@@ -10,6 +10,7 @@ import { signRequest } from '../../protocol/signature.ts';
 import type { Tensor } from '../../protocol/tensor-codec.ts';
 import type { Manifest } from '../../models/manifest.ts';
 import type { BackendBreakers, FailureKind } from './circuit-breaker.ts';
+import { providerHeader } from '../../protocol/tasks.ts';
 
 export interface BackendClientOptions {
   baseUrl: string;
@@ -48,6 +49,8 @@ export interface ForwardResult {
   modelVersion: string;
   /** The backend's run time, when it came signed with the shared secret (protocol/run-time.ts). */
   runMs: number | undefined;
+  /** The backend's execution provider (its x-edgeinfer-provider), when it said. */
+  provider: string | undefined;
 }
 
 /** A whole task request (`/v1/vad`, `/v1/ocr`), passed on as the caller sent it. */
@@ -95,7 +98,9 @@ export class BackendClient {
   }
 
   /** The backend's JSON answer to a task request, and its Server-Timing. */
-  task(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined; runMs: number | undefined }> {
+  task(
+    request: ForwardTaskRequest,
+  ): Promise<{ body: unknown; serverTiming: string | undefined; runMs: number | undefined; provider: string | undefined }> {
     return this.#withRetry(`task:${request.task}`, () => this.#callTask(request));
   }
 
@@ -206,7 +211,9 @@ export class BackendClient {
     return { body: answer, headers: response.headers, runMs };
   }
 
-  async #callTask(request: ForwardTaskRequest): Promise<{ body: unknown; serverTiming: string | undefined; runMs: number | undefined }> {
+  async #callTask(
+    request: ForwardTaskRequest,
+  ): Promise<{ body: unknown; serverTiming: string | undefined; runMs: number | undefined; provider: string | undefined }> {
     const answer = await this.#post(
       `/v1/${request.task}`,
       request.search,
@@ -220,6 +227,7 @@ export class BackendClient {
         body: JSON.parse(new TextDecoder().decode(answer.body)),
         serverTiming: answer.headers.get('server-timing') ?? undefined,
         runMs: answer.runMs,
+        provider: answer.headers.get(providerHeader) ?? undefined,
       };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
@@ -239,7 +247,12 @@ export class BackendClient {
     const answer = await this.#post(path, '', encoded.body, bodyHeaders(encoded), timeoutMs, request);
     try {
       const decoded = decodeInferResponseBody(answer.body, answer.headers.get(inferenceHeaderContentLength));
-      return { outputs: decoded.outputs, modelVersion: decoded.header.model_version ?? version, runMs: answer.runMs };
+      return {
+        outputs: decoded.outputs,
+        modelVersion: decoded.header.model_version ?? version,
+        runMs: answer.runMs,
+        provider: answer.headers.get(providerHeader) ?? undefined,
+      };
     } catch (err) {
       throw new BadGateway(`the GPU backend's answer could not be read: ${(err as Error).message}`);
     }

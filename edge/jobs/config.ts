@@ -40,7 +40,7 @@ const hasMethods = (binding: unknown, ...names: string[]) =>
   binding !== null &&
   names.every((name) => typeof (binding as Record<string, unknown>)[name] === 'function');
 
-export function parseJobsConfig(env: Record<string, unknown>): JobsConfig {
+export function parseJobsConfig(env: Env | Readonly<Record<string, unknown>>): JobsConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === 'string' && value !== ''));
   const parsed = Environment.safeParse(present);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);

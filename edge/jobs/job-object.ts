@@ -82,7 +82,7 @@ export class JobObject extends DurableObject<Record<string, unknown>> implements
     return updated;
   }
 
-  async alarm(): Promise<void> {
+  override async alarm(): Promise<void> {
     const record = await this.read();
     if (!record) return;
     const { policy, bindings } = this.#jobs;

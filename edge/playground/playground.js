@@ -91,6 +91,8 @@ async function send() {
   const requestId = response.headers.get('x-request-id') ?? '';
   if (!response.ok) {
     setStatus('');
+    // The previous answer was for another request: left under this error it would read as this one's.
+    show('result', false);
     const retryAfter = response.headers.get('retry-after');
     showError(
       `${response.status} ${response.statusText}: ${body?.error ?? 'no error message'}` +
@@ -101,6 +103,8 @@ async function send() {
   }
   setStatus(`${current.name}: answered in ${elapsedMs.toFixed(0)} ms.`);
   $('tier').textContent = response.headers.get('x-edgeinfer-tier') ?? 'unknown';
+  // wasm at the edge; on the backend its execution provider (cuda, tensorrt, or cpu on a machine without a GPU).
+  $('provider').textContent = response.headers.get('x-edgeinfer-provider') ?? 'unknown';
   $('models').textContent = Object.entries(body.models ?? {})
     .map(([model, version]) => `${model} v${version}`)
     .join(', ');
@@ -227,6 +231,15 @@ function init() {
     if (file) choose(file);
   });
   $('record').addEventListener('click', toggleRecording);
+  for (const button of document.querySelectorAll('[data-sample]')) {
+    button.addEventListener('click', async () => {
+      const url = button.dataset.sample;
+      const response = await fetch(url);
+      if (!response.ok) return showError(`The sample ${url} could not be loaded (${response.status}).`);
+      const name = url.slice(url.lastIndexOf('/') + 1);
+      await choose(new File([await response.arrayBuffer()], name, { type: response.headers.get('content-type') ?? '' }));
+    });
+  }
   $('copy-curl').addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText($('curl').textContent);

@@ -3,13 +3,15 @@
 // from memory with an ETag, under a CSP that allows scripts, styles and requests from this origin only.
 
 import { Hono } from 'hono';
-import { sha256Hex } from '../../protocol/api-keys.ts';
+import { sha256Hex } from '../../models/integrity.ts';
 import curlJs from '../playground/curl.js?raw';
 import drawJs from '../playground/draw.js?raw';
 import indexHtml from '../playground/index.html?raw';
 import playgroundCss from '../playground/playground.css?raw';
 import playgroundJs from '../playground/playground.js?raw';
 import wavJs from '../playground/wav.js?raw';
+import invoicePng from '../playground/samples/invoice.png';
+import speechWav from '../playground/samples/speech-16k.wav';
 
 /** What the page needs and nothing more: its own scripts and styles, its own API, the files the user picks (blob:). */
 export const playgroundSecurityPolicy = [
@@ -27,13 +29,16 @@ export const playgroundSecurityPolicy = [
 const javascript = 'text/javascript; charset=utf-8';
 
 /** Every file the page is made of, by the path it is served at; nothing else is. */
-const files: Record<string, { body: string; contentType: string }> = {
+const files: Record<string, { body: string | ArrayBuffer; contentType: string }> = {
   '/': { body: indexHtml, contentType: 'text/html; charset=utf-8' },
   '/playground/playground.css': { body: playgroundCss, contentType: 'text/css; charset=utf-8' },
   '/playground/playground.js': { body: playgroundJs, contentType: javascript },
   '/playground/curl.js': { body: curlJs, contentType: javascript },
   '/playground/draw.js': { body: drawJs, contentType: javascript },
   '/playground/wav.js': { body: wavJs, contentType: javascript },
+  // Samples to try (copies of test/fixtures/speech-16k.wav and invoice.png), bundled as Data modules.
+  '/playground/samples/speech-16k.wav': { body: speechWav, contentType: 'audio/wav' },
+  '/playground/samples/invoice.png': { body: invoicePng, contentType: 'image/png' },
 };
 
 export function playgroundRoutes(): Hono {
@@ -45,7 +50,7 @@ export function playgroundRoutes(): Hono {
       if (!etags.has(path))
         etags.set(
           path,
-          sha256Hex(file.body).then((hex) => `"${hex.slice(0, 32)}"`),
+          sha256Hex(typeof file.body === 'string' ? new TextEncoder().encode(file.body) : file.body).then((hex) => `"${hex.slice(0, 32)}"`),
         );
       const etag = await etags.get(path)!;
       // Revalidated on every load (a 304 costs a round trip, no body), so a deployment shows at once.

@@ -1,21 +1,39 @@
 // `POST /v1/vad` and `POST /v1/ocr` at the edge: the file read within the task's limits, its header
 // checked and weighed, the caller's rate limit charged by that weight, then the task run here or on
 // the backend (edge/tasks.ts) and metered. Handlers only translate; errors are thrown typed.
+//
+// The body and its options (query string for a raw file, `options` in JSON) are read by the task's own
+// reader, not a validator: it stops at the task's byte limit before anything is parsed, and the same
+// reader runs on the backend. The routes are still declared with createRoute, from the same schemas,
+// so /openapi.json describes them.
 
-import { Hono, type MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { z } from 'zod';
 import { mediaType } from '../../protocol/body.ts';
 import { edgeRequestLimits } from '../../protocol/edge-limits.ts';
-import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
-import { tierHeader } from '../../protocol/tasks.ts';
+import { UnsupportedMediaType } from '../../protocol/errors.ts';
+import { providerHeader, tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
-import { taskUnits, type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
+import { ocr, taskUnits, type TaskDefinition, tasks, vad } from '../../models/tasks/tasks.ts';
+import { ocrTask, vadTask } from '../../models/tasks/catalog.ts';
 import type { ModelGate } from '../auth/middleware.ts';
 import type { EdgeEnv } from '../context.ts';
 import { readEdgeBody } from '../middleware/body-limit.ts';
 import type { UsageMeter } from '../metering.ts';
 import type { EdgeTasks } from '../tasks.ts';
+import {
+  acceptedResponse,
+  apiRoutes,
+  authenticated,
+  errorResponse,
+  formatBytes,
+  gatewayErrors,
+  modelRunParameters,
+  queryParameters,
+  schemas,
+} from '../openapi.ts';
 
 export interface TaskRoutesDeps {
   tasks: EdgeTasks;
@@ -61,17 +79,74 @@ function prepareTask(definition: TaskDefinition<z.ZodType, unknown>): Middleware
   };
 }
 
-export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
-  const routes = new Hono<EdgeEnv>();
+/** What /openapi.json says of each task: its summary, what its files may be, and its 400s and 413s. */
+const documentation = {
+  vad: {
+    summary: 'Speech segments of a WAV recording',
+    accepts: () =>
+      `PCM 16-bit or 32-bit float WAV, mono or more channels (mixed down), 8 to 48 kHz, up to ${vadTask.limits.maxAudioSeconds} seconds and ${formatBytes(vad.limits.maxFileBytes)} per file, at most ${vad.limits.maxBatchFiles} files per batch. Options as query parameters with a raw body, or in the options field of JSON.`,
+    badInput: 'empty body, a truncated or inconsistent WAV header, a sample rate outside 8–48 kHz, bad base64 or options',
+    tooLarge: 'a file, recording or batch over the limits',
+    schemas: { request: 'VadRequest', one: schemas.VadResponse, batch: schemas.VadBatchResponse },
+  },
+  ocr: {
+    summary: 'Text lines in a PNG or JPEG image',
+    accepts: () =>
+      `Up to ${ocrTask.limits.maxPixels.toLocaleString('en-US')} pixels (checked from the header before decoding) and ${formatBytes(ocr.limits.maxFileBytes)} per file, at most ${ocr.limits.maxBatchFiles} files per batch.`,
+    badInput: 'empty body, bytes that are not a PNG or JPEG, a truncated image, bad base64',
+    tooLarge: 'a file, image (pixels) or batch over the limits',
+    schemas: { request: 'OcrRequest', one: schemas.OcrResponse, batch: schemas.OcrBatchResponse },
+  },
+};
+
+function taskRoute(definition: TaskDefinition<z.ZodType, unknown>, guard: MiddlewareHandler<EdgeEnv>) {
+  const doc = documentation[definition.name];
+  const raw = Object.fromEntries(definition.rawTypes.map((type) => [type, { schema: z.string().openapi({ format: 'binary' }) }]));
+  return createRoute({
+    method: 'post',
+    path: `/${definition.name}`,
+    summary: doc.summary,
+    description: `${doc.accepts()} The answer says where it ran in x-edgeinfer-tier (edge or gpu) and which model versions answered in models; it carries x-request-id. A request counts against the rate limit by its work.`,
+    security: authenticated,
+    middleware: [guard],
+    parameters: [...(definition.options instanceof z.ZodObject ? queryParameters(definition.options) : []), ...modelRunParameters],
+    request: {
+      body: {
+        required: true,
+        // A JSON schema object, not the zod schema itself, so no validator reads the body (see above).
+        content: { ...raw, 'application/json': { schema: { $ref: `#/components/schemas/${doc.schemas.request}` } } },
+      },
+    },
+    responses: {
+      200: {
+        description: 'one result for a file; results, one per file in order, for a batch',
+        content: { 'application/json': { schema: z.union([doc.schemas.one, doc.schemas.batch]) } },
+      },
+      ...acceptedResponse,
+      400: errorResponse(doc.badInput),
+      402: errorResponse("the caller's monthly budget is spent"),
+      403: errorResponse('a valid credential that may not run every model of this task'),
+      413: errorResponse(
+        `${doc.tooLarge}; through the edge, a raw file over ${formatBytes(edgeRequestLimits.taskRawBytes)} or a JSON body over ${formatBytes(edgeRequestLimits.taskJsonBytes)}; or more work than the plan allows in a whole window`,
+      ),
+      415: errorResponse(`content type other than ${definition.rawTypes.join(', ')} or application/json, or an unsupported encoding`),
+      ...gatewayErrors,
+    },
+  });
+}
+
+export function taskRoutes(deps: TaskRoutesDeps): OpenAPIHono<EdgeEnv> {
+  const routes = apiRoutes<EdgeEnv>();
   for (const definition of Object.values(tasks) as TaskDefinition<z.ZodType, unknown>[]) {
-    const path = `/${definition.name}`;
-    routes.post(
-      path,
-      deps.gate({
-        models: () => definition.models,
-        prepare: prepareTask(definition),
-        units: (c) => taskUnits(definition, c.get('task').works),
-      }),
+    routes.openapi(
+      taskRoute(
+        definition,
+        deps.gate({
+          models: () => definition.models,
+          prepare: prepareTask(definition),
+          units: (c) => taskUnits(definition, c.get('task').works),
+        }),
+      ),
       async (c) => {
         const task = c.get('task');
         const timings = new TaskTimings();
@@ -96,12 +171,14 @@ export function taskRoutes(deps: TaskRoutesDeps): Hono<EdgeEnv> {
         const serverTiming = outcome.serverTiming
           ? `${outcome.serverTiming}, edge;dur=${computeMs.toFixed(3)}`
           : timings.serverTiming(computeMs);
-        return c.json(outcome.body as object, 200, { ...charged, [tierHeader]: outcome.tier, 'Server-Timing': serverTiming });
+        return c.json(outcome.body as object, 200, {
+          ...charged,
+          [tierHeader]: outcome.tier,
+          [providerHeader]: outcome.provider,
+          'Server-Timing': serverTiming,
+        });
       },
     );
-    routes.all(path, (c) => {
-      throw new MethodNotAllowed(c.req.method, ['POST']);
-    });
   }
   return routes;
 }

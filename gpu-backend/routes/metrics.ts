@@ -4,7 +4,7 @@
 // queues stand are not for everyone.
 
 import { Hono } from 'hono';
-import { MethodNotAllowed, NotFound, Unauthorized } from '../../protocol/errors.ts';
+import { NotFound, Unauthorized } from '../../protocol/errors.ts';
 import type { BackendMetrics } from '../metrics.ts';
 
 const encoder = new TextEncoder();
@@ -27,9 +27,6 @@ export function metricsRoutes(metrics: BackendMetrics, token: string | undefined
     if (given === undefined) throw new Unauthorized('GET /metrics needs Authorization: Bearer METRICS_TOKEN');
     if (!sameToken(given, token)) throw new Unauthorized('the metrics token does not match');
     return c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType });
-  });
-  app.all('/', (c) => {
-    throw new MethodNotAllowed(c.req.method, ['GET']);
   });
   return app;
 }

@@ -6,13 +6,14 @@ import { signRunTime } from '../../protocol/run-time.ts';
 import { type Context, Hono } from 'hono';
 import type { z } from 'zod';
 import { mediaType } from '../../protocol/body.ts';
-import { MethodNotAllowed, UnsupportedMediaType } from '../../protocol/errors.ts';
-import { tierHeader } from '../../protocol/tasks.ts';
+import { UnsupportedMediaType } from '../../protocol/errors.ts';
+import { providerHeader, tierHeader } from '../../protocol/tasks.ts';
 import { maxTaskBodyBytes, readTaskRequest } from '../../models/tasks/task-request.ts';
 import { type TaskDefinition, tasks } from '../../models/tasks/tasks.ts';
 import { TaskTimings } from '../../models/tasks/timings.ts';
-import type { BackendDeps } from '../app.ts';
+import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
+import { providerOf } from './v2.ts';
 
 /** The media type, refused before the body is read when the task does not take it. */
 function acceptedType(c: Context<BackendEnv>, definition: TaskDefinition<z.ZodType, unknown>): string {
@@ -48,12 +49,16 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
         const requestId = c.req.header('x-request-id');
         const runTimeSecret = deps.signatureSecrets?.[0];
         const runTime = runTimeSecret && requestId ? await signRunTime(runTimeSecret, requestId, runMs) : {};
-        return c.json(body as object, 200, { [tierHeader]: 'gpu', 'Server-Timing': timings.serverTiming(runMs), ...runTime });
+        // A pipeline's models load with the same providers; its first model's says what it ran on.
+        const provider = providerOf(deps.runtime, deps.registry.resolve(definition.models[0]!));
+        return c.json(body as object, 200, {
+          [tierHeader]: 'gpu',
+          [providerHeader]: provider,
+          'Server-Timing': timings.serverTiming(runMs),
+          ...runTime,
+        });
       },
     );
-    routes.all(path, (c) => {
-      throw new MethodNotAllowed(c.req.method, ['POST']);
-    });
   }
   return routes;
 }

@@ -5,21 +5,22 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyHeaders, encodeInferResponseParts, inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
 import { requireMediaType } from '../../protocol/body.ts';
-import { HttpError, MethodNotAllowed } from '../../protocol/errors.ts';
+import { HttpError } from '../../protocol/errors.ts';
 import { signRunTime } from '../../protocol/run-time.ts';
 import { serverMetadata } from '../../protocol/server-info.ts';
+import { providerHeader } from '../../protocol/tasks.ts';
 import { readInferRequest } from '../../models/infer-request.ts';
 import { modelMetadata } from '../../models/metadata.ts';
-import type { BackendDeps } from '../app.ts';
+import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 
 type ModelParams = { name: string; version?: string };
 
-function allowOnly(app: Hono<BackendEnv>, path: string, methods: readonly string[]): void {
-  app.all(path, (c) => {
-    throw new MethodNotAllowed(c.req.method, methods);
-  });
+/** The execution provider a ready model's session runs on (`cuda`, `tensorrt`, `cpu`). */
+export function providerOf(runtime: BackendDeps['runtime'], model: Parameters<BackendDeps['runtime']['state']>[0]): string {
+  const state = runtime.state(model);
+  return state.status === 'ready' ? state.provider : 'unknown';
 }
 
 /**
@@ -56,7 +57,6 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
     const { name, version } = params(c);
     return c.json(modelMetadata(registry.resolve(name, version).manifest));
   });
-  allowOnly(model, '/', ['GET']);
 
   model.get('/ready', (c) => {
     const { name, version } = params(c);
@@ -64,7 +64,6 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
     runtime.ensureReady(resolved);
     return c.json({ name, version: resolved.version.version, ready: true });
   });
-  allowOnly(model, '/ready', ['GET']);
 
   model.post(
     '/infer',
@@ -104,12 +103,13 @@ function modelRoutes(deps: BackendDeps): Hono<BackendEnv> {
         ...bodyHeaders(encoded),
         'content-length': String(encoded.byteLength),
         'x-edgeinfer-tier': 'gpu',
+        // The tier is the backend's; what it ran on is the provider its session loaded with (CPU included).
+        [providerHeader]: providerOf(runtime, resolved),
         'Server-Timing': `infer;dur=${inferMs.toFixed(3)}`,
         ...runTime,
       });
     },
   );
-  allowOnly(model, '/infer', ['POST']);
   return model;
 }
 
@@ -118,9 +118,7 @@ export function v2Routes(deps: BackendDeps): Hono<BackendEnv> {
   v2.get('/', (c) => c.json(serverMetadata('gpu-backend')));
   v2.get('/health/live', (c) => c.json({ live: true }));
   v2.get('/health/ready', readyHandler(deps));
-  for (const path of ['/', '/health/live', '/health/ready']) allowOnly(v2, path, ['GET']);
   v2.get('/models', (c) => c.json({ models: [...deps.registry.manifests.values()].map(modelMetadata) }));
-  allowOnly(v2, '/models', ['GET']);
 
   const model = modelRoutes(deps);
   v2.route('/models/:name/versions/:version', model);

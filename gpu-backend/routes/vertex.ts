@@ -3,13 +3,14 @@
 
 import { Hono } from 'hono';
 import { parseJson, requireMediaType } from '../../protocol/body.ts';
-import { InvalidInput, MethodNotAllowed, PayloadTooLarge } from '../../protocol/errors.ts';
+import { InvalidInput, PayloadTooLarge } from '../../protocol/errors.ts';
 import { maxJsonValues } from '../../models/infer-request.ts';
-import type { BackendDeps } from '../app.ts';
+import { providerHeader } from '../../protocol/tasks.ts';
+import type { BackendDeps } from '../context.ts';
 import { type BackendEnv, bufferedBody } from '../middleware/body.ts';
 import { requestMetrics } from '../middleware/request-metrics.ts';
 import { decodeVertexRequest, encodePredictions, parseVertexRequest } from '../vertex.ts';
-import { readyHandler } from './v2.ts';
+import { providerOf, readyHandler } from './v2.ts';
 
 export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
   const { registry, runtime, inference, metrics, vertex } = deps;
@@ -20,9 +21,6 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
   const maxValues = Math.max(0, ...manifests.map(maxJsonValues));
 
   app.get(vertex.healthRoute, readyHandler(deps));
-  app.all(vertex.healthRoute, (c) => {
-    throw new MethodNotAllowed(c.req.method, ['GET']);
-  });
 
   app.post(
     vertex.predictRoute,
@@ -43,11 +41,9 @@ export function vertexRoutes(deps: BackendDeps): Hono<BackendEnv> {
       runtime.ensureReady(resolved);
       const outputs = await inference.infer(resolved, decodeVertexRequest(request, resolved.manifest));
       c.header('x-edgeinfer-tier', 'gpu');
+      c.header(providerHeader, providerOf(runtime, resolved));
       return c.json(encodePredictions(resolved.manifest, outputs, request.instances.length));
     },
   );
-  app.all(vertex.predictRoute, (c) => {
-    throw new MethodNotAllowed(c.req.method, ['POST']);
-  });
   return app;
 }

@@ -79,7 +79,7 @@ describe('health and metadata routes', () => {
   it('answers 405 with Allow for a wrong method', async () => {
     const res = await server.signedRaw('/v2/health/ready', '');
     await expectError(res, 405);
-    expect(res.headers.get('allow')).toBe('GET');
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
     const infer = await server.fetch('/v2/models/paddleocr-rec/infer');
     await expectError(infer, 405);
     expect(infer.headers.get('allow')).toBe('POST');

@@ -30,8 +30,12 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
+// no-store: each request runs the model and is charged its units (a cache hit would cost none).
 const infer = (apiKey: string, batch: number) =>
-  edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${apiKey}` }));
+  edge.fetch(
+    '/v2/models/silero-vad/infer',
+    postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${apiKey}`, 'cache-control': 'no-store' }),
+  );
 
 describe('metering without Upstash (npm start)', () => {
   it('meters every request into the local D1 store and answers /v1/usage with units and cost', async () => {

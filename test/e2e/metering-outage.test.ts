@@ -47,7 +47,7 @@ describe('metering while Redis is down', () => {
         if (index === outage.restartAt) restarted = (async () => (await killed, await upstash.restart()))();
         const res = await edge.fetch(
           '/v2/models/silero-vad/infer',
-          postJson({ inputs: vadFrames(1 + (index % 3)) }, { authorization: `Bearer ${caller.apiKey}` }),
+          postJson({ inputs: vadFrames(1 + (index % 3)) }, { authorization: `Bearer ${caller.apiKey}`, 'cache-control': 'no-store' }),
         );
         await res.arrayBuffer();
         if (res.status === 200) {

@@ -77,4 +77,15 @@ describe('API description', () => {
     expect(page).toContain('silero-vad');
     expect(page).not.toMatch(/<script|https?:\/\/(?!127\.0\.0\.1)/);
   });
+
+  it('renders parameters, schemas and examples, sizes as people read them, and no Markdown backticks', async () => {
+    const page = await (await edge.fetch('/docs')).text();
+    expect(page).toContain('<h4>Parameters</h4>');
+    expect(page).toContain('id="schema-InferRequest"');
+    expect(page).toContain('href="#schema-InferResponse"');
+    expect(page).toMatch(/<summary>example<\/summary>/);
+    expect(page).toMatch(/\d+ MiB per file/);
+    expect(page).not.toMatch(/\d{7,} bytes/);
+    expect(page).not.toContain('`');
+  });
 });

@@ -131,12 +131,22 @@ describe('playground files', () => {
       '/playground/wav.js',
       '/playground/draw.js',
       '/playground/curl.js',
+      '/playground/samples/speech-16k.wav',
+      '/playground/samples/invoice.png',
     ];
     for (const path of paths) {
       const res = await edge.fetchWithoutCredentials(path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toMatch(
-        path === '/' ? /^text\/html/ : path.endsWith('.css') ? /^text\/css/ : /^text\/javascript/,
+        path === '/'
+          ? /^text\/html/
+          : path.endsWith('.css')
+            ? /^text\/css/
+            : path.endsWith('.wav')
+              ? /^audio\/wav/
+              : path.endsWith('.png')
+                ? /^image\/png/
+                : /^text\/javascript/,
       );
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       const etag = res.headers.get('etag')!;
@@ -304,6 +314,36 @@ describe('playground', () => {
 
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not audio') });
     await expect.poll(() => page.locator('#error').textContent()).toBe('notes.txt: not a WAV, other audio, PNG or JPEG file');
+    await expectSelfContained(opened);
+  });
+
+  it('clears the previous result when the next request is refused (401)', async () => {
+    const opened = await openPlayground();
+    const { page } = opened;
+    await page.fill('#api-key', edge.key.apiKey);
+    await page.setInputFiles('#file', { name: 'speech.wav', mimeType: 'audio/wav', buffer: Buffer.from(speech.pcm16Mono16k) });
+    await expect.poll(() => page.locator('#result').isVisible(), answered).toBe(true);
+    await page.fill('#api-key', 'ei_live_not-a-real-key');
+    await page.setInputFiles('#file', { name: 'speech.wav', mimeType: 'audio/wav', buffer: Buffer.from(speech.pcm16Mono16k) });
+    await expect.poll(() => page.locator('#error').textContent(), answered).toMatch(/^401 Unauthorized/);
+    expect(await page.locator('#result').isHidden()).toBe(true);
+    await expectSelfContained(opened);
+  });
+
+  it('says where a key comes from, and runs the samples it serves: where each ran and on what', async () => {
+    const opened = await openPlayground();
+    const { page } = opened;
+    expect(await page.locator('#key-source').textContent()).toMatch(/npm start[\s\S]*npm run keys -- create/);
+    await page.fill('#api-key', edge.key.apiKey);
+    await page.click('#sample-speech');
+    await expect.poll(() => page.locator('#segments li').count(), answered).toBeGreaterThan(0);
+    expect(await page.locator('#tier').textContent()).toBe('edge');
+    expect(await page.locator('#provider').textContent()).toBe('wasm');
+    await page.click('#sample-invoice');
+    await expect.poll(() => page.locator('#lines .line-text').count(), answered).toBeGreaterThan(0);
+    // The invoice is larger than the edge's OCR threshold: the backend read it, on its CPU provider here.
+    expect(await page.locator('#tier').textContent()).toBe('gpu');
+    expect(await page.locator('#provider').textContent()).toBe('cpu');
     await expectSelfContained(opened);
   });
 

@@ -99,19 +99,19 @@ describe('infra/cloudrun/service.yaml', () => {
     expect(serviceYaml).not.toMatch(/\t/);
   });
 
-  it('asks for one L4 with the CPU and memory it needs, scaling from zero, CPU always allocated', () => {
+  it('takes its GPU, CPU, memory and scaling from placeholders (infra/deploy.json fills them), CPU always allocated', () => {
     for (const line of [
-      'run.googleapis.com/accelerator: nvidia-l4',
-      'nvidia.com/gpu: "1"',
-      'cpu: "4"',
-      'memory: 16Gi',
-      'autoscaling.knative.dev/minScale: "0"',
+      'run.googleapis.com/accelerator: ${GPU_TYPE}',
+      'nvidia.com/gpu: "${GPU_COUNT}"',
+      'cpu: "${CPU}"',
+      'memory: ${MEMORY}',
+      'autoscaling.knative.dev/minScale: "${MIN_INSTANCES}"',
       'run.googleapis.com/cpu-throttling: "false"',
       'run.googleapis.com/execution-environment: gen2',
     ]) {
       expect(serviceYaml).toContain(line);
     }
-    expect(serviceYaml).toMatch(/containerConcurrency: \d+/);
+    expect(serviceYaml).toContain('containerConcurrency: ${CONCURRENCY}');
     expect(
       Number(/failureThreshold: (\d+)/.exec(serviceYaml)![1]) * Number(/periodSeconds: (\d+)/.exec(serviceYaml)![1]),
     ).toBeGreaterThanOrEqual(120);

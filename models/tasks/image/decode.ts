@@ -6,13 +6,7 @@ import { HttpError, InvalidInput } from '../../../protocol/errors.ts';
 import type { ImageHeader } from './header.ts';
 import { applyOrientation, jpegOrientation } from './orientation.ts';
 import { decodePng } from './png.ts';
-
-/** Interleaved 8-bit RGB, row by row: `rgb[(y * width + x) * 3 + channel]`. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  rgb: Uint8Array;
-}
+import type { RgbImage } from './rgb-image.ts';
 
 /**
  * Decodes an image whose header `inspectImage` accepted, a JPEG turned upright by its EXIF

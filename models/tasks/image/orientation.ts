@@ -2,7 +2,7 @@
 // EXIF how to turn them for display. Browsers and OpenCV's imread apply it, so boxes drawn over the
 // image as a viewer sees it line up only if the pipeline applies it too.
 
-import type { RgbImage } from './decode.ts';
+import type { RgbImage } from './rgb-image.ts';
 
 /** The orientation (1-8) a JPEG's EXIF declares, 1 when it has none or it cannot be read. */
 export function jpegOrientation(bytes: Uint8Array): number {

@@ -5,7 +5,7 @@
 
 import { convertIndexedToRgb, decode as decodeWithFastPng, type DecodedPng } from 'fast-png';
 import { InvalidInput } from '../../../protocol/errors.ts';
-import type { RgbImage } from './decode.ts';
+import type { RgbImage } from './rgb-image.ts';
 import type { ImageHeader } from './header.ts';
 
 const channelsOf: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };

@@ -2,7 +2,7 @@
 // 960, each side rounded to a multiple of 32; then NormalizeImage): one bilinear resampling pass
 // that writes the normalised planes directly.
 
-import type { RgbImage } from '../image/decode.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
 
 const limitSideLength = 960;
 const multiple = 32;

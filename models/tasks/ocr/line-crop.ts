@@ -2,7 +2,7 @@
 // (PaddleOCR's get_rotate_crop_image), sampled straight at the size a model takes, normalised to
 // [-1, 1] in BGR planes, in one pass per line.
 
-import type { RgbImage } from '../image/decode.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
 import { distance, squareToQuad, type Quad } from './geometry.ts';
 
 /** A detected line, its corners in reading orientation: top-left, top-right, bottom-right, bottom-left as read. */

@@ -3,7 +3,7 @@
 
 import type { RunModel, StageTimer } from '../run-model.ts';
 import { timed } from '../run-model.ts';
-import type { RgbImage } from '../image/decode.ts';
+import type { RgbImage } from '../image/rgb-image.ts';
 import { ctcGreedyDecode, type DecodedText } from './ctc.ts';
 import type { Dictionary } from './dictionary.ts';
 import { flipLine, sampleLine, type Line } from './line-crop.ts';
