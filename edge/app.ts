@@ -112,7 +112,10 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<EdgeEnv> {
   const taskRoute = modelRoute(taskJobBody, taskCacheable(deps.registry));
   // Routes that need no credential (metadata, health, docs, playground: every GET outside /v1) are counted per address.
   const publicLimit = deps.gatewayChecks ? limitPublicByIp(deps.rateLimit) : pass;
-  app.on(['GET', 'HEAD'], '*', (c, next) => (new URL(c.req.url).pathname.startsWith('/v1/') ? next() : publicLimit(c, next)));
+  // Middleware, not a GET route: a route on '*' would tell the 405 rule that every path takes GET.
+  app.use((c, next) =>
+    (c.req.method === 'GET' || c.req.method === 'HEAD') && !new URL(c.req.url).pathname.startsWith('/v1/') ? publicLimit(c, next) : next(),
+  );
   app.route(
     '/v2',
     v2Routes({ ...deps, inferGuard: (prepare, units) => inferRoute({ models: (c) => [c.req.param('name') ?? ''], prepare, units }) }),

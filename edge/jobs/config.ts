@@ -40,6 +40,9 @@ const hasMethods = (binding: unknown, ...names: string[]) =>
   binding !== null &&
   names.every((name) => typeof (binding as Record<string, unknown>)[name] === 'function');
 
+/** Every variable the jobs' configuration reads (.dev.vars.example lists them; a test checks it). */
+export const jobsVariableNames: readonly string[] = Object.keys(Environment.shape);
+
 export function parseJobsConfig(env: Env | Readonly<Record<string, unknown>>): JobsConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === 'string' && value !== ''));
   const parsed = Environment.safeParse(present);
