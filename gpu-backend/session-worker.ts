@@ -14,7 +14,10 @@ import { movableTensors, type SessionRequest, type SessionResponse, type WireSca
 let session: ort.InferenceSession | undefined;
 
 function reply(message: SessionResponse): void {
-  if (message.type !== 'result') return parentPort!.postMessage(message);
+  if (message.type !== 'result') {
+    parentPort!.postMessage(message);
+    return;
+  }
   // Outputs are onnxruntime's fresh arrays, owned by nobody else here: moved, not copied.
   const { tensors, transfer } = movableTensors(message.outputs);
   parentPort!.postMessage({ ...message, outputs: tensors }, transfer);

@@ -73,7 +73,10 @@ const hostileValue = fc.oneof(
 );
 
 /** The sample rates Silero's `sr` scalar may be sent (its graph branches on 8 and 16 kHz). */
-const srValue = fc.constantFrom<unknown>(16000, 8000, 0, -1, 1, 44100, 2 ** 31, Number.MAX_SAFE_INTEGER, -16000, 1e300, 0.5);
+const srValue = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom<unknown>(16000, 8000) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(0, -1, 1, 44100, 2 ** 31, Number.MAX_SAFE_INTEGER, -16000, 1e300, 0.5) },
+);
 
 /** Largest tensor the fuzz fills with data: big enough to reach the graphs, small enough to send fast. */
 const maxFilledElements = 100_000;
@@ -133,7 +136,9 @@ const graphSize = fc.oneof(
 /** Batch sizes: mostly small, so that the data fits; then the empty batch, the limit and past it. */
 const batchSize = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(1, 1, 2, 3, 4) },
-  { weight: 1, arbitrary: fc.constantFrom(0, 8, 9, 64, 65, 2 ** 53 + 2, 1e300) },
+  // The empty batch often: it is the input that aborted onnxruntime-node inside Silero's graph.
+  { weight: 2, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.constantFrom(8, 9, 64, 65, 2 ** 53 + 2, 1e300) },
 );
 
 /** Values that fit a datatype (so that decoding passes), from ordinary to extreme. */
