@@ -2,6 +2,7 @@
 // (the project does not carry @cloudflare/workers-types) so each function states what it needs.
 
 import type { JobRecordStore } from './job-object-api.ts';
+import type { JobMessage } from './job-state.ts';
 
 export interface QueueSender<Body> {
   send(body: Body, options?: { delaySeconds?: number }): Promise<void>;
@@ -40,8 +41,7 @@ export interface JobNamespace {
   get(id: DurableObjectIdLike): JobRecordStore;
 }
 
-/** What a job's work item on the queue says: run it, or deliver its webhook. */
-export type JobMessage = { kind: 'run'; jobId: string } | { kind: 'deliver'; jobId: string };
+export type { JobMessage } from './job-state.ts';
 
 export interface JobBindings {
   queue: QueueSender<JobMessage>;

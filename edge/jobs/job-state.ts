@@ -4,7 +4,9 @@
 
 import type { Principal } from '../auth/principal.ts';
 import type { JobStatus } from '../../protocol/jobs.ts';
-import type { JobMessage } from './bindings.ts';
+
+/** What a job's work item on the queue says: run it, or deliver its webhook. */
+export type JobMessage = { kind: 'run'; jobId: string } | { kind: 'deliver'; jobId: string };
 
 export interface JobPolicy {
   /** An accepted job that has not succeeded this long after it was accepted fails, saying why. */
