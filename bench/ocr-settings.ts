@@ -109,6 +109,7 @@ const variants: [string | undefined, typeof base][] = [
     values[key].map((value): [undefined, typeof base] => [undefined, { ...base, [key]: value }]),
   ),
 ];
+// biome-ignore lint/complexity/noUselessLoneBlockStatements: the sweep's own scope, beside the table it prints.
 {
   for (const [label, settings] of variants) {
     const name = label ?? describe(settings);

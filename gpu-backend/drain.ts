@@ -41,7 +41,7 @@ export class Drain {
 function shuttingDown(message: string): Overloaded {
   const err = new Overloaded(message, drainRetryAfterSeconds);
   // The connection goes with the process: tell the client not to send its next request on it.
-  err.headers['Connection'] = 'close';
+  err.headers.Connection = 'close';
   return err;
 }
 

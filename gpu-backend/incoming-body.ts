@@ -59,7 +59,7 @@ export function readIncomingWithLimit(incoming: IncomingMessage, maxBytes: numbe
         incoming.pause();
         const refused = signedLength !== undefined ? longerThanSigned(signedLength) : tooLarge(maxBytes);
         // The rest of the body stays unread: the connection cannot carry another request.
-        refused.headers['Connection'] = 'close';
+        refused.headers.Connection = 'close';
         reject(refused);
         return;
       }

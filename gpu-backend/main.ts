@@ -2,7 +2,7 @@
 // (gpu-backend/config.ts); the server drains on SIGTERM (gpu-backend/shutdown.ts).
 
 import { logLine } from '../protocol/log.ts';
-import { ConfigError, parseConfig } from './config.ts';
+import { type BackendConfig, ConfigError, parseConfig } from './config.ts';
 import { startBackend } from './server.ts';
 import { shutdownOnSignals } from './shutdown.ts';
 
@@ -10,7 +10,7 @@ import { shutdownOnSignals } from './shutdown.ts';
 // timestamps each. Lines already in that form (the request log) are written as they are.
 const log = (line: string) => console.log(line.startsWith('{') ? line : logLine(line.startsWith('WARNING') ? 'WARNING' : 'INFO', line));
 
-let config;
+let config: BackendConfig;
 try {
   config = parseConfig(process.env);
 } catch (err) {

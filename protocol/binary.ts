@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { parseJson } from './body.ts';
 import { HttpError, InvalidInput } from './errors.ts';
-import { InferRequest, InferResponse, RequestInput, RequestOutput, ResponseOutput, describeIssues } from './schemas.ts';
+import { InferRequest, InferResponse, RequestInput, type RequestOutput, ResponseOutput, describeIssues } from './schemas.ts';
 import { decodeTensor, encodeTensor, tensorBytes, type Tensor, type TensorInput } from './tensor-codec.ts';
 
 /** The extension's name, advertised in `extensions` of `GET /v2`. */
@@ -144,9 +144,9 @@ export function parseInferRequestBody(body: Uint8Array, headerLength: string | n
  * parameter, else the request's `binary_data_output`, else JSON.
  */
 export function wantsBinaryOutput(request: Pick<InferRequest, 'parameters' | 'outputs'>, name: string): boolean {
-  const own = request.outputs?.find((output) => output.name === name)?.parameters?.['binary_data'];
+  const own = request.outputs?.find((output) => output.name === name)?.parameters?.binary_data;
   if (typeof own === 'boolean') return own;
-  return request.parameters?.['binary_data_output'] === true;
+  return request.parameters?.binary_data_output === true;
 }
 
 /** JSON header followed by the binary parts, in order. */

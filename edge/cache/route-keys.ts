@@ -3,9 +3,7 @@
 // itself reads: the infer body is read from a clone, the task's from what its gate already read.
 
 import type { Context } from 'hono';
-import { inferenceHeaderContentLength, inferRequestMediaTypes } from '../../protocol/binary.ts';
-import { readBodyWithLimit, requireMediaType } from '../../protocol/body.ts';
-import { inputElements, readInferRequest } from '../../models/infer-request.ts';
+import { inferenceHeaderContentLength } from '../../protocol/binary.ts';
 import { type CachePolicy, lookupModel, type Manifest } from '../../models/manifest.ts';
 import type { EdgeEnv } from '../context.ts';
 import type { ModelRegistry } from '../registry.ts';

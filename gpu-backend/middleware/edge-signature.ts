@@ -55,7 +55,7 @@ export function edgeSignature(options: EdgeSignatureOptions): MiddlewareHandler<
           JSON.stringify({ event: 'signature-refused', status: err.status, reason: err.message, method: c.req.method, path: url.pathname }),
         );
         // Nothing of the body has been read, and none will be: the connection is not reused for another request.
-        err.headers['Connection'] = 'close';
+        err.headers.Connection = 'close';
       }
       throw err;
     }

@@ -40,7 +40,13 @@ describe('client against the edge', () => {
     });
     expect(result.outputs.find((output) => output.name === 'output')?.shape).toEqual([1, 1]);
     // One unit (833 input elements), at the pro plan's default price.
-    expect(responseMeta(result)).toMatchObject({ tier: 'edge', provider: 'wasm', units: 1, cost: { amount: 0.0001, currency: 'USD' }, attempts: 1 });
+    expect(responseMeta(result)).toMatchObject({
+      tier: 'edge',
+      provider: 'wasm',
+      units: 1,
+      cost: { amount: 0.0001, currency: 'USD' },
+      attempts: 1,
+    });
     expect(responseMeta(result)?.requestId).toBeTruthy();
   });
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalUpstash, startLocalUpstash } from '../../infra/local/local-upstash.ts';
 import { countUnits } from '../../models/units.ts';
 import { UsageResponse } from '../../protocol/usage.ts';
-import { seedApiKey, type SeededKey } from '../support/api-keys.ts';
+import { seedApiKey } from '../support/api-keys.ts';
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor } from '../support/infer.ts';
 import { settledUsage, today, vadFrames } from './metering-support.ts';

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the test reads the deploy files' own ${VAR} placeholders.
 // What can be checked of infra/ without Docker or gcloud: the scripts parse and, run against a
 // stand-in gcloud that records its arguments, issue the documented commands; the Dockerfile copies
 // what the backend imports and starts the file that exists; and every health route the image, the
@@ -80,7 +81,7 @@ describe('infra/Dockerfile', () => {
 
   it('uses the Node major version the project pins', () => {
     const pkg = JSON.parse(read('package.json')) as { devDependencies: Record<string, string> };
-    const pinned = /\d+/.exec(pkg.devDependencies['node']!)![0];
+    const pinned = /\d+/.exec(pkg.devDependencies.node!)![0];
     expect(/^ARG NODE_IMAGE=node:(\d+)-/m.exec(dockerfile)?.[1]).toBe(pinned);
   });
 

@@ -233,7 +233,7 @@ describe('binary responses', () => {
     expect(decoded.header).toMatchObject(head);
     for (const output of decoded.header.outputs) {
       expect(output.data).toBeUndefined();
-      expect(output.parameters?.['binary_data_size']).toBeTypeOf('number');
+      expect(output.parameters?.binary_data_size).toBeTypeOf('number');
     }
     decoded.outputs.forEach((tensor, index) => expectSameTensor(tensor, samples[index]!));
   });

@@ -221,7 +221,7 @@ describe('encodeTensor', () => {
 });
 
 /** JSON values that fit each datatype. */
-const valueOf: Record<Datatype, fc.Arbitrary<number | boolean>> = {
+const valueFitting: Record<Datatype, fc.Arbitrary<number | boolean>> = {
   BOOL: fc.boolean(),
   UINT8: fc.integer({ min: 0, max: 255 }),
   INT8: fc.integer({ min: -128, max: 127 }),
@@ -256,7 +256,7 @@ describe('decodeTensor and encodeTensor (properties)', () => {
           fc.constant(datatype),
           fc.constant(shape),
           fc.constant(nested),
-          fc.array(valueOf[datatype], { minLength: length, maxLength: length }),
+          fc.array(valueFitting[datatype], { minLength: length, maxLength: length }),
         );
       });
     fc.assert(

@@ -111,8 +111,8 @@ function sampleLineArea(
           const w = g * u + h * v + 1;
           let sx = (a * u + b * v + c) / w;
           let sy = (d * u + e * v + f) / w;
-          sx = sx < 0 ? 0 : sx > maxX ? maxX : sx;
-          sy = sy < 0 ? 0 : sy > maxY ? maxY : sy;
+          sx = sx < 0 ? 0 : Math.min(sx, maxX);
+          sy = sy < 0 ? 0 : Math.min(sy, maxY);
           const x0 = sx | 0;
           const y0 = sy | 0;
           const fx = sx - x0;
@@ -171,8 +171,8 @@ function sampleLineBilinear(
     for (let x = 0; x < outWidth; x++, o++, nx += dnx, ny += dny, w += dw) {
       let sx = nx / w;
       let sy = ny / w;
-      sx = sx < 0 ? 0 : sx > maxX ? maxX : sx;
-      sy = sy < 0 ? 0 : sy > maxY ? maxY : sy;
+      sx = sx < 0 ? 0 : Math.min(sx, maxX);
+      sy = sy < 0 ? 0 : Math.min(sy, maxY);
       const x0 = sx | 0;
       const y0 = sy | 0;
       const fx = sx - x0;

@@ -48,15 +48,15 @@ const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
 /** Names of the format tags a caller is likely to send, for an error that says what was found. */
 const formatNames: Record<number, string> = {
-  0x0002: 'Microsoft ADPCM',
-  0x0006: 'A-law',
-  0x0007: 'mu-law',
-  0x0011: 'IMA ADPCM',
-  0x0031: 'GSM 6.10',
-  0x0050: 'MPEG',
-  0x0055: 'MP3',
-  0x1610: 'AAC',
-  0xf1ac: 'FLAC',
+  2: 'Microsoft ADPCM',
+  6: 'A-law',
+  7: 'mu-law',
+  17: 'IMA ADPCM',
+  49: 'GSM 6.10',
+  80: 'MPEG',
+  85: 'MP3',
+  5648: 'AAC',
+  61868: 'FLAC',
 };
 
 /** The bytes after the first two of the KSDATAFORMAT_SUBTYPE_* GUIDs for PCM and IEEE float. */
@@ -108,7 +108,7 @@ function readFormat(view: DataView, offset: number, size: number): Format {
     if (bitsPerSample !== 32) throw unsupported(`${bitsPerSample}-bit float samples`);
     encoding = 'float32';
   } else {
-    throw unsupported(`${formatNames[tag] ?? 'format tag 0x' + tag.toString(16).padStart(4, '0')} samples`);
+    throw unsupported(`${formatNames[tag] ?? `format tag 0x${tag.toString(16).padStart(4, '0')}`} samples`);
   }
 
   if (channels === 0) throw new InvalidInput('WAV header declares 0 channels');

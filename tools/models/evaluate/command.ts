@@ -70,7 +70,7 @@ export async function evaluateCandidate(
   const set = evaluationSetFor(model);
   const floatModels = new Map<string, Uint8Array>();
   const declaredOutputs = new Map<string, string[]>();
-  let dictionary;
+  let dictionary: ReturnType<typeof parseDictionary> | undefined;
   for (const name of set.models) {
     const f = folders.find((x) => x.manifest.name === name);
     if (!f) throw new Error(`evaluation set '${set.name}' runs '${name}', which is not registered`);

@@ -18,7 +18,7 @@ function foldGraph(graph: Graph): number {
     if (conv.opType !== 'Conv' || conv.domain) continue;
     const convUses = uses.get(conv.output[0]!) ?? [];
     const bn = convUses.length === 1 ? convUses[0]!.node : null;
-    if (!bn || bn.opType !== 'BatchNormalization' || bn.output.length !== 1 || convUses[0]!.index !== 0) continue;
+    if (bn?.opType !== 'BatchNormalization' || bn.output.length !== 1 || convUses[0]!.index !== 0) continue;
     const weight = float(conv.input[1]);
     const [scale, shift, mean, variance] = [1, 2, 3, 4].map((i) => float(bn.input[i]));
     if (!weight || !scale || !shift || !mean || !variance || (uses.get(weight.name) ?? []).length !== 1) continue;

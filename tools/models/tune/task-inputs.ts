@@ -26,7 +26,7 @@ export async function captureTaskInputs(
   if (!path) throw new Error(`evaluation set '${set.name}' has no file '${file}'`);
   const sessions = new Map<string, ort.InferenceSession>();
   const declaredOutputs = new Map<string, string[]>();
-  let dictionary;
+  let dictionary: ReturnType<typeof parseDictionary> | undefined;
   for (const name of set.models) {
     const folder = folders.find((f) => f.manifest.name === name);
     if (!folder) throw new Error(`evaluation set '${set.name}' runs '${name}', which is not registered`);
