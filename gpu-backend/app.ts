@@ -35,7 +35,7 @@ export function createApp(deps: BackendDeps): Hono<BackendEnv> {
   app.onError((err, c) => {
     // Nobody is waiting for this answer, and it is not a fault of the server's.
     if (err instanceof ClientGone)
-      deps.log(logLine('INFO', `client gone: ${c.req.method} ${c.req.path}: ${err.message}`, { event: 'client-gone' }));
+      deps.log(logLine('INFO', `client-gone: ${c.req.method} ${c.req.path}: ${err.message}`, { event: 'client-gone' }));
     return errorResponse(err, (unexpected) =>
       deps.log(logLine('ERROR', `unexpected error: ${(unexpected as Error)?.stack ?? String(unexpected)}`, { event: 'unexpected-error' })),
     );

@@ -2,12 +2,14 @@
 // backend once, counted by the backend's own request counter (/metrics).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StartedBackend, startTestBackend, testSigningSecret } from '../support/backend.ts';
+import { metricsAuthorization, type StartedBackend, startTestBackend, testSigningSecret } from '../support/backend.ts';
 import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor, textLinePattern } from '../support/infer.ts';
 
 async function recRuns(backend: StartedBackend): Promise<number> {
-  const metrics = await (await backend.fetch('/metrics')).text();
+  const answer = await backend.fetch('/metrics', { headers: metricsAuthorization });
+  if (answer.status !== 200) throw new Error(`GET /metrics answered ${answer.status}`);
+  const metrics = await answer.text();
   const line = metrics.split('\n').find((l) => l.startsWith('edgeinfer_backend_requests_total{model="paddleocr-rec",status="200"}'));
   return line ? Number(line.split(' ').at(-1)) : 0;
 }

@@ -15,6 +15,9 @@ import { type StartedBackend, startTestBackend, testSigningSecret } from '../sup
 import { type RunningWorker, repoRoot, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor } from '../support/infer.ts';
 
+// Every request must reach the backend (or its breaker): a cached answer would hide both.
+const noStore = { 'cache-control': 'no-store' };
+
 let modelsDir: string;
 let backend: StartedBackend;
 let edge: RunningWorker;
@@ -70,19 +73,19 @@ const error = async (res: Response) => ((await res.json()) as { error: string })
 describe('a circuit breaker per model, against the real backend', () => {
   it("opens only the broken model's breaker; the healthy gpu models keep being forwarded", async () => {
     for (let i = 0; i < 2; i++) {
-      const res = await edge.fetch('/v2/models/paddleocr-det/infer', postJson(detInput));
+      const res = await edge.fetch('/v2/models/paddleocr-det/infer', postJson(detInput, noStore));
       expect(res.status).toBe(503);
       expect(await error(res)).toMatch(/paddleocr-det/);
     }
     const callsBefore = backendCalls.length;
-    const refused = await edge.fetch('/v2/models/paddleocr-det/infer', postJson(detInput));
+    const refused = await edge.fetch('/v2/models/paddleocr-det/infer', postJson(detInput, noStore));
     expect(refused.status).toBe(503);
     expect(await error(refused)).toMatch(/model 'paddleocr-det' is unavailable on the GPU backend \(circuit open/);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(backendCalls.length).toBe(callsBefore);
 
     for (let i = 0; i < 3; i++) {
-      const res = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson(recInput));
+      const res = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson(recInput, noStore));
       expect(res.status, await res.clone().text()).toBe(200);
       expect(res.headers.get('x-edgeinfer-tier')).toBe('gpu');
     }
@@ -102,12 +105,12 @@ describe('a circuit breaker per model, against the real backend', () => {
   it('opens the breaker for every model once the backend itself cannot be reached', async () => {
     await backend.stop();
     for (let i = 0; i < 2; i++) {
-      const res = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson(recInput));
+      const res = await edge.fetch('/v2/models/paddleocr-rec/infer', postJson(recInput, noStore));
       expect(res.status).toBe(503);
     }
     for (const model of ['paddleocr-rec', 'paddleocr-det']) {
       const callsBefore = backendCalls.length;
-      const res = await edge.fetch(`/v2/models/${model}/infer`, postJson(model === 'paddleocr-det' ? detInput : recInput));
+      const res = await edge.fetch(`/v2/models/${model}/infer`, postJson(model === 'paddleocr-det' ? detInput : recInput, noStore));
       expect(res.status).toBe(503);
       expect(await error(res)).toMatch(/circuit open/);
       expect(backendCalls.length).toBe(callsBefore);
