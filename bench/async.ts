@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   const backendPort = await freeLoopbackPort();
   let backend: StartedBackend | undefined = await startTestBackend({ PORT: String(backendPort) });
   const edge = await startEdgeWorker({
+    skipDevProxy: true,
     persistTo: stateDir,
     vars: {
       BACKEND_URL: `http://127.0.0.1:${backendPort}`,

@@ -46,9 +46,12 @@ async function main(): Promise<void> {
   const proxy = await startCountingProxy(upstash.url);
   const redisVars = { UPSTASH_REDIS_REST_URL: proxy.url, UPSTASH_REDIS_REST_TOKEN: upstash.token };
   // A limit the benchmark never reaches: every request pays for the check, none is refused.
-  const guarded = await startEdgeWorker({ vars: { ...redisVars, RATE_LIMIT_PRO: '100000000' } });
-  const unmetered = await startEdgeWorker({ vars: { ...redisVars, RATE_LIMIT_PRO: '100000000', METERING: 'off' } });
-  const open = await startEdgeWorker({ vars: { ...redisVars, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true', METERING: 'off' } });
+  const guarded = await startEdgeWorker({ skipDevProxy: true, vars: { ...redisVars, RATE_LIMIT_PRO: '100000000' } });
+  const unmetered = await startEdgeWorker({ skipDevProxy: true, vars: { ...redisVars, RATE_LIMIT_PRO: '100000000', METERING: 'off' } });
+  const open = await startEdgeWorker({
+    skipDevProxy: true,
+    vars: { ...redisVars, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true', METERING: 'off' },
+  });
   // The same check the Worker makes, from Node: @upstash/ratelimit's sliding window, one EVALSHA.
   const limiter = new Ratelimit({
     redis: new Redis({ url: proxy.url, token: upstash.token, retry: false, enableTelemetry: false }),

@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   try {
     backend = await startTestBackend();
     edge = await startEdgeWorker({
+      skipDevProxy: true,
       vars: { BACKEND_URL: backend.url.origin, EDGE_SIGNING_SECRET: testSigningSecret, UNSAFE_LOCAL_BENCHMARK_NO_AUTH: 'true' },
     });
     const b = backend;
@@ -237,7 +238,12 @@ async function benchOcrPrinted(e: RunningWorker, b: StartedBackend): Promise<voi
   const contenders = {
     'edgeinfer edge': (i: (typeof images)[number]) =>
       viaHttp(
-        e.fetch('/v1/ocr', { method: 'POST', headers: { 'content-type': typeOf(i.file) }, body: i.bytes as Uint8Array<ArrayBuffer> }),
+        // no-store: each timed round runs the pipeline, not the response cache's copy of round one.
+        e.fetch('/v1/ocr', {
+          method: 'POST',
+          headers: { 'content-type': typeOf(i.file), 'cache-control': 'no-store' },
+          body: i.bytes as Uint8Array<ArrayBuffer>,
+        }),
       ),
     'edgeinfer backend': (i: (typeof images)[number]) => viaHttp(b.signedRaw('/v1/ocr', i.bytes, typeOf(i.file))),
     '@gutenye/ocr-node': async (i: (typeof images)[number]) => ({ lines: await peer.read(i.path), tier: 'in-process' }),
