@@ -1,7 +1,7 @@
 // Assembles the edge Worker: middleware order and routes, nothing else.
 
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { every } from 'hono/combine';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { auditLog } from '../protocol/audit.ts';
@@ -30,8 +30,15 @@ import { acceptJob, type JobsDeps } from './jobs/accept.ts';
 import { replayable } from './jobs/replay.ts';
 import { inferJobBody, taskJobBody } from './jobs/route-bodies.ts';
 import { jobRoutes } from './jobs/routes.ts';
-import { responseCache, type ResponseCacheDeps } from './cache/middleware.ts';
-import { inferCacheable, taskCacheable } from './cache/route-keys.ts';
+import { cachedAnswer, responseCache, type ResponseCacheDeps } from './cache/middleware.ts';
+import { inferBytes, inferCanonical, taskBytes, taskCanonical } from './cache/route-keys.ts';
+import type { CacheableBytes, CanonicalRequest } from './cache/cacheable.ts';
+
+/** How a route describes its requests to the response cache: as bytes once read, canonically once parsed. */
+interface CacheDescription {
+  bytes: (c: Context<EdgeEnv>) => CacheableBytes | undefined;
+  canonical: CanonicalRequest<Context<EdgeEnv>>;
+}
 
 function describeFault(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -97,19 +104,36 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<EdgeEnv> {
       }
     };
   // The one gate of every route that runs a model: the caller, then every model the route runs (a
-  // route must name them), the caller's monthly budget, then what its work costs in units of work
-  // (models/units.ts, weighed by `prepare` once the body is read) against the caller's plan.
-  const modelGate: ModelGate = ({ models, prepare, units }) =>
-    every(caller, authorize(models, audit), refusedCostsOne(every(budget, ...(prepare ? [prepare] : []))), byPlan(units));
+  // route must name them), the caller's monthly budget, then the body's bytes (`read`). An answer the
+  // cache holds for those bytes is served from here, charged as one request (or its hit price): a hit
+  // never parses the request. Otherwise `prepare` weighs it in units of work (models/units.ts), which
+  // are charged against the caller's plan.
+  const modelGate =
+    (answerFromCache: ReturnType<typeof cachedAnswer>): ModelGate =>
+    ({ models, read, prepare, units }) => {
+      const weighed = every(refusedCostsOne(prepare), byPlan(units));
+      const hitOrWeighed: MiddlewareHandler<EdgeEnv> = async (c, next) => {
+        const hit = await answerFromCache(c);
+        if (!hit) return weighed(c, next);
+        await byPlan(() => hit.units)(c, async () => {
+          c.res = hit.respond();
+        });
+      };
+      return every(caller, authorize(models, audit), refusedCostsOne(every(budget, read)), hitOrWeighed);
+    };
   // Every model-running route: its gate (skipped for a job's replay, which was gated and charged when
-  // accepted; `prepare` still reads the stored body), then async acceptance (202), then the response
-  // cache, then the route's handler.
+  // accepted; `read` and `prepare` still read the stored body), then async acceptance (202), then the
+  // response cache, then the route's handler.
   const modelRoute =
-    (jobBody: Parameters<typeof acceptJob>[1], cacheable: Parameters<typeof responseCache>[1]): ModelGate =>
+    (jobBody: Parameters<typeof acceptJob>[1], describe: CacheDescription): ModelGate =>
     (route) =>
-      every(replayable(modelGate(route), route.prepare), acceptJob(deps.jobs, jobBody), responseCache(deps.cache, cacheable));
-  const inferRoute = modelRoute(inferJobBody, inferCacheable);
-  const taskRoute = modelRoute(taskJobBody, taskCacheable(deps.registry));
+      every(
+        replayable(modelGate(cachedAnswer(deps.cache, describe.bytes))(route), every(route.read, route.prepare)),
+        acceptJob(deps.jobs, jobBody),
+        responseCache(deps.cache, describe.bytes, describe.canonical),
+      );
+  const inferRoute = modelRoute(inferJobBody, { bytes: inferBytes, canonical: inferCanonical });
+  const taskRoute = modelRoute(taskJobBody, { bytes: taskBytes(deps.registry), canonical: taskCanonical(deps.registry) });
   // Routes that need no credential (metadata, health, docs, playground: every GET outside /v1) are counted per address.
   const publicLimit = deps.gatewayChecks ? limitPublicByIp(deps.rateLimit) : pass;
   // Middleware, not a GET route: a route on '*' would tell the 405 rule that every path takes GET.
@@ -118,7 +142,10 @@ export function createApp(deps: EdgeDeps): OpenAPIHono<EdgeEnv> {
   );
   app.route(
     '/v2',
-    v2Routes({ ...deps, inferGuard: (prepare, units) => inferRoute({ models: (c) => [c.req.param('name') ?? ''], prepare, units }) }),
+    v2Routes({
+      ...deps,
+      inferGuard: (read, prepare, units) => inferRoute({ models: (c) => [c.req.param('name') ?? ''], read, prepare, units }),
+    }),
   );
   app.route('/v1', taskRoutes({ tasks: deps.tasks, meter: deps.meter, gate: taskRoute }));
   // Reading a job is authenticated but not charged against the plan: polling must not eat the limit.

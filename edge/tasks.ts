@@ -24,13 +24,17 @@ export interface EdgeTasksDeps {
   defaultBackendTimeoutMs: number;
 }
 
-/** A prepared task request: its files read and weighed, its options parsed. */
-export interface PreparedTask {
+/** A task request as received: not parsed yet. */
+export interface ReceivedTask {
   definition: TaskDefinition<z.ZodType, unknown>;
-  request: TaskRequest<unknown>;
-  works: Work[];
   /** The bytes, media type and query string as the caller sent them, for forwarding unchanged. */
   original: { body: Uint8Array; contentType: string; search: string };
+}
+
+/** A prepared task request: its files read and weighed, its options parsed. */
+export interface PreparedTask extends ReceivedTask {
+  request: TaskRequest<unknown>;
+  works: Work[];
 }
 
 export interface TaskOutcome {

@@ -106,13 +106,15 @@ export type ModelsOf = (c: Context<EdgeEnv>) => readonly string[];
 
 /**
  * The gate every route that runs a model goes through (composed in edge/app.ts): the route names the
- * models it runs, and may weigh its request (`prepare`, which sets what `units` reads) before its
- * caller's plan is charged.
+ * models it runs, reads its body (`read`: the bytes, unparsed, which the response cache may already
+ * hold an answer for) and weighs it (`prepare`, which sets what `units` reads) before its caller's
+ * plan is charged.
  */
 export type ModelGate = (route: {
   models: ModelsOf;
-  prepare?: MiddlewareHandler<EdgeEnv>;
-  units?: (c: Context<EdgeEnv>) => number;
+  read: MiddlewareHandler<EdgeEnv>;
+  prepare: MiddlewareHandler<EdgeEnv>;
+  units: (c: Context<EdgeEnv>) => number;
 }) => MiddlewareHandler<EdgeEnv>;
 
 /** After `authenticate`: 403 unless the caller may run every model the route runs. */

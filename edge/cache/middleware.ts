@@ -1,8 +1,10 @@
-// The response cache around a model-running route, after its gate (a hit is still authenticated and
-// counted against the plan). For a deterministic model an identical request is answered from Workers'
-// Cache API (per location) and, within an isolate, concurrent identical misses run once. Every answer
-// says what the cache did in `Cache-Status` (RFC 9211); `Cache-Control: no-store` from the caller
-// bypasses it. A hit is metered as one request at the manifest's hit price.
+// The response cache of the model-running routes. For a deterministic model an identical request is
+// answered from Workers' Cache API (per location) and, within an isolate, concurrent identical misses
+// run once. Two places: `cachedAnswer`, inside the gate once the body's bytes are read (a hit is
+// authenticated and counted against the plan, but never parsed or weighed), and `responseCache` around
+// the handler (the canonical form of a request whose bytes missed, single flight, storing). Every
+// answer says what the cache did in `Cache-Status` (RFC 9211); `Cache-Control: no-store` from the
+// caller bypasses it. A hit is metered as one request at the manifest's hit price.
 
 import type { Context, MiddlewareHandler } from 'hono';
 import type { CachePolicy } from '../../models/manifest.ts';
@@ -10,6 +12,8 @@ import type { EdgeEnv } from '../context.ts';
 import type { UsageMeter } from '../metering.ts';
 import { cacheKeyHex, textPart } from './cache-key.ts';
 import { SingleFlight } from './single-flight.ts';
+import { prefersRespondAsync } from '../../protocol/jobs.ts';
+import type { CacheableBytes, CanonicalRequest } from './cacheable.ts';
 
 export const cacheStatusHeader = 'Cache-Status';
 const cacheName = 'edgeinfer';
@@ -22,21 +26,10 @@ export const cacheStatus = {
   notDeterministic: `${cacheName}; fwd=bypass; detail=not-deterministic`,
 } as const;
 
-/** What the route says about a request before it runs: its model's policy and how to key it. */
-export interface Cacheable {
-  /** What the usage record names: the model for `/v2`, `task:<name>` for a task route. */
-  model: string;
-  policy: CachePolicy;
-  /**
-   * The request's bytes as sent, with what frames them (model, version, media type): identical bytes
-   * are an identical request, found without parsing them.
-   */
-  rawParts: Uint8Array[];
-  /**
-   * The request's canonical parts, computed only when its raw bytes missed: a request that differs
-   * only in JSON key order or whitespace finds the same entry.
-   */
-  canonical: () => { parts: Uint8Array[]; inputElements: number };
+/** An answer found for a request's bytes: `respond` meters it as a hit, once the plan has been charged `units`. */
+export interface CachedAnswer {
+  units: number;
+  respond(): Response;
 }
 
 /** The part of the Cache API the cache uses (caches.default in a Worker). */
@@ -74,9 +67,60 @@ function wantsNoStore(c: Context<EdgeEnv>): boolean {
   return (c.req.header('cache-control') ?? '').split(',').some((directive) => directive.trim().toLowerCase() === 'no-store');
 }
 
+/** A stored answer, answered as a hit: metered as one request at the manifest's hit price (tier `cache`). */
+function hitAnswer(deps: ResponseCacheDeps, c: Context<EdgeEnv>, cacheable: CacheableBytes, found: Response): Response {
+  const charged = meterHit(deps, c, cacheable, Number(found.headers.get(inputElementsHeader) ?? 0));
+  const headers = new Headers(charged);
+  for (const name of kept) if (found.headers.has(name)) headers.set(name, found.headers.get(name)!);
+  headers.set(cacheStatusHeader, cacheStatus.hit);
+  return new Response(found.body, { status: found.status, headers });
+}
+
+function meterHit(deps: ResponseCacheDeps, c: Context<EdgeEnv>, cacheable: CacheableBytes, inputElements: number): Record<string, string> {
+  return deps.meter.charge(
+    c.get('principal'),
+    { model: cacheable.model, tier: 'cache', units: cacheable.policy.hitUnits, inputElements, computeMs: 0 },
+    (work) => c.executionCtx.waitUntil(work),
+  );
+}
+
+const scopeOf = (c: Context<EdgeEnv>, policy: CachePolicy) => textPart(policy.shared ? 'shared' : `owner:${c.get('principal').owner}`);
+const rawKeyOf = async (c: Context<EdgeEnv>, cacheable: CacheableBytes) =>
+  keyUrl(await cacheKeyHex([scopeOf(c, cacheable.policy), textPart('raw'), ...cacheable.rawParts]));
+
+/**
+ * Inside a route's gate, once its body is read and before it is parsed or weighed: an answer stored for
+ * these exact bytes, or undefined (then the route goes on, and `responseCache` does not look them up
+ * again). Not for `Cache-Control: no-store`, nor for `Prefer: respond-async`, which asks for a job.
+ * A hit counts as one request against the plan, or the manifest's hit price if that is more.
+ */
+export function cachedAnswer(
+  deps: ResponseCacheDeps | undefined,
+  describe: (c: Context<EdgeEnv>) => CacheableBytes | undefined,
+): (c: Context<EdgeEnv>) => Promise<CachedAnswer | undefined> {
+  return async (c) => {
+    if (!deps || wantsNoStore(c) || prefersRespondAsync(c.req.header('prefer'))) return undefined;
+    const cacheable = describe(c);
+    if (!cacheable?.policy.deterministic) return undefined;
+    const rawKey = await rawKeyOf(c, cacheable);
+    const found = await deps.store().match(rawKey);
+    if (!found) {
+      c.set('cacheMiss', { cacheable, rawKey });
+      return undefined;
+    }
+    return { units: Math.max(1, cacheable.policy.hitUnits), respond: () => hitAnswer(deps, c, cacheable, found) };
+  };
+}
+
+/**
+ * Around a route's handler, after its gate: for a deterministic model, the answer stored under the
+ * request's canonical form, or the handler's answer (run once for concurrent identical misses in this
+ * isolate), stored under both keys.
+ */
 export function responseCache(
   deps: ResponseCacheDeps | undefined,
-  describe: (c: Context<EdgeEnv>) => Promise<Cacheable | undefined>,
+  describe: (c: Context<EdgeEnv>) => CacheableBytes | undefined,
+  canonicalRequest: CanonicalRequest<Context<EdgeEnv>>,
 ): MiddlewareHandler<EdgeEnv> {
   const flights = new SingleFlight<Captured>();
   return async (c, next) => {
@@ -86,43 +130,31 @@ export function responseCache(
       c.res.headers.set(cacheStatusHeader, cacheStatus.noStore);
       return;
     }
-    const cacheable = await describe(c);
+    const missed = c.get('cacheMiss');
+    const cacheable = missed?.cacheable ?? describe(c);
     if (!cacheable?.policy.deterministic) {
       await next();
       c.res.headers.set(cacheStatusHeader, cacheStatus.notDeterministic);
       return;
     }
-    const principal = c.get('principal');
-    const scope = textPart(cacheable.policy.shared ? 'shared' : `owner:${principal.owner}`);
     const store = deps.store();
-    // A hit is one request at the manifest's hit price (tier `cache`): no model ran for it.
-    const meterHit = (inputElements: number) =>
-      deps.meter.charge(
-        principal,
-        { model: cacheable.model, tier: 'cache', units: cacheable.policy.hitUnits, inputElements, computeMs: 0 },
-        (work) => c.executionCtx.waitUntil(work),
-      );
-    const answerHit = (found: Response) => {
-      const charged = meterHit(Number(found.headers.get(inputElementsHeader) ?? 0));
-      const headers = new Headers(charged);
-      for (const name of kept) if (found.headers.has(name)) headers.set(name, found.headers.get(name)!);
-      headers.set(cacheStatusHeader, cacheStatus.hit);
-      return new Response(found.body, { status: found.status, headers });
-    };
-
-    const rawKey = keyUrl(await cacheKeyHex([scope, textPart('raw'), ...cacheable.rawParts]));
-    const rawFound = await store.match(rawKey);
-    if (rawFound) return answerHit(rawFound);
-    const canonical = cacheable.canonical();
-    const key = keyUrl(await cacheKeyHex([scope, textPart('canonical'), ...canonical.parts]));
+    let rawKey = missed?.rawKey;
+    if (!rawKey) {
+      rawKey = await rawKeyOf(c, cacheable);
+      const rawFound = await store.match(rawKey);
+      if (rawFound) return hitAnswer(deps, c, cacheable, rawFound);
+    }
+    const canonical = canonicalRequest(c);
+    const key = keyUrl(await cacheKeyHex([scopeOf(c, cacheable.policy), textPart('canonical'), ...canonical.parts]));
     const found = await store.match(key);
     if (found) {
-      const answer = answerHit(found.clone());
+      const answer = hitAnswer(deps, c, cacheable, found.clone());
       // These bytes will be found without parsing next time.
       c.executionCtx.waitUntil(store.put(rawKey, found));
       return answer;
     }
 
+    const storedUnder = rawKey;
     const { value, leader } = await flights.run(key.url, async () => {
       await next();
       const body = await c.res.arrayBuffer();
@@ -135,7 +167,7 @@ export function responseCache(
         // Awaited, so `stored` is true when said and the next identical request finds it.
         await Promise.all([
           store.put(key, new Response(body, { status: 200, headers: stored })),
-          store.put(rawKey, new Response(body, { status: 200, headers: stored })),
+          store.put(storedUnder, new Response(body, { status: 200, headers: stored })),
         ]);
       }
       // The leader's own answer keeps every header its route set.
@@ -147,7 +179,8 @@ export function responseCache(
     // A follower's answer came from the leader's run: no model ran for it, so it is metered as a hit.
     const answer = replay(value, cacheStatus.collapsed);
     if (value.status === 200)
-      for (const [name, charged] of Object.entries(meterHit(canonical.inputElements))) answer.headers.set(name, charged);
+      for (const [name, charged] of Object.entries(meterHit(deps, c, cacheable, canonical.inputElements)))
+        answer.headers.set(name, charged);
     return answer;
   };
 }

@@ -1,6 +1,6 @@
 // How each model-running route describes a request to the response cache (edge/cache/middleware.ts):
-// its model's cache policy and the request's canonical parts. Reading never changes what the route
-// itself reads: the infer body is read from a clone, the task's from what its gate already read.
+// its model's cache policy and the bytes as sent (once read), then the request's canonical parts (once
+// parsed). Both come from what the route's gate already read; the cache reads nothing itself.
 
 import type { Context } from 'hono';
 import { inferenceHeaderContentLength } from '../../protocol/binary.ts';
@@ -8,22 +8,24 @@ import { type CachePolicy, lookupModel, type Manifest } from '../../models/manif
 import type { EdgeEnv } from '../context.ts';
 import type { ModelRegistry } from '../registry.ts';
 import { canonicalJson, inferRequestParts, textPart } from './cache-key.ts';
-import type { Cacheable } from './middleware.ts';
+import type { CacheableBytes, CanonicalRequest } from './cacheable.ts';
 
-/** After the infer route's `prepare`: the model's policy, and the request as it was read and decoded. */
-export async function inferCacheable(c: Context<EdgeEnv>): Promise<Cacheable | undefined> {
-  const { resolved, wire, decoded, body, inputElements } = c.get('infer');
+/** After the infer route's `read`: the model's policy, and the bytes as sent with what frames them. */
+export function inferBytes(c: Context<EdgeEnv>): CacheableBytes | undefined {
+  const { resolved, body } = c.get('inferRead');
   const policy = resolved.manifest.cache;
   if (!policy?.deterministic) return undefined;
   const contentType = c.req.header('content-type');
   const headerLength = c.req.header(inferenceHeaderContentLength);
+  const frame = { name: resolved.manifest.name, version: resolved.version.version, contentType, headerLength: headerLength ?? null };
+  return { model: resolved.manifest.name, policy, rawParts: [textPart(canonicalJson(frame)), body] };
+}
+
+/** After the infer route's `prepare`: the request as it was decoded. */
+export function inferCanonical(c: Context<EdgeEnv>): ReturnType<CanonicalRequest<Context<EdgeEnv>>> {
+  const { resolved, wire, decoded, inputElements } = c.get('infer');
   const model = { name: resolved.manifest.name, version: resolved.version.version };
-  return {
-    model: resolved.manifest.name,
-    policy,
-    rawParts: [textPart(canonicalJson({ ...model, contentType, headerLength: headerLength ?? null })), body],
-    canonical: () => ({ parts: inferRequestParts(model, wire, decoded), inputElements }),
-  };
+  return { parts: inferRequestParts(model, wire, decoded), inputElements };
 }
 
 /** A task's models together: cached only when every one is deterministic, shared only when every one may be. */
@@ -39,26 +41,30 @@ function taskPolicy(manifests: Manifest[]): CachePolicy | undefined {
   };
 }
 
-/** After the task route's `prepare`: the task, the versions each tier would run, the media type, options and bytes. */
-export function taskCacheable(registry: ModelRegistry): (c: Context<EdgeEnv>) => Promise<Cacheable | undefined> {
-  return async (c) => {
-    const task = c.get('task');
-    const manifests = task.definition.models.map((name) => registry.manifests.get(name)!);
+/** After the task route's `read`: the task, the versions each tier would run, the media type, options and bytes. */
+export function taskBytes(registry: ModelRegistry): (c: Context<EdgeEnv>) => CacheableBytes | undefined {
+  return (c) => {
+    const { definition, original } = c.get('taskRead');
+    const manifests = definition.models.map((name) => registry.manifests.get(name)!);
     const policy = taskPolicy(manifests);
     if (!policy) return undefined;
-    const query = [...new URLSearchParams(task.original.search)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const query = [...new URLSearchParams(original.search)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const header = canonicalJson({
-      task: task.definition.name,
+      task: definition.name,
       models: manifests.map((manifest) => ({
         name: manifest.name,
         edge: registry.carried(manifest.name)?.version.version ?? null,
         gpu: lookupModel(registry.manifests, manifest.name, undefined, 'gpu').version.version,
       })),
-      contentType: task.original.contentType,
+      contentType: original.contentType,
       query,
     });
-    // The task's own reading already checked the bytes; their canonical form is themselves.
-    const parts = [textPart(header), task.original.body];
-    return { model: `task:${task.definition.name}`, policy, rawParts: parts, canonical: () => ({ parts, inputElements: 0 }) };
+    return { model: `task:${definition.name}`, policy, rawParts: [textPart(header), original.body] };
   };
+}
+
+/** The task's own reading checked the bytes; their canonical form is themselves. */
+export function taskCanonical(registry: ModelRegistry): CanonicalRequest<Context<EdgeEnv>> {
+  const bytesOf = taskBytes(registry);
+  return (c) => ({ parts: bytesOf(c)?.rawParts ?? [], inputElements: 0 });
 }

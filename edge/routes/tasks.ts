@@ -40,15 +40,15 @@ export interface TaskRoutesDeps {
   meter: UsageMeter;
   /**
    * Authentication, authorization for every model of the task's pipeline (its manifest names them),
-   * then `prepare` (which reads and weighs the request), then the rate limit charged with the units
-   * `prepare` found: a caller is identified and authorized before its body is read, and counted by
-   * the work the body holds.
+   * then `read` (the bytes) and `prepare` (which checks and weighs them), then the rate limit charged
+   * with the units `prepare` found: a caller is identified and authorized before its body is read,
+   * and counted by the work the body holds.
    */
   gate: ModelGate;
 }
 
-/** Reads, checks and weighs a task request before anything heavy runs. */
-function prepareTask(definition: TaskDefinition<z.ZodType, unknown>): MiddlewareHandler<EdgeEnv> {
+/** Reads a task request's bytes within the edge's limits; nothing parses them yet. */
+function readTask(definition: TaskDefinition<z.ZodType, unknown>): MiddlewareHandler<EdgeEnv> {
   const accepted = [...definition.rawTypes, 'application/json'];
   return async (c, next) => {
     const contentType = c.req.header('content-type');
@@ -68,16 +68,23 @@ function prepareTask(definition: TaskDefinition<z.ZodType, unknown>): Middleware
             advice: 'send a shorter recording or a smaller image',
           },
     );
-    const request = readTaskRequest(body, contentType, c.req.query(), {
-      rawTypes: definition.rawTypes,
-      limits: definition.limits,
-      options: definition.options,
-    });
-    const works = request.files.map((file) => definition.inspect(file));
-    c.set('task', { definition, request, works, original: { body, contentType: type, search: new URL(c.req.url).search } });
+    c.set('taskRead', { definition, original: { body, contentType: type, search: new URL(c.req.url).search } });
     await next();
   };
 }
+
+/** Checks and weighs the bytes `readTask` read before anything heavy runs. */
+const prepareTask: MiddlewareHandler<EdgeEnv> = async (c, next) => {
+  const { definition, original } = c.get('taskRead');
+  const request = readTaskRequest(original.body, c.req.header('content-type'), c.req.query(), {
+    rawTypes: definition.rawTypes,
+    limits: definition.limits,
+    options: definition.options,
+  });
+  const works = request.files.map((file) => definition.inspect(file));
+  c.set('task', { definition, request, works, original });
+  await next();
+};
 
 /** What /openapi.json says of each task: its summary, what its files may be, and its 400s and 413s. */
 const documentation = {
@@ -143,7 +150,8 @@ export function taskRoutes(deps: TaskRoutesDeps): OpenAPIHono<EdgeEnv> {
         definition,
         deps.gate({
           models: () => definition.models,
-          prepare: prepareTask(definition),
+          read: readTask(definition),
+          prepare: prepareTask,
           units: (c) => taskUnits(definition, c.get('task').works),
         }),
       ),

@@ -38,11 +38,15 @@ export interface V2Deps {
   inference: EdgeInference;
   meter: UsageMeter;
   /**
-   * Run before every infer handler: authentication and model access, then `prepare` (which reads and
-   * weighs the request), then the rate limit charged with the units `prepare` found. Metadata routes
-   * stay public.
+   * Run before every infer handler: authentication and model access, then `read` (the body's bytes),
+   * then `prepare` (which decodes and weighs them), then the rate limit charged with the units
+   * `prepare` found. Metadata routes stay public.
    */
-  inferGuard: (prepare: MiddlewareHandler<EdgeEnv>, units: (c: Context<EdgeEnv>) => number) => MiddlewareHandler<EdgeEnv>;
+  inferGuard: (
+    read: MiddlewareHandler<EdgeEnv>,
+    prepare: MiddlewareHandler<EdgeEnv>,
+    units: (c: Context<EdgeEnv>) => number,
+  ) => MiddlewareHandler<EdgeEnv>;
   /** The edge's dependencies and each model's state, for `/v2/health/ready` (edge/readiness.ts). */
   readiness: () => Promise<ReadinessReport>;
 }
@@ -107,9 +111,9 @@ function modelRoutes(
     return c.json({ name, version: resolved.version.version, ready: true }, 200);
   });
 
-  // Read, decoded and checked against the manifest before the limit is charged: a request is
-  // counted by the work it holds (models/units.ts), a batch of 8 as more than one.
-  const prepareInfer: MiddlewareHandler<EdgeEnv> = async (c, next) => {
+  // Read within the edge's and the model's byte limits before anything parses it; the response cache
+  // can answer identical bytes from here, without decoding them.
+  const readInfer: MiddlewareHandler<EdgeEnv> = async (c, next) => {
     const { name, version } = params(c);
     const resolved = registry.resolve(name, version);
     const binary = requireMediaType(c.req.header('content-type'), inferRequestMediaTypes) === 'application/octet-stream';
@@ -120,6 +124,13 @@ function modelRoutes(
         ? 'send fewer or smaller tensors per request'
         : `send the tensors as binary data (application/octet-stream, up to ${edgeRequestLimits.inferBinaryBytes} bytes), or fewer per request`,
     });
+    c.set('inferRead', { resolved, body });
+    await next();
+  };
+  // Decoded and checked against the manifest before the limit is charged: a request is counted by the
+  // work it holds (models/units.ts), a batch of 8 as more than one.
+  const decodeInfer: MiddlewareHandler<EdgeEnv> = async (c, next) => {
+    const { resolved, body } = c.get('inferRead');
     const { wire, decoded } = readInferRequest(body, c.req.header(inferenceHeaderContentLength), resolved.manifest);
     c.set('infer', { resolved, wire, decoded, inputElements: inputElements(decoded), body });
     await next();
@@ -130,7 +141,7 @@ function modelRoutes(
   };
 
   // The body is not declared as a zod schema here: that would make the validator read it whole, and
-  // this route reads it itself (prepareInfer), within the edge's and the model's byte limits, before any parse.
+  // this route reads it itself (readInfer), within the edge's and the model's byte limits, before any parse.
   const inferRoute = createRoute({
     method: 'post',
     path: `${prefix}/infer`,
@@ -139,7 +150,7 @@ function modelRoutes(
       'JSON, or the binary tensor data extension (application/octet-stream with Inference-Header-Content-Length). ' +
       'The answer says where it ran in x-edgeinfer-tier (edge, gpu or edge-fallback) and on what in x-edgeinfer-provider, and carries x-request-id.',
     security: authenticated,
-    middleware: [inferGuard(prepareInfer, inferUnits)],
+    middleware: [inferGuard(readInfer, decodeInfer, inferUnits)],
     parameters: modelRunParameters,
     request: {
       params: Params,

@@ -33,8 +33,12 @@ afterAll(async () => {
 describe('units of work', () => {
   it('charges /v2 against the plan limit by units: a batch of 8 costs more than 1', async () => {
     const free = await seedApiKey(edge.apiKeys, { owner: 'limited', plan: 'free' });
+    // no-store: the same batch again would be a cache hit, which costs one request (test/edge/cache.test.ts).
     const infer = (batch: number) =>
-      edge.fetch('/v2/models/silero-vad/infer', postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${free.apiKey}` }));
+      edge.fetch(
+        '/v2/models/silero-vad/infer',
+        postJson({ inputs: vadFrames(batch) }, { authorization: `Bearer ${free.apiKey}`, 'cache-control': 'no-store' }),
+      );
     const eight = await infer(8);
     expect(eight.status).toBe(200);
     const eightUnits = Number(eight.headers.get('x-edgeinfer-units'));

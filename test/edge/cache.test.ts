@@ -94,6 +94,36 @@ describe('response cache', () => {
     expect(ours.headers.get('cache-status')).toBe('edgeinfer; hit');
   });
 
+  it('charges a hit one request against the plan, however much work the stored answer took', async () => {
+    // Eight frames in one batch: 8 × 576 samples and 8 states, 6657 elements, 7 units of work.
+    const batch = {
+      inputs: [
+        tensor(
+          'input',
+          'FP32',
+          [8, 576],
+          new Float32Array(8 * 576).map((_, i) => Math.cos((i + seed * 13) / 5) * 0.1),
+        ),
+        tensor('state', 'FP32', [2, 8, 128], new Float32Array(2 * 8 * 128)),
+        tensor('sr', 'INT64', [], [16000]),
+      ],
+    };
+    seed += 1;
+    const body = JSON.stringify(batch);
+    const remaining = (response: Response) => Number(response.headers.get('ratelimit-remaining'));
+    const before = await edge.fetch('/v1/usage');
+    await before.arrayBuffer();
+    const miss = await edge.fetch(path, post(body));
+    await miss.arrayBuffer();
+    expect(miss.headers.get('cache-status')).toBe('edgeinfer; fwd=miss; stored');
+    expect(remaining(before) - remaining(miss)).toBe(7);
+    const hit = await edge.fetch(path, post(body));
+    await hit.arrayBuffer();
+    expect(hit.headers.get('cache-status')).toBe('edgeinfer; hit');
+    expect(remaining(miss) - remaining(hit)).toBe(1);
+    expect(hit.headers.get('x-edgeinfer-units')).toBe('0');
+  });
+
   it('answers a refused request without consulting the cache', async () => {
     const body = JSON.stringify(freshFrame());
     await (await edge.fetch(path, post(body))).arrayBuffer();
