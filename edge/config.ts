@@ -119,6 +119,8 @@ const Environment = z.object({
   // nothing, and bench:gateway's side-by-side measure of what metering costs).
   METERING: z.enum(['on', 'off'], { message: "'on' or 'off'" }).default('on'),
   METERING_WRITE_TIMEOUT_MS: Milliseconds.default(5_000),
+  // How long an isolate gathers usage events before sending them as one queue batch.
+  METERING_BATCH_MS: z.coerce.number().int().nonnegative().default(50),
   UNSAFE_LOCAL_BENCHMARK_NO_AUTH: z.literal('true', { message: "'true' or unset" }).optional(),
   // Log lines name their Cloud Trace under this project, as the backend's do (protocol/log.ts).
   GOOGLE_CLOUD_PROJECT: z
@@ -165,6 +167,7 @@ export interface EdgeConfig {
     db: D1Like | undefined;
     readTimeoutMs: number;
     writeTimeoutMs: number;
+    batchWindowMs: number;
   };
   billing: { prices: PlanPrices; budgets: Budgets; budgetRefreshMs: number };
   /**
@@ -237,6 +240,7 @@ export function parseEdgeConfig(env: Env | Readonly<Record<string, unknown>>): E
       db: isD1(env.USAGE_DB) ? env.USAGE_DB : undefined,
       readTimeoutMs: e.USAGE_READ_TIMEOUT_MS,
       writeTimeoutMs: e.METERING_WRITE_TIMEOUT_MS,
+      batchWindowMs: e.METERING_BATCH_MS,
     },
     billing: {
       prices: { currency: e.BILLING_CURRENCY, pricePerUnitMicros: { free: e.PRICE_PER_UNIT_FREE, pro: e.PRICE_PER_UNIT_PRO } },

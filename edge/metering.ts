@@ -1,7 +1,10 @@
 // Usage metering for consumption billing. A served request's event leaves the response path at once:
 // `charge` returns the answer's x-edgeinfer-units/-cost headers and hands the event to
 // `executionCtx.waitUntil`, which sends it to the metering queue (Cloudflare Queues: durable once
-// sent). The queue's consumer (`consume`) writes batches to the usage store and asks the queue to
+// sent). An isolate's events leave together: the first one waits `batchWindowMs` for company and they
+// go as one `sendBatch`, so a busy isolate makes one queue call per window rather than one per
+// request (each call is work on the isolate's thread while it serves the next request); `waitUntil`
+// keeps the isolate alive until its event has left, as it did for a single send. The queue's consumer (`consume`) writes batches to the usage store and asks the queue to
 // retry them, with backoff, while the store is down or slow; the store counts an event id once, so a
 // retry never counts twice. Reads (`/v1/usage`, budgets) are bounded by a timeout: 503, never a hang.
 
@@ -13,8 +16,11 @@ import type { MonthSpend, UsageStore } from './usage/store.ts';
 
 /** The producer side of the METERING_QUEUE binding (Workers' Queue). */
 export interface MeteringQueue {
-  send(body: UsageEvent, options?: { contentType?: 'json' }): Promise<void>;
+  sendBatch(messages: Iterable<{ body: UsageEvent; contentType?: 'json' }>): Promise<void>;
 }
+
+/** Workers' limit on one `sendBatch` (messages; 256 KB in all, far above 100 events' few hundred bytes each). */
+export const maxQueueBatch = 100;
 
 /** One message of a queue batch, as the Workers runtime hands it to `queue()`. */
 export interface QueueMessage {
@@ -30,7 +36,7 @@ export interface QueueBatch {
 }
 
 export function isQueue(binding: unknown): binding is MeteringQueue {
-  return typeof binding === 'object' && binding !== null && typeof (binding as MeteringQueue).send === 'function';
+  return typeof binding === 'object' && binding !== null && typeof (binding as MeteringQueue).sendBatch === 'function';
 }
 
 /** What one served request did, as the route knows it. */
@@ -57,6 +63,8 @@ export interface UsageMeterOptions {
   prices: PlanPrices;
   readTimeoutMs: number;
   writeTimeoutMs: number;
+  /** How long an isolate's first unsent event waits for others to leave with it (0: the next turn of the event loop). */
+  batchWindowMs: number;
   log: (line: string) => void;
   now: () => number;
 }
@@ -89,6 +97,10 @@ export function retryDelaySeconds(attempts: number): number {
 
 export class UsageMeter {
   readonly #options: UsageMeterOptions;
+  /** Events charged in this isolate and not yet sent. */
+  readonly #unsent: UsageEvent[] = [];
+  /** The pending send of `#unsent`, while the batch window is open. */
+  #window: Promise<void> | undefined;
 
   constructor(options: UsageMeterOptions) {
     this.#options = options;
@@ -120,22 +132,34 @@ export class UsageMeter {
     return { [unitsHeader]: String(charge.units), [costHeader]: `${formatMicros(costMicros)} ${this.#options.prices.currency}` };
   }
 
-  async #enqueue(event: UsageEvent): Promise<void> {
+  /** Resolves once `event` has left this isolate: sent to the queue, written to the store, or logged. */
+  #enqueue(event: UsageEvent): Promise<void> {
+    this.#unsent.push(event);
+    if (this.#unsent.length >= maxQueueBatch) return this.#send(this.#unsent.splice(0));
+    this.#window ??= new Promise<void>((resolve) => setTimeout(resolve, this.#options.batchWindowMs)).then(() => {
+      this.#window = undefined;
+      return this.#send(this.#unsent.splice(0));
+    });
+    return this.#window;
+  }
+
+  async #send(events: UsageEvent[]): Promise<void> {
+    if (events.length === 0) return;
     const { queue, store, log } = this.#options;
     if (queue) {
       try {
-        await queue.send(event);
+        await queue.sendBatch(events.map((body) => ({ body, contentType: 'json' as const })));
         return;
       } catch (err) {
-        log(JSON.stringify({ event: 'metering-enqueue-failed', eventId: event.eventId, error: (err as Error).message }));
+        log(JSON.stringify({ event: 'metering-enqueue-failed', eventIds: events.map((e) => e.eventId), error: (err as Error).message }));
       }
     }
     try {
       if (!store) throw new Error('no usage store is bound');
-      await withTimeout(store.record([event]), this.#options.writeTimeoutMs);
+      await withTimeout(store.record(events), this.#options.writeTimeoutMs);
     } catch (err) {
-      // The whole event in the log: the last place it can be recovered from.
-      log(JSON.stringify({ event: 'metering-failed', usage: event, error: (err as Error).message }));
+      // Every event whole in the log: the last place it can be recovered from.
+      for (const usage of events) log(JSON.stringify({ event: 'metering-failed', usage, error: (err as Error).message }));
     }
   }
 

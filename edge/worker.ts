@@ -66,6 +66,7 @@ export function buildMeter(config: EdgeConfig): UsageMeter {
     prices: config.billing.prices,
     readTimeoutMs: config.metering.readTimeoutMs,
     writeTimeoutMs: config.metering.writeTimeoutMs,
+    batchWindowMs: config.metering.batchWindowMs,
     log,
     now,
   });

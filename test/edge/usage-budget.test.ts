@@ -34,6 +34,7 @@ beforeAll(async () => {
     prices: { currency: 'EUR', pricePerUnitMicros: { free: 500_000, pro: 0 } },
     readTimeoutMs: 2_000,
     writeTimeoutMs: 2_000,
+    batchWindowMs: 0,
     log: (line) => logs.push(line),
     now,
   });
