@@ -231,18 +231,55 @@ export function createClient(options: ClientOptions) {
     return send({ ...request, schema: OcrResponse });
   }
 
+  /** Speech segments of one WAV recording, sent as the raw body; options go in the query. */
+  async function vad(file: FileInput, vadOptions?: VadOptionsInput, call?: CallOptions & { async?: false }): Promise<VadResponse>;
+  /** The same as an async job: a handle at once, `await handle.wait()` for the answer. */
+  async function vad(file: FileInput, vadOptions: VadOptionsInput | undefined, call: AsyncCallOptions): Promise<JobHandle<VadResponse>>;
+  async function vad(
+    file: FileInput,
+    vadOptions: VadOptionsInput = {},
+    call: CallOptions | AsyncCallOptions = {},
+  ): Promise<VadResponse | JobHandle<VadResponse>> {
+    const request = {
+      method: 'POST' as const,
+      path: '/v1/vad',
+      query: vadOptions,
+      body: { contentType: 'audio/wav', data: rawBody(file) },
+      signal: call.signal,
+    };
+    if ('async' in call && call.async) return submit(request, call, VadResponse);
+    return send({ ...request, schema: VadResponse });
+  }
+
+  // An infer answer as the caller reads it: NaN and ±Infinity, which JSON carries as names, as numbers.
+  const InferAnswer = InferResponse.transform(nonFiniteAsNumbers);
+  type VersionOption = { version?: string };
+  /** Open Inference Protocol v2 inference on a model, its default version unless `version` is given. */
+  async function infer(
+    model: string,
+    request: InferRequest,
+    call?: CallOptions & VersionOption & { async?: false },
+  ): Promise<InferResponse>;
+  /** The same as an async job: a handle at once, `await handle.wait()` for the answer. */
+  async function infer(model: string, request: InferRequest, call: AsyncCallOptions & VersionOption): Promise<JobHandle<InferResponse>>;
+  async function infer(
+    model: string,
+    request: InferRequest,
+    call: (CallOptions | AsyncCallOptions) & VersionOption = {},
+  ): Promise<InferResponse | JobHandle<InferResponse>> {
+    const version = call.version === undefined ? '' : `/versions/${encodeURIComponent(call.version)}`;
+    const sent = {
+      method: 'POST' as const,
+      path: `/v2/models/${encodeURIComponent(model)}${version}/infer`,
+      body: { contentType: 'application/json', data: JSON.stringify(request, nonFiniteByName) },
+      signal: call.signal,
+    };
+    if ('async' in call && call.async) return submit(sent, call, InferAnswer);
+    return send({ ...sent, schema: InferAnswer });
+  }
+
   return {
-    /** Speech segments of one WAV recording, sent as the raw body; options go in the query. */
-    async vad(file: FileInput, vadOptions: VadOptionsInput = {}, call: CallOptions = {}): Promise<VadResponse> {
-      return send({
-        method: 'POST',
-        path: '/v1/vad',
-        query: vadOptions,
-        body: { contentType: 'audio/wav', data: rawBody(file) },
-        schema: VadResponse,
-        signal: call.signal,
-      });
-    },
+    vad,
     /** Speech segments of several recordings in one request (up to the server's batch limit), one result per file in order. */
     async vadBatch(files: readonly FileInput[], vadOptions?: VadOptionsInput, call: CallOptions = {}): Promise<VadBatchResponse> {
       const body = JSON.stringify({ files: await Promise.all(files.map(base64)), ...(vadOptions && { options: vadOptions }) });
@@ -266,17 +303,7 @@ export function createClient(options: ClientOptions) {
         signal: call.signal,
       });
     },
-    /** Open Inference Protocol v2 inference on a model, its default version unless `version` is given. */
-    async infer(model: string, request: InferRequest, call: CallOptions & { version?: string } = {}): Promise<InferResponse> {
-      const version = call.version === undefined ? '' : `/versions/${encodeURIComponent(call.version)}`;
-      return send({
-        method: 'POST',
-        path: `/v2/models/${encodeURIComponent(model)}${version}/infer`,
-        body: { contentType: 'application/json', data: JSON.stringify(request, nonFiniteByName) },
-        schema: InferResponse,
-        signal: call.signal,
-      }).then(nonFiniteAsNumbers);
-    },
+    infer,
     jobs: {
       /** A job as it stands now (its owner only: any other credential gets 404). */
       get: (id: string, call: CallOptions = {}) => readJob(id, call.signal),

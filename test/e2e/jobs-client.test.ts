@@ -1,10 +1,12 @@
-// The typed client's async calls against the real edge in workerd: `ocr(file, { async: true })` hands
-// back a job whose `wait()` resolves with what the synchronous `ocr(file)` answers. A one-line image
-// runs at the edge, so no backend is needed.
+// The typed client's async calls against the real edge in workerd: `ocr(file, { async: true })` (and
+// `vad`, `infer` likewise) hands back a job whose `wait()` resolves with what the synchronous call
+// answers. A one-line image, the speech fixture and silero-vad run at the edge, so no backend is needed.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, JobFailedError } from '../../client/index.ts';
-import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
+import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { type RenderedImage, type Renderer, textRenderer } from '../support/render-text.ts';
 
 describe('client async jobs', () => {
@@ -29,6 +31,25 @@ describe('client async jobs', () => {
     expect(result).toEqual(await client.ocr(line.bytes));
     const job = await client.jobs.get(handle.id);
     expect(job).toMatchObject({ id: handle.id, status: 'succeeded', result });
+  });
+
+  it('runs vad and infer as jobs too, each resolving with its synchronous answer', async () => {
+    const client = createClient({ baseUrl: edge.url, apiKey: edge.key.apiKey });
+    const speech = readFileSync(join(repoRoot, 'test/fixtures/speech-16k.wav'));
+    const segments = await (await client.vad(speech, { threshold: 0.5 }, { async: true })).wait({ pollIntervalMs: 50 });
+    expect(segments.segments.length).toBeGreaterThan(0);
+    expect(segments).toEqual(await client.vad(speech, { threshold: 0.5 }));
+
+    const frame = {
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [1, 576], data: Array.from({ length: 576 }, (_, i) => Math.sin(i / 9) / 4) },
+        { name: 'state', datatype: 'FP32', shape: [2, 1, 128], data: new Array(256).fill(0) },
+        { name: 'sr', datatype: 'INT64', shape: [], data: [16000] },
+      ],
+    };
+    const inferred = await (await client.infer('silero-vad', frame, { async: true })).wait({ pollIntervalMs: 50 });
+    expect(inferred.outputs.map((o) => o.name).sort()).toEqual(['output', 'stateN']);
+    expect(inferred).toEqual(await client.infer('silero-vad', frame));
   });
 
   it('throws JobFailedError with the reason when the job failed', async () => {
