@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedApiKey } from '../support/api-keys.ts';
 import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { tensor } from '../support/infer.ts';
+import { settledUsage } from '../e2e/metering-support.ts';
 
 const path = '/v2/models/silero-vad/infer';
 let seed = 0;
@@ -94,7 +95,7 @@ describe('response cache', () => {
     expect(ours.headers.get('cache-status')).toBe('edgeinfer; hit');
   });
 
-  it('charges a hit one request against the plan, however much work the stored answer took', async () => {
+  it('charges a hit one request against the plan and meters it at the hit price, however much work the stored answer took', async () => {
     // Eight frames in one batch: 8 × 576 samples and 8 states, 6657 elements, 7 units of work.
     const batch = {
       inputs: [
@@ -111,17 +112,24 @@ describe('response cache', () => {
     seed += 1;
     const body = JSON.stringify(batch);
     const remaining = (response: Response) => Number(response.headers.get('ratelimit-remaining'));
-    const before = await edge.fetch('/v1/usage');
+    // A key of its own, so its usage record holds these two requests only.
+    const caller = await seedApiKey(edge.apiKeys);
+    const auth = { authorization: `Bearer ${caller.apiKey}` };
+    const before = await edge.fetchWithoutCredentials('/v1/usage', { headers: auth });
     await before.arrayBuffer();
-    const miss = await edge.fetch(path, post(body));
+    const miss = await edge.fetchWithoutCredentials(path, post(body, auth));
     await miss.arrayBuffer();
     expect(miss.headers.get('cache-status')).toBe('edgeinfer; fwd=miss; stored');
     expect(remaining(before) - remaining(miss)).toBe(7);
-    const hit = await edge.fetch(path, post(body));
+    const hit = await edge.fetchWithoutCredentials(path, post(body, auth));
     await hit.arrayBuffer();
     expect(hit.headers.get('cache-status')).toBe('edgeinfer; hit');
     expect(remaining(miss) - remaining(hit)).toBe(1);
     expect(hit.headers.get('x-edgeinfer-units')).toBe('0');
+    // What the operator invoices from: two requests, the miss's 7 units and the hit's 0.
+    const usage = await settledUsage(edge, caller.apiKey, 2);
+    expect(usage.total).toMatchObject({ requests: 2, units: 7 });
+    expect(usage.total.models['silero-vad']).toMatchObject({ requests: 2, units: 7 });
   });
 
   it('answers a refused request without consulting the cache', async () => {
