@@ -11,6 +11,7 @@ import type { Plan } from '../../protocol/api-keys.ts';
 import { HttpError, Overloaded, PayloadTooLarge, TooManyRequests } from '../../protocol/errors.ts';
 import type { AuthAttempt, AuthAttempts } from '../auth/middleware.ts';
 import type { EdgeEnv } from '../context.ts';
+import { unitsHeader } from '../metering.ts';
 import { type LimitResult, rateLimitHeaders, secondsUntilReset } from '../ratelimit/headers.ts';
 import type { Limiter } from '../ratelimit/limiter.ts';
 import { clientIp } from './client-ip.ts';
@@ -137,16 +138,27 @@ export function limitByPlan(options: RateLimitOptions, units: (c: Context<EdgeEn
     const result = await count(options, limiter, principal.id, 'plan', c, weight);
     if (!result) return next();
     if (!result.success) throw tooManyRequests(`rate limit of the ${principal.plan} plan reached`, result, options.now());
-    const headers = rateLimitHeaders(result, options.now());
     try {
       await next();
     } catch (err) {
       // Thrown by what runs after it inside the same gate (a bad body): answered by onError.
-      if (err instanceof HttpError) Object.assign(err.headers, headers);
+      if (err instanceof HttpError) Object.assign(err.headers, rateLimitHeaders(result, options.now()));
       throw err;
     }
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+    // A GPU run costs the run time the backend signed when that is more than its work (models/units.ts),
+    // known only now: the rest is counted after the answer, off its path, and the headers say what is
+    // left once it is. (A run that overshoots the window is served: it was admitted on what it weighed.)
+    const beyondWeight = chargedUnits(c.res) - weight;
+    if (beyondWeight > 0) c.executionCtx.waitUntil(count(options, limiter, principal.id, 'plan', c, beyondWeight).catch(() => {}));
+    const left = { ...result, remaining: result.remaining - Math.max(0, beyondWeight) };
+    for (const [name, value] of Object.entries(rateLimitHeaders(left, options.now()))) c.header(name, value);
   };
+}
+
+/** What the answer says it was charged (`x-edgeinfer-units`); 0 where it says nothing (a 202, a route without a model). */
+function chargedUnits(response: Response): number {
+  const units = Number(response.headers.get(unitsHeader) ?? 0);
+  return Number.isSafeInteger(units) ? units : 0;
 }
 
 /** Requests per client address on the routes that need no credential, so none of them is free to flood. */
