@@ -67,6 +67,15 @@ describe('decide', () => {
     expect(memoryBudget(small).wasmBytes).toBe(16.78 * MB);
   });
 
+  it('budgets the WASM memory measured after every session and first run when the allocator grew it past the sum of the parts', () => {
+    const base = figures();
+    const grown = figures({ runtime: { ...base.runtime, finalWasmBytes: 28 * MB } });
+    expect(memoryBudget(grown).wasmBytes).toBe(28 * MB);
+    expect(memoryBudget(grown).totalBytes).toBe(59.6 * MB);
+    const smaller = figures({ runtime: { ...base.runtime, finalWasmBytes: 20 * MB } });
+    expect(memoryBudget(smaller).wasmBytes).toBe(23 * MB);
+  });
+
   it('fails when the sessions and the headroom for requests in flight pass 128 MB, saying by how much and which sessions weigh most', () => {
     const rec = model('paddleocr-rec', {
       weightsBytes: 10.8 * MB,

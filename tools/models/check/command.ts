@@ -56,7 +56,12 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   const figures: EdgeFigures = {
     script: bundle,
     startupMs: startup.totalMs,
-    runtime: { wasmInitialBytes: costs.runtimeWasmBytes, heapTopBytes: costs.runtimeHeapTopBytes, jsBytes: costs.runtimeJsBytes },
+    runtime: {
+      wasmInitialBytes: costs.runtimeWasmBytes,
+      heapTopBytes: costs.runtimeHeapTopBytes,
+      jsBytes: costs.runtimeJsBytes,
+      finalWasmBytes: costs.finalWasmBytes,
+    },
     models: costs.models.map((cost, i) => ({ ...cost, weightsBytes: models[i]!.weightsBytes, labelsBytes: models[i]!.labelsBytes })),
     requestHeadroomBytes: options.requestHeadroomBytes ?? largest.totalBytes,
     largestRequest: options.requestHeadroomBytes === undefined ? `${largest.route} (${largest.form})` : undefined,

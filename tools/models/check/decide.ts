@@ -18,7 +18,16 @@ export interface ModelFigures {
 export interface EdgeFigures {
   script: { rawBytes: number; gzipBytes: number };
   startupMs: number;
-  runtime: { wasmInitialBytes: number; heapTopBytes: number; jsBytes: number };
+  runtime: {
+    wasmInitialBytes: number;
+    heapTopBytes: number;
+    jsBytes: number;
+    /**
+     * The WebAssembly memory's size once every session was created and run once, where it was
+     * measured: the allocator grows memory in steps, so it can be more than the sum of the parts.
+     */
+    finalWasmBytes?: number | undefined;
+  };
   models: ModelFigures[];
   /** Kept free for requests in flight (bodies, decoded audio and images): the largest request the edge's limits allow. */
   requestHeadroomBytes: number;
@@ -27,7 +36,10 @@ export interface EdgeFigures {
 }
 
 export interface MemoryBudget {
-  /** WebAssembly memory: the runtime's initial pages, or its heap plus every session and the largest first run where that is more. */
+  /**
+   * WebAssembly memory: the runtime's initial pages, or its heap plus every session and the largest
+   * first run, or the size measured after all of them, whichever is most.
+   */
   wasmBytes: number;
   /** JS heap of the runtime and the sessions. */
   jsBytes: number;
@@ -65,7 +77,7 @@ export function memoryBudget(figures: EdgeFigures): MemoryBudget {
   // One run at a time per isolate (one WASM thread): only the largest first run's scratch counts.
   const largestRun = Math.max(0, ...models.map((m) => m.firstRunWasmBytes));
   // WebAssembly memory never shrinks: what it holds is the runtime's initial pages until the heap outgrows them.
-  const wasmBytes = Math.max(runtime.wasmInitialBytes, runtime.heapTopBytes + sessions + largestRun);
+  const wasmBytes = Math.max(runtime.wasmInitialBytes, runtime.heapTopBytes + sessions + largestRun, runtime.finalWasmBytes ?? 0);
   const jsBytes = runtime.jsBytes + models.reduce((sum, m) => sum + m.sessionJsBytes, 0);
   const modelFilesBytes = models.reduce((sum, m) => sum + m.weightsBytes + m.labelsBytes, 0);
   return {
