@@ -3,7 +3,7 @@
 // requests (and from answering health checks) for the length of every run; here it blocks only this
 // worker. The session is run synchronously (./native-session.ts says why and how): a run message is
 // answered in one turn; a scan runs its steps in a tight loop and gives the event loop a turn every
-// `scanStepsBetweenYields` steps, so that messages sent meanwhile (a ping, a cancel, a release, another
+// `scanStepsBetweenTurns` steps, so that messages sent meanwhile (a ping, a cancel, a release, another
 // request's run) are answered mid-recording instead of after it.
 //
 // Every message is answered, whatever it throws: an error in one request (a tensor onnxruntime refuses
@@ -13,7 +13,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { scanNative } from './native-scan.ts';
+import { scanNative, scanStepsBetweenTurns } from './native-scan.ts';
 import { loadNativeSession, type NativeSession, NoProviderLoaded } from './native-session.ts';
 import {
   movableTensors,
@@ -23,12 +23,6 @@ import {
   type WireScan,
   type WireTensor,
 } from './session-messages.ts';
-
-/**
- * Steps of a scan between two turns of the event loop: 64 Silero frames are ~2 s of audio and ~10 ms
- * of model, the most a control message waits; a turn costs a few microseconds, under 1% of those steps.
- */
-export const scanStepsBetweenYields = 64;
 
 let session: NativeSession | undefined;
 /** Scans under way (several interleave, a turn each), by request id: what a ping reports. */
@@ -78,13 +72,13 @@ function run(inputs: WireTensor[], outputNames: string[]): WireTensor[] {
   });
 }
 
-/** A scan, its steps between turns of the event loop (see `scanStepsBetweenYields`). */
+/** A scan, its steps between turns of the event loop (see `scanStepsBetweenTurns`). */
 async function scan(id: number, request: WireScan): Promise<WireTensor[]> {
   const progress: ScanProgress = { id, step: 0, steps: request.window.steps };
   scans.set(id, progress);
   try {
     const collected = await scanNative(live, request, {
-      everySteps: scanStepsBetweenYields,
+      everySteps: scanStepsBetweenTurns,
       async pause(step) {
         progress.step = step;
         await nextTurn();
