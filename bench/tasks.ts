@@ -178,9 +178,9 @@ async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
   );
   const onThread = await vadOnSessionThread(recording, rounds * perRound);
   printTable(
-    `silero-vad over the same ${audioSeconds.toFixed(1)} s on one backend session thread, one onnxruntime thread: real-time factor`,
+    `silero-vad@${onThread.version} over the same ${audioSeconds.toFixed(1)} s on one backend session thread, one onnxruntime thread: real-time factor`,
     ['way', 'p50 ms', 'real-time factor (p50)', '× the floor', 'max |Δ probability| vs public run'],
-    onThread.map((row) => [
+    onThread.rows.map((row) => [
       row.way,
       row.p50Ms.toFixed(1),
       `${row.realTimeFactor.toFixed(0)}×`,

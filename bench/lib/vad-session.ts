@@ -14,6 +14,7 @@ import { loadNativeSession } from '../../gpu-backend/native-session.ts';
 import type { WireScan } from '../../gpu-backend/session-messages.ts';
 import { SessionThread } from '../../gpu-backend/session-thread.ts';
 import * as ort from 'onnxruntime-node';
+import { findVersion, parseManifest } from '../../models/manifest.ts';
 import { scanByRuns } from '../../models/tasks/scan.ts';
 import type { RunModel, ScanRequest } from '../../models/tasks/run-model.ts';
 import { decodeWav, inspectWav } from '../../models/tasks/vad/index.ts';
@@ -41,11 +42,15 @@ function wireScan(request: ScanRequest): WireScan {
   };
 }
 
-/** Runs `wavBytes` `rounds` times each way, interleaved; the model is silero-vad@5 (what the backend serves). */
-export async function vadOnSessionThread(wavBytes: Uint8Array, rounds: number): Promise<VadSessionRow[]> {
+/** Runs `wavBytes` `rounds` times each way, interleaved, on the silero-vad version the backend serves. */
+export async function vadOnSessionThread(wavBytes: Uint8Array, rounds: number): Promise<{ version: string; rows: VadSessionRow[] }> {
   const info = inspectWav(wavBytes, 3600);
   const audio = frameAudio(decodeWav(wavBytes, info), info.sampleRate);
-  const weights = new Uint8Array(await readFile(join(repoRoot, 'models/silero-vad/silero_vad_v5.onnx')));
+  const dir = join(repoRoot, 'models/silero-vad');
+  const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')), 'silero-vad');
+  const served = findVersion(manifest, undefined, 'gpu');
+  if (!served) throw new Error('the backend serves no version of silero-vad');
+  const weights = new Uint8Array(await readFile(join(dir, served.file)));
   const options = sessionOptions(1);
   const { thread } = await SessionThread.start(weights, ['cpu'], options);
   const inProcess = await ort.InferenceSession.create(weights, { ...options, executionProviders: ['cpu'] });
@@ -100,10 +105,11 @@ export async function vadOnSessionThread(wavBytes: Uint8Array, rounds: number): 
     }
     const audioSeconds = info.durationMs / 1000;
     const floorMs = summarise(times[floorWay]!).p50;
-    return Object.entries(times).map(([way, samples]) => {
+    const rows = Object.entries(times).map(([way, samples]) => {
       const p50Ms = summarise(samples).p50;
       return { way, p50Ms, realTimeFactor: audioSeconds / (p50Ms / 1000), maxDifference: differences[way]!, timesFloor: p50Ms / floorMs };
     });
+    return { version: served.version, rows };
   } finally {
     await thread.close();
     await inProcess.release();
