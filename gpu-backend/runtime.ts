@@ -24,6 +24,7 @@ import { IntegrityError, verifyWeights } from '../models/integrity.ts';
 import { inputRejectedByModel } from '../models/run-error.ts';
 import type { Manifest } from '../models/manifest.ts';
 import type { ExecutionProvider } from './config.ts';
+import { ClientGone } from './incoming-body.ts';
 import type { BackendModel } from './registry.ts';
 import type { WireScan } from './session-messages.ts';
 import { RunFailed, SessionThread } from './session-thread.ts';
@@ -182,9 +183,17 @@ export class OnnxRuntime {
     return this.#onSession(model, (thread) => thread.run(inputs, outputNames));
   }
 
-  /** Runs a recurrent scan (models/tasks/run-model.ts) on the model's session thread, in one message. */
-  async scan(model: BackendModel, request: WireScan): Promise<Tensor[]> {
-    return this.#onSession(model, (thread) => thread.scan(request));
+  /**
+   * Runs a recurrent scan (models/tasks/run-model.ts) on the model's session thread, in one message;
+   * `signal` aborting stops it at its next turn, and it rejects with ClientGone.
+   */
+  async scan(model: BackendModel, request: WireScan, signal?: AbortSignal): Promise<Tensor[]> {
+    try {
+      return await this.#onSession(model, (thread) => thread.scan(request, signal));
+    } catch (err) {
+      if (signal?.aborted) throw new ClientGone(`the caller went away during the scan of ${request.window.steps} steps`);
+      throw err;
+    }
   }
 
   async #onSession(model: BackendModel, work: (thread: SessionThread) => Promise<Tensor[]>): Promise<Tensor[]> {
