@@ -3,8 +3,8 @@
 // Why below the public API: onnxruntime-node's `InferenceSession.run` (onnxruntime-common's
 // inference-session-impl.js over onnxruntime-node's dist/backend.js) wraps its native binding's run,
 // which is synchronous, in a promise settled from `setImmediate`: each run costs a turn of the event
-// loop and a few promises. For one Silero VAD frame (~0.13 ms of model) that wrapping cost more than
-// the model, ~0.4 ms a step; a recording is ~31 steps a second of audio. So the session is created and
+// loop and a few promises. For one Silero VAD frame (~0.1 ms of model; a recording is ~31 frames a
+// second of audio) that adds 14–27% (`npm run bench:tasks`, side by side). So the session is created and
 // run through the binding itself (dist/binding.js, as dist/backend.js does), with everything else left
 // to the public API: tensors are onnxruntime-common's `Tensor` (the binding builds its outputs with the
 // same class, handed to it by `initOrt`), and inputs are checked against the model's names as the
