@@ -15,6 +15,8 @@
 // Goals (issue 6): VAD at the edge ≥ 100× real time; pipeline work outside the models ≤ 20% of the
 // total on each tier. Issue 12: ≥ 95% of lines exact as printed and ≥ 99% ignoring spaces on both
 // tiers, never below the peer on a set, backend median ≤ 0.7× the peer's.
+// Issue 12: VAD on the backend ≥ 300× real time on one session thread with one onnxruntime thread,
+// printed beside the floor (the model alone in a synchronous loop) so the thread's overhead shows.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -176,9 +178,16 @@ async function benchVad(e: RunningWorker, b: StartedBackend): Promise<void> {
   );
   const onThread = await vadOnSessionThread(recording, rounds * perRound);
   printTable(
-    `silero-vad over the same ${audioSeconds.toFixed(1)} s on one backend session thread, one onnxruntime thread: real-time factor`,
-    ['way', 'p50 ms', 'real-time factor (p50)', 'max |Δ probability| vs in-process'],
-    onThread.map((row) => [row.way, row.p50Ms.toFixed(1), `${row.realTimeFactor.toFixed(0)}×`, row.maxDifference.toExponential(1)]),
+    `silero-vad@${onThread.version} over the same ${audioSeconds.toFixed(1)} s on one backend session thread, one onnxruntime thread: real-time factor`,
+    ['way', 'p50 ms', 'real-time factor (p50)', '× the floor', 'per CPU second (p50)', 'max |Δ probability| vs public run'],
+    onThread.rows.map((row) => [
+      row.way,
+      row.p50Ms.toFixed(1),
+      `${row.realTimeFactor.toFixed(0)}×`,
+      `${row.timesFloor.toFixed(2)}×`,
+      `${row.realTimeFactorPerCpuSecond.toFixed(0)}×`,
+      row.maxDifference.toExponential(1),
+    ]),
   );
 }
 

@@ -58,20 +58,25 @@ export class InferenceService {
   /**
    * Runs a recurrent scan (a VAD recording's frames) on the model's session thread in one message,
    * past the batcher: one message per recording instead of one per frame (see session-worker.ts).
+   * `signal` aborting (the caller hung up) stops it within a few ms, rejected with ClientGone.
    */
-  async scan(model: BackendModel, request: ScanRequest): Promise<Float32Array> {
+  async scan(model: BackendModel, request: ScanRequest, signal?: AbortSignal): Promise<Float32Array> {
     this.#runtime.ensureReady(model);
     const wire = (tensor: TaskTensor) => ({ ortType: datatypeOf(tensor.datatype).ortType, shape: tensor.shape, data: tensor.data });
-    const [collected] = await this.#runtime.scan(model, {
-      window: request.window,
-      carry: {
-        input: request.carry.input,
-        output: request.carry.output,
-        initial: { name: request.carry.input, ...wire(request.carry.initial) },
+    const [collected] = await this.#runtime.scan(
+      model,
+      {
+        window: request.window,
+        carry: {
+          input: request.carry.input,
+          output: request.carry.output,
+          initial: { name: request.carry.input, ...wire(request.carry.initial) },
+        },
+        fixed: Object.entries(request.fixed).map(([name, tensor]) => ({ name, ...wire(tensor) })),
+        collect: request.collect,
       },
-      fixed: Object.entries(request.fixed).map(([name, tensor]) => ({ name, ...wire(tensor) })),
-      collect: request.collect,
-    });
+      signal,
+    );
     return collected!.data as Float32Array;
   }
 

@@ -22,7 +22,9 @@ import { ModelUnavailable } from '../protocol/errors.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
 import { IntegrityError, verifyWeights } from '../models/integrity.ts';
 import { inputRejectedByModel } from '../models/run-error.ts';
+import type { Manifest } from '../models/manifest.ts';
 import type { ExecutionProvider } from './config.ts';
+import { ClientGone } from './incoming-body.ts';
 import type { BackendModel } from './registry.ts';
 import type { WireScan } from './session-messages.ts';
 import { RunFailed, SessionThread } from './session-thread.ts';
@@ -58,6 +60,16 @@ export function sessionOptions(intraOpThreads: number | undefined): ort.Inferenc
     // to the main thread (reading, encoding and writing bodies), which they would otherwise starve.
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
+}
+
+/**
+ * The onnxruntime threads a session of `manifest`'s model runs on: the configured count (undefined or
+ * 0: one per core), never more than the model's `maxIntraOpThreads`.
+ */
+export function intraOpThreadsFor(manifest: Manifest, configured: number | undefined): number | undefined {
+  const max = manifest.maxIntraOpThreads;
+  if (max === undefined) return configured;
+  return configured ? Math.min(configured, max) : max;
 }
 
 export class OnnxRuntime {
@@ -137,7 +149,7 @@ export class OnnxRuntime {
     const { thread, provider, failures } = await SessionThread.start(
       weights,
       this.#options.executionProviders,
-      sessionOptions(this.#options.intraOpThreads),
+      sessionOptions(intraOpThreadsFor(model.manifest, this.#options.intraOpThreads)),
     );
     if (failures.length > 0) this.#options.log(`model ${model.key}: ${failures.join('; ')}; using ${provider}`);
     return { thread, provider: provider as ExecutionProvider };
@@ -171,9 +183,17 @@ export class OnnxRuntime {
     return this.#onSession(model, (thread) => thread.run(inputs, outputNames));
   }
 
-  /** Runs a recurrent scan (models/tasks/run-model.ts) on the model's session thread, in one message. */
-  async scan(model: BackendModel, request: WireScan): Promise<Tensor[]> {
-    return this.#onSession(model, (thread) => thread.scan(request));
+  /**
+   * Runs a recurrent scan (models/tasks/run-model.ts) on the model's session thread, in one message;
+   * `signal` aborting stops it at its next turn, and it rejects with ClientGone.
+   */
+  async scan(model: BackendModel, request: WireScan, signal?: AbortSignal): Promise<Tensor[]> {
+    try {
+      return await this.#onSession(model, (thread) => thread.scan(request, signal));
+    } catch (err) {
+      if (signal?.aborted) throw new ClientGone(`the caller went away during the scan of ${request.window.steps} steps`);
+      throw err;
+    }
   }
 
   async #onSession(model: BackendModel, work: (thread: SessionThread) => Promise<Tensor[]>): Promise<Tensor[]> {

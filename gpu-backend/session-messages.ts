@@ -23,10 +23,21 @@ export interface WireScan {
   collect: string;
 }
 
+/** Where a scan under way stands: `step` of `steps` done, as of its last turn of the event loop. */
+export interface ScanProgress {
+  id: number;
+  step: number;
+  steps: number;
+}
+
 export type SessionRequest =
   | { type: 'load'; weights: Uint8Array; providers: string[]; options: ort.InferenceSession.SessionOptions }
   | { type: 'run'; id: number; inputs: WireTensor[]; outputNames: string[] }
   | { type: 'scan'; id: number; scan: WireScan }
+  /** Stops scan `scanId` at its next turn; it is answered run-failed. Not itself answered. */
+  | { type: 'cancel'; scanId: number }
+  /** Answered with a pong, between two steps of any scan under way (the thread's health). */
+  | { type: 'ping'; id: number }
   | { type: 'release' };
 
 export type SessionResponse =
@@ -34,6 +45,7 @@ export type SessionResponse =
   | { type: 'load-failed'; failures: string[] }
   | { type: 'result'; id: number; outputs: WireTensor[] }
   | { type: 'run-failed'; id: number; message: string }
+  | { type: 'pong'; id: number; scans: ScanProgress[] }
   | { type: 'released' };
 
 /**

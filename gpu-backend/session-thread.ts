@@ -1,11 +1,12 @@
 // One model's onnxruntime session on its own worker thread (see ./session-worker.ts for why), behind
-// an async `run`. Runs are answered in the order they were sent.
+// an async `run` and `scan`. Each is answered by its id: a run sent during a long scan is answered
+// between two of its steps, before the scan.
 
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { datatypeFromOrt, datatypeOf } from '../protocol/datatypes.ts';
 import type { Tensor } from '../protocol/tensor-codec.ts';
-import { movableTensors, type SessionRequest, type SessionResponse, type WireScan } from './session-messages.ts';
+import { movableTensors, type ScanProgress, type SessionRequest, type SessionResponse, type WireScan } from './session-messages.ts';
 
 export class RunFailed extends Error {
   override name = 'RunFailed';
@@ -28,7 +29,7 @@ export class SessionThread {
   private constructor() {
     this.#worker = new Worker(new URL('./session-worker.ts', import.meta.url));
     this.#worker.on('message', (message: SessionResponse) => {
-      if (message.type === 'result' || message.type === 'run-failed') {
+      if (message.type === 'result' || message.type === 'run-failed' || message.type === 'pong') {
         const pending = this.#runs.get(message.id);
         this.#runs.delete(message.id);
         pending?.resolve(message);
@@ -119,20 +120,49 @@ export class SessionThread {
   /**
    * Runs a ScanRequest (models/tasks/run-model.ts) on the thread in one message: every step there,
    * the carried state never crossing threads. `window.data` is copied to the thread, not moved.
+   * `signal` aborting stops the scan at its next turn (a few ms), rejected with RunFailed.
    */
-  async scan(scan: WireScan): Promise<Tensor[]> {
+  async scan(scan: WireScan, signal?: AbortSignal): Promise<Tensor[]> {
+    if (this.#exited) throw this.#exited;
+    signal?.throwIfAborted();
+    const id = this.#nextId++;
+    const cancel = () => this.#post({ type: 'cancel', scanId: id });
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return this.#outputs(await this.#send(id, { type: 'scan', id, scan }));
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /**
+   * Asks the thread how it is: answered between two steps of any scan under way, with where each
+   * scan stands, so a thread busy with a long recording still answers (one that does not is stuck).
+   */
+  async ping(): Promise<ScanProgress[]> {
     if (this.#exited) throw this.#exited;
     const id = this.#nextId++;
-    const response = await new Promise<SessionResponse>((resolve, reject) => {
+    const response = await this.#send(id, { type: 'ping', id });
+    if (response.type !== 'pong') throw new Error(`unexpected session thread reply ${response.type}`);
+    return response.scans;
+  }
+
+  /** Sends a message answered by its id. */
+  #send(id: number, message: SessionRequest): Promise<SessionResponse> {
+    return new Promise<SessionResponse>((resolve, reject) => {
       this.#runs.set(id, { resolve, reject });
       try {
-        this.#worker.postMessage({ type: 'scan', id, scan } satisfies SessionRequest);
+        this.#worker.postMessage(message);
       } catch (err) {
         this.#runs.delete(id);
         reject(err);
       }
     });
-    return this.#outputs(response);
+  }
+
+  /** Sends a message that is not answered (a cancel): nothing to do if the thread is gone. */
+  #post(message: SessionRequest): void {
+    if (!this.#exited) this.#worker.postMessage(message);
   }
 
   #outputs(response: SessionResponse): Tensor[] {

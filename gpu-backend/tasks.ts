@@ -27,7 +27,12 @@ export class BackendTasks {
   }
 
   /** The answer's JSON body: one result and `models`, or `results` and `models` for a batch. */
-  async run(definition: TaskDefinition<z.ZodType, unknown>, request: TaskRequest<unknown>, timings: TaskTimings): Promise<unknown> {
+  async run(
+    definition: TaskDefinition<z.ZodType, unknown>,
+    request: TaskRequest<unknown>,
+    timings: TaskTimings,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     const { registry, inference } = this.#deps;
     const { run, models } = tierRunModel(
       (name) => registry.resolve(name),
@@ -37,7 +42,7 @@ export class BackendTasks {
     // VAD's frames run where the session is, one message per recording (gpu-backend/session-worker.ts).
     const scan = tierScanModel(
       (name) => registry.resolve(name),
-      (model, scanRequest) => inference.scan(model, scanRequest),
+      (model, scanRequest) => inference.scan(model, scanRequest, signal),
       timings,
       models,
     );

@@ -195,6 +195,12 @@ export const Manifest = z
     /** What a request costs (models/units.ts): `/v2` requests are charged by their input elements. */
     units: UnitsSpec.refine((units) => units.work === 'input_elements', { message: "a model's units are counted in input_elements" }),
     batching: Batching.optional(),
+    /**
+     * The most onnxruntime threads one run of this model gets on the backend, below its
+     * INTRA_OP_THREADS: for a model whose operators are too small to split (Silero VAD's 32 ms frame),
+     * where waking a second thread for each operator costs more than it saves.
+     */
+    maxIntraOpThreads: z.number().int().min(1).optional(),
     routing: Routing.optional(),
     /** What a derived version must keep of its source's answers (`models evaluate`). */
     accuracy: AccuracyBudget.optional(),

@@ -43,7 +43,8 @@ export function taskRoutes(deps: Pick<BackendDeps, 'tasks' | 'runtime' | 'regist
         for (const file of request.files) definition.inspect(file);
         const timings = new TaskTimings();
         const startedMs = performance.now();
-        const body = await deps.tasks.run(definition, request, timings);
+        // Aborted when the caller hangs up: a recording's scan stops at its next turn (session-worker.ts).
+        const body = await deps.tasks.run(definition, request, timings, c.req.raw.signal);
         const runMs = performance.now() - startedMs;
         // The edge bills GPU work by this time, so it trusts it only signed (protocol/run-time.ts).
         const requestId = c.req.header('x-request-id');
