@@ -3,6 +3,7 @@
 
 import type { z } from 'zod';
 import type { Dictionary } from '../models/tasks/ocr/dictionary.ts';
+import { backendModelCallsInFlight } from '../models/tasks/ocr/in-flight.ts';
 import type { TaskTimings } from '../models/tasks/timings.ts';
 import { taskAnswer, tierRunModel, tierScanModel } from '../models/tasks/tier-run.ts';
 import type { TaskRequest } from '../models/tasks/task-request.ts';
@@ -46,7 +47,16 @@ export class BackendTasks {
     const recBatchLines = this.#deps.provider(registry.resolve(rec)) === 'cuda' ? undefined : 1;
     // The files of a batch run side by side: their model runs meet in the batchers.
     const results = await Promise.all(
-      request.files.map((file) => definition.run(file, request.options, { run, scan, dictionary, timer: timings.timer, recBatchLines })),
+      request.files.map((file) =>
+        definition.run(file, request.options, {
+          run,
+          scan,
+          dictionary,
+          timer: timings.timer,
+          recBatchLines,
+          modelCallsInFlight: backendModelCallsInFlight,
+        }),
+      ),
     );
     return taskAnswer(request.batch, results, models);
   }
