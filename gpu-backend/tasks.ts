@@ -32,7 +32,9 @@ export class BackendTasks {
     const { registry, inference } = this.#deps;
     const { run, models } = tierRunModel(
       (name) => registry.resolve(name),
-      (model, modelRequest) => inference.infer(model, modelRequest),
+      // A pipeline's calls come one after another (its next waits on this one's answer), so one waits
+      // for no company: it joins whatever is queued when the model is free, and /v2 callers still batch.
+      (model, modelRequest) => inference.infer(model, modelRequest, { waitForCompany: false }),
       timings,
     );
     // VAD's frames run where the session is, one message per recording (gpu-backend/session-worker.ts).
