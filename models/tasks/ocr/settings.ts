@@ -62,7 +62,8 @@ export const paddleOcrSettings: OcrPipelineSettings = {
  * - No effect on these sets, so PaddleOCR's are kept: box threshold, the 320-pixel minimum width,
  *   zero padding, bilinear resizing, lines per recogniser run; binarisation 0.2 loses a 14 px line.
  * - The minimum width is then dropped (0): each line is read at its own width, which reads the same
- *   text on all 90 lines and spares the recogniser the padding (a 150-pixel line ran at 320).
+ *   on every set (89/90/CER 0.1% with 0 and with 320) and spares the recogniser the padding (a
+ *   150-pixel line ran at 320): the pass over the 39 images took 3.6 s against 5.0 s.
  * Result: 89/90 exact as printed, 90/90 ignoring spaces, CER 0.05% (models evaluate's float32 figures).
  */
 export const defaultOcrSettings: OcrPipelineSettings = {
