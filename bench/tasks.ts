@@ -242,7 +242,11 @@ async function benchOcrPrinted(e: RunningWorker, b: StartedBackend): Promise<voi
     const answer = await res;
     const body = await answer.text();
     if (answer.status !== 200) throw new Error(`answered ${answer.status}: ${body}`);
-    return { lines: OcrResponse.parse(JSON.parse(body)).lines.map((l) => l.text), tier: answer.headers.get('x-edgeinfer-tier') ?? '?' };
+    return {
+      lines: OcrResponse.parse(JSON.parse(body)).lines.map((l) => l.text),
+      tier: answer.headers.get('x-edgeinfer-tier') ?? '?',
+      timing: parseServerTiming(answer.headers.get('server-timing')),
+    };
   };
   const contenders = {
     'edgeinfer edge': (i: (typeof images)[number]) =>
@@ -255,20 +259,21 @@ async function benchOcrPrinted(e: RunningWorker, b: StartedBackend): Promise<voi
         }),
       ),
     'edgeinfer backend': (i: (typeof images)[number]) => viaHttp(b.signedRaw('/v1/ocr', i.bytes, typeOf(i.file))),
-    '@gutenye/ocr-node': async (i: (typeof images)[number]) => ({ lines: await peer.read(i.path), tier: 'in-process' }),
+    '@gutenye/ocr-node': async (i: (typeof images)[number]) => ({ lines: await peer.read(i.path), tier: 'in-process', timing: {} }),
   };
   type Name = keyof typeof contenders;
   const names = Object.keys(contenders) as Name[];
   const reads = new Map<string, string[]>();
   const servedBy = new Map<Name, Set<string>>(names.map((n) => [n, new Set()]));
   const latencies = new Map<string, number[]>();
+  const backendTimings = new Map<string, Record<string, number>[]>();
   // Each image once per contender untimed (sessions, caches), then `rounds` timed rounds, contenders in turn per image.
   const printedRounds = quick ? 1 : 3;
   for (let round = -1; round < printedRounds; round++) {
     for (const image of images) {
       for (const name of names) {
         const started = performance.now();
-        const { lines, tier } = await contenders[name](image);
+        const { lines, tier, timing } = await contenders[name](image);
         const ms = performance.now() - started;
         if (round < 0) {
           reads.set(`${name}|${image.file}`, lines);
@@ -277,6 +282,7 @@ async function benchOcrPrinted(e: RunningWorker, b: StartedBackend): Promise<voi
         }
         const key = `${name}|${image.set}`;
         latencies.set(key, [...(latencies.get(key) ?? []), ms]);
+        if (name === 'edgeinfer backend') backendTimings.set(image.set, [...(backendTimings.get(image.set) ?? []), timing]);
       }
     }
   }
@@ -299,6 +305,16 @@ async function benchOcrPrinted(e: RunningWorker, b: StartedBackend): Promise<voi
         }),
         `${(medianOf('edgeinfer backend', set) / medianOf('@gutenye/ocr-node', set)).toFixed(2)}×`,
       ];
+    }),
+  );
+  // Model times are how long any call of the model was unanswered (calls in flight together count once).
+  const stageNames = ['decode', 'preprocess', 'postprocess', 'model-paddleocr-det', 'model-paddleocr-cls', 'model-paddleocr-rec'];
+  printTable(
+    '/v1/ocr on the printed sets, the backend: where the time goes per image (mean ms of the timed rounds, from its Server-Timing)',
+    ['set', 'task', 'decode', 'preprocess', 'postprocess', 'det', 'cls', 'rec'],
+    sets.map((set) => {
+      const timings = backendTimings.get(set) ?? [];
+      return [set, ...['task', ...stageNames].map((stage) => mean(timings.map((t) => t[stage] ?? 0)).toFixed(1))];
     }),
   );
   const misread = images.flatMap((i) =>

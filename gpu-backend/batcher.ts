@@ -2,7 +2,8 @@
 // requests queue; when it is free, the oldest request and every queued request that can share its
 // batch are concatenated along each input's batch dimension (up to maxBatch rows), run once, and each
 // caller gets exactly its own rows back. If the batch is not full, the oldest request may wait up to
-// maxQueueDelayMs for company. The queue is bounded and every request has a deadline, so a caller
+// maxQueueDelayMs for company, unless a request in it asked not to (a task pipeline's call, whose
+// next call waits on this one's answer). The queue is bounded and every request has a deadline, so a caller
 // always gets an answer: its outputs, or Overloaded (503 with Retry-After).
 
 import { Overloaded } from '../protocol/errors.ts';
@@ -16,6 +17,14 @@ export interface BatchRequest {
   outputNames: string[];
   /** Rows along the batch dimension; 1 for a model without one. */
   batchSize: number;
+}
+
+export interface SubmitOptions {
+  /**
+   * false runs the request as soon as the model is free, with whatever compatible requests are queued
+   * then, instead of waiting up to maxQueueDelayMs for more (default true).
+   */
+  waitForCompany?: boolean;
 }
 
 /** Runs the model once; returns the outputs named, in that order. It may take (detach) its inputs' buffers. */
@@ -49,6 +58,7 @@ interface Queued {
   request: BatchRequest;
   /** Requests with equal keys can share a batch; undefined for one that must run alone. */
   key: string | undefined;
+  waitsForCompany: boolean;
   enqueuedMs: number;
   deadline: ReturnType<typeof setTimeout>;
   resolve(outputs: Tensor[]): void;
@@ -76,7 +86,7 @@ export class DynamicBatcher {
   }
 
   /** Queues a request; resolves with its outputs, or rejects with Overloaded when full or past its deadline. */
-  submit(request: BatchRequest, timeoutMs: number): Promise<Tensor[]> {
+  submit(request: BatchRequest, timeoutMs: number, options: SubmitOptions = {}): Promise<Tensor[]> {
     const { model, maxQueueSize } = this.#options;
     if (this.#queue.length >= maxQueueSize) {
       return Promise.reject(new Overloaded(`model '${model}' has ${maxQueueSize} requests waiting; retry shortly`, retryAfterSeconds));
@@ -85,6 +95,7 @@ export class DynamicBatcher {
       const item: Queued = {
         request,
         key: this.#keyOf(request),
+        waitsForCompany: options.waitForCompany ?? true,
         enqueuedMs: this.#now(),
         // Only a request still waiting can expire: one already running gets its result.
         deadline: setTimeout(() => {
@@ -168,7 +179,7 @@ export class DynamicBatcher {
     const { items, rows } = this.#gather();
     const oldest = items[0]!;
     const waitedMs = this.#now() - oldest.enqueuedMs;
-    const full = rows >= this.#options.maxBatch || oldest.key === undefined;
+    const full = rows >= this.#options.maxBatch || oldest.key === undefined || items.some((item) => !item.waitsForCompany);
     if (!full && !this.#draining && waitedMs < this.#options.maxQueueDelayMs) {
       this.#delayTimer = setTimeout(() => this.#schedule(), this.#options.maxQueueDelayMs - waitedMs);
       return;

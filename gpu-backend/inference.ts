@@ -6,7 +6,7 @@ import type { Tensor } from '../protocol/tensor-codec.ts';
 import type { ScanRequest, TaskTensor } from '../models/tasks/run-model.ts';
 import type { DecodedInferRequest } from '../models/infer-request.ts';
 import { defaultBatching } from '../models/manifest.ts';
-import { DynamicBatcher } from './batcher.ts';
+import { DynamicBatcher, type SubmitOptions } from './batcher.ts';
 import type { BackendConfig } from './config.ts';
 import type { BackendMetrics } from './metrics.ts';
 import type { BackendModel } from './registry.ts';
@@ -50,9 +50,9 @@ export class InferenceService {
   }
 
   /** Runs a request through its model's batcher; throws ModelUnavailable or Overloaded when it cannot. */
-  infer(model: BackendModel, request: DecodedInferRequest): Promise<Tensor[]> {
+  infer(model: BackendModel, request: DecodedInferRequest, options: SubmitOptions = {}): Promise<Tensor[]> {
     this.#runtime.ensureReady(model);
-    return this.#batchers.get(model.key)!.submit(request, this.#requestTimeoutMs);
+    return this.#batchers.get(model.key)!.submit(request, this.#requestTimeoutMs, options);
   }
 
   /**

@@ -3,6 +3,7 @@
 
 import type { z } from 'zod';
 import type { Dictionary } from '../models/tasks/ocr/dictionary.ts';
+import { backendModelCallsInFlight } from '../models/tasks/ocr/in-flight.ts';
 import type { TaskTimings } from '../models/tasks/timings.ts';
 import { taskAnswer, tierRunModel, tierScanModel } from '../models/tasks/tier-run.ts';
 import type { TaskRequest } from '../models/tasks/task-request.ts';
@@ -36,7 +37,9 @@ export class BackendTasks {
     const { registry, inference } = this.#deps;
     const { run, models } = tierRunModel(
       (name) => registry.resolve(name),
-      (model, modelRequest) => inference.infer(model, modelRequest),
+      // A pipeline's calls come one after another (its next waits on this one's answer), so one waits
+      // for no company: it joins whatever is queued when the model is free, and /v2 callers still batch.
+      (model, modelRequest) => inference.infer(model, modelRequest, { waitForCompany: false }),
       timings,
     );
     // VAD's frames run where the session is, one message per recording (gpu-backend/session-worker.ts).
@@ -51,7 +54,16 @@ export class BackendTasks {
     const recBatchLines = this.#deps.provider(registry.resolve(rec)) === 'cuda' ? undefined : 1;
     // The files of a batch run side by side: their model runs meet in the batchers.
     const results = await Promise.all(
-      request.files.map((file) => definition.run(file, request.options, { run, scan, dictionary, timer: timings.timer, recBatchLines })),
+      request.files.map((file) =>
+        definition.run(file, request.options, {
+          run,
+          scan,
+          dictionary,
+          timer: timings.timer,
+          recBatchLines,
+          modelCallsInFlight: backendModelCallsInFlight,
+        }),
+      ),
     );
     return taskAnswer(request.batch, results, models);
   }

@@ -32,6 +32,8 @@ export interface TaskContext {
    * included, one line per run wastes no work on padding and was faster (models/tasks/ocr/recognise.ts).
    */
   recBatchLines?: number;
+  /** OCR: model calls kept in flight at once; 1 where one thread runs both the pipeline and the models (models/tasks/ocr/in-flight.ts). */
+  modelCallsInFlight?: number;
   /** VAD: runs a recording's frames in one call where the tier can (models/tasks/run-model.ts). */
   scan?: ScanModel | undefined;
   timer?: StageTimer;
@@ -87,6 +89,7 @@ export const ocr: TaskDefinition<typeof OcrOptions, OcrResult> = {
       maxPixels: ocrTask.limits.maxPixels,
       timer: context.timer,
       recBatchLines: context.recBatchLines,
+      modelCallsInFlight: context.modelCallsInFlight,
     });
   },
 };

@@ -14,7 +14,8 @@ export interface TierModel {
 
 /**
  * A RunModel over a tier's own way of running a model it resolved by name (a WASM session at the
- * edge, a batcher on the backend). `models` fills with the version of each model that ran.
+ * edge, a batcher on the backend). `models` fills with the version of each model that ran; `timings`
+ * with each model's time, calls in flight together counted once (TaskTimings.modelCall).
  */
 export function tierRunModel<M extends TierModel>(
   resolve: (name: string) => M,
@@ -25,9 +26,13 @@ export function tierRunModel<M extends TierModel>(
   const run: RunModel = async (name, feeds) => {
     const model = resolve(name);
     models[name] = model.version.version;
-    const startedMs = performance.now();
-    const outputs = await runRequest(model, requestFromFeeds(model.manifest, feeds));
-    timings.addModel(name, performance.now() - startedMs);
+    const answered = timings.modelCall(name);
+    let outputs: Tensor[];
+    try {
+      outputs = await runRequest(model, requestFromFeeds(model.manifest, feeds));
+    } finally {
+      answered();
+    }
     const named: NamedTensors = {};
     for (const { name: output, ...tensor } of outputs) named[output] = tensor;
     return named;
@@ -48,10 +53,12 @@ export function tierScanModel<M extends TierModel>(
   return async (name, request) => {
     const model = resolve(name);
     models[name] = model.version.version;
-    const startedMs = performance.now();
-    const collected = await runScan(model, request);
-    timings.addModel(name, performance.now() - startedMs);
-    return collected;
+    const answered = timings.modelCall(name);
+    try {
+      return await runScan(model, request);
+    } finally {
+      answered();
+    }
   };
 }
 

@@ -166,6 +166,18 @@ describe('DynamicBatcher', () => {
     expect(recorded.calls.map((c) => c.rows).sort()).toEqual([1, 1, 3]);
   });
 
+  it('runs a request that waits for no company as soon as the model is free, with the compatible ones queued before it', async () => {
+    const recorded = recording(rowwiseModel);
+    // A minute's delay: the test would time out if any request waited it out.
+    const subject = batcher(recorded.run, { maxQueueDelayMs: 60_000 });
+    const answers = await Promise.all([
+      subject.submit(request(1, 4, 16000, 1), 120_000), // a /v2 caller, waiting for company
+      subject.submit(request(1, 4, 16000, 2), 120_000, { waitForCompany: false }), // a pipeline's call
+    ]);
+    expect(answers).toHaveLength(2);
+    expect(recorded.calls.map((c) => c.rows)).toEqual([2]);
+  });
+
   it('runs every request by itself when batching is off', async () => {
     const recorded = recording(rowwiseModel);
     const subject = batcher(recorded.run, { enabled: false });

@@ -17,6 +17,7 @@ import { defaultOcrSettings, type OcrPipelineSettings } from './settings.ts';
 export { inspectImage, type ImageFormat, type ImageHeader } from '../image/header.ts';
 export { parseDictionary, type Dictionary } from './dictionary.ts';
 export { defaultRecBatchLines } from './recognise.ts';
+export { backendModelCallsInFlight } from './in-flight.ts';
 export { defaultOcrSettings, paddleOcrSettings, type OcrPipelineSettings } from './settings.ts';
 
 /** predict_system's drop_score: lines read with less mean confidence are left out. */
@@ -32,6 +33,8 @@ export interface ReadTextSettings {
   recBatchLines?: number;
   /** The pipeline's geometry and preprocessing; `defaultOcrSettings` unless measuring others (bench/ocr-settings.ts). */
   pipeline?: OcrPipelineSettings;
+  /** Model calls kept in flight at once (default 1); the backend's is `backendModelCallsInFlight` (in-flight.ts). */
+  modelCallsInFlight?: number;
 }
 
 export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadTextSettings): Promise<OcrResult> {
@@ -53,23 +56,23 @@ export async function readText(bytes: Uint8Array, run: RunModel, settings: ReadT
   });
   if (lines.length === 0) return { text: '', lines: [], width, height };
 
-  const { lines: classified, unsure } = await uprightLines(image, lines, run, timer, pipeline);
+  const inFlight = settings.modelCallsInFlight ?? 1;
+  const { lines: classified, unsure } = await uprightLines(image, lines, run, timer, pipeline, inFlight);
   const flipped = classified.filter((line, i) => line !== lines[i]).length;
   const upright = flipped * 2 > classified.length ? turnedPageOrder(classified, width, height) : classified;
-  const read = await recogniseLines(image, upright, run, dictionary, timer, settings.recBatchLines, pipeline);
   // A line the classifier leans to call upside down without being sure is read turned too, and the
   // likelier reading kept: at 0.9 (PaddleOCR's threshold) it turned an upright 'Total due' of the
-  // printed table, at 0.99 it left a lone upside-down line unturned.
+  // printed table, at 0.99 it left a lone upside-down line unturned. Both readings go in one pass.
   const unsureAt = upright.flatMap((line, i) => (unsure.has(line) ? [i] : []));
-  if (unsureAt.length > 0) {
-    const turned = unsureAt.map((i) => flipLine(upright[i]!));
-    const readTurned = await recogniseLines(image, turned, run, dictionary, timer, settings.recBatchLines, pipeline);
-    unsureAt.forEach((at, k) => {
-      if (readTurned[k]!.confidence <= read[at]!.confidence) return;
-      upright[at] = turned[k]!;
-      read[at] = readTurned[k]!;
-    });
-  }
+  const turned = unsureAt.map((i) => flipLine(upright[i]!));
+  const readBoth = await recogniseLines(image, [...upright, ...turned], run, dictionary, timer, settings.recBatchLines, pipeline, inFlight);
+  const read = readBoth.slice(0, upright.length);
+  unsureAt.forEach((at, k) => {
+    const readTurned = readBoth[upright.length + k]!;
+    if (readTurned.confidence <= read[at]!.confidence) return;
+    upright[at] = turned[k]!;
+    read[at] = readTurned;
+  });
   return timed(timer, 'postprocess', () => {
     const result: OcrLine[] = [];
     upright.forEach((line, i) => {

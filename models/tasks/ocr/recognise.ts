@@ -6,6 +6,7 @@ import { timed } from '../run-model.ts';
 import type { RgbImage } from '../image/rgb-image.ts';
 import { ctcGreedyDecode, type DecodedText } from './ctc.ts';
 import type { Dictionary } from './dictionary.ts';
+import { mapInFlight } from './in-flight.ts';
 import { flipLine, sampleLine, type Line } from './line-crop.ts';
 import { clsModel, recModel } from './models.ts';
 import { defaultOcrSettings, type OcrPipelineSettings } from './settings.ts';
@@ -46,11 +47,13 @@ export async function uprightLines(
   run: RunModel,
   timer?: StageTimer,
   settings: Pick<OcrPipelineSettings, 'flipThreshold' | 'recResize'> = defaultOcrSettings,
+  callsInFlight = 1,
 ): Promise<UprightLines> {
   const result = [...lines];
   const upsideDownShare: number[] = new Array(lines.length).fill(0);
   const perBatch = Math.max(1, Math.min(clsModel.maxBatch, Math.floor(clsModel.maxElementsPerRequest / (3 * lineHeight * clsWidth))));
-  for (let start = 0; start < lines.length; start += perBatch) {
+  const starts = Array.from({ length: Math.ceil(lines.length / perBatch) }, (_, k) => k * perBatch);
+  await mapInFlight(starts, callsInFlight, async (start) => {
     const batch = lines.slice(start, start + perBatch);
     const data = await timed(timer, 'preprocess', () => {
       const tensor = new Float32Array(batch.length * 3 * lineHeight * clsWidth);
@@ -70,7 +73,7 @@ export async function uprightLines(
         if (upsideDown > probabilities[row * 2]! && upsideDown > settings.flipThreshold) result[start + row] = flipLine(line);
       });
     });
-  }
+  });
   const turnedPage = result.filter((line, i) => line !== lines[i]).length * 2 > lines.length;
   const unsure = new Set<Line>();
   lines.forEach((line, i) => {
@@ -90,33 +93,23 @@ export async function recogniseLines(
   timer?: StageTimer,
   batchLines = defaultRecBatchLines,
   settings: Pick<OcrPipelineSettings, 'recMinWidth' | 'recPadding' | 'recResize' | 'spaceWeight'> = defaultOcrSettings,
+  callsInFlight = 1,
 ): Promise<DecodedText[]> {
   const results: DecodedText[] = new Array(lines.length);
-  const order = lines.map((_, i) => i).sort((a, b) => widthAt48(lines[a]!) - widthAt48(lines[b]!));
-  // The widest row one request may carry within the model's element limit.
-  const maxWidth = Math.floor(recModel.maxElementsPerRequest / (3 * lineHeight));
-  for (let start = 0; start < order.length; ) {
-    const prepared = await timed(timer, 'preprocess', () => {
-      const batch: number[] = [];
-      let width = settings.recMinWidth;
-      for (let i = start; i < order.length && batch.length < Math.max(1, Math.min(batchLines, recModel.maxBatch)); i++) {
-        const nextWidth = Math.min(maxWidth, Math.max(width, batchWidthFor(lines[order[i]!]!)));
-        if (batch.length > 0 && (batch.length + 1) * 3 * lineHeight * nextWidth > recModel.maxElementsPerRequest) break;
-        batch.push(order[i]!);
-        width = nextWidth;
-      }
-      const tensor = new Float32Array(batch.length * 3 * lineHeight * width);
-      batch.forEach((index, row) =>
-        sampleLine(image, lines[index]!, Math.min(width, widthAt48(lines[index]!)), lineHeight, tensor, row, width, {
+  const batches = await timed(timer, 'preprocess', () => recBatches(lines, batchLines, settings.recMinWidth));
+  await mapInFlight(batches, callsInFlight, async ({ rows, width }) => {
+    const tensor = await timed(timer, 'preprocess', () => {
+      const data = new Float32Array(rows.length * 3 * lineHeight * width);
+      rows.forEach((index, row) =>
+        sampleLine(image, lines[index]!, Math.min(width, widthAt48(lines[index]!)), lineHeight, data, row, width, {
           resize: settings.recResize,
           padding: settings.recPadding,
         }),
       );
-      return { batch, width, tensor };
+      return data;
     });
-    const { batch, width, tensor } = prepared;
     const outputs = await run(recModel.name, {
-      [recModel.input]: { datatype: 'FP32', shape: [batch.length, 3, lineHeight, width], data: tensor },
+      [recModel.input]: { datatype: 'FP32', shape: [rows.length, 3, lineHeight, width], data: tensor },
     });
     await timed(timer, 'postprocess', () => {
       const output = outputs[recModel.output]!;
@@ -126,11 +119,39 @@ export async function recogniseLines(
           `${recModel.name} answers ${classes} classes but the dictionary has ${dictionary.characters.length} (with the blank and the space)`,
         );
       }
-      batch.forEach((index, row) => {
+      rows.forEach((index, row) => {
         results[index] = ctcGreedyDecode(output.data as Float32Array, row, steps, classes, dictionary, settings.spaceWeight);
       });
     });
-    start += batch.length;
-  }
+  });
   return results;
+}
+
+interface RecBatch {
+  /** Indices into the lines, narrowest first. */
+  rows: number[];
+  /** The tensor's width: the widest line's, at least `recMinWidth` and 1 pixel. */
+  width: number;
+}
+
+/** The lines sorted by width and grouped `batchLines` at a time, within the model's batch and element limits. */
+function recBatches(lines: Line[], batchLines: number, minWidth: number): RecBatch[] {
+  const order = lines.map((_, i) => i).sort((a, b) => widthAt48(lines[a]!) - widthAt48(lines[b]!));
+  // The widest row one request may carry within the model's element limit.
+  const maxWidth = Math.floor(recModel.maxElementsPerRequest / (3 * lineHeight));
+  const perBatch = Math.max(1, Math.min(batchLines, recModel.maxBatch));
+  const batches: RecBatch[] = [];
+  for (let start = 0; start < order.length; ) {
+    const rows: number[] = [];
+    let width = Math.max(1, minWidth);
+    for (let i = start; i < order.length && rows.length < perBatch; i++) {
+      const nextWidth = Math.min(maxWidth, Math.max(width, batchWidthFor(lines[order[i]!]!)));
+      if (rows.length > 0 && (rows.length + 1) * 3 * lineHeight * nextWidth > recModel.maxElementsPerRequest) break;
+      rows.push(order[i]!);
+      width = nextWidth;
+    }
+    batches.push({ rows, width });
+    start += rows.length;
+  }
+  return batches;
 }

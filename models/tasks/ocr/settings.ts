@@ -21,7 +21,7 @@ export interface OcrPipelineSettings {
   asciiPunctuation: boolean;
   /** A line is turned by 180° only when the direction classifier says so with more than this (PaddleOCR 0.9); 1 never turns. */
   flipThreshold: number;
-  /** Narrowest recogniser input, in pixels at height 48: shorter lines are padded to it (PaddleOCR 320). */
+  /** Narrowest recogniser input, in pixels at height 48: shorter lines are padded to it (PaddleOCR 320); 0 runs each line at its own width. */
   recMinWidth: number;
   /** What pads a line narrower than its batch: 'zero' (PaddleOCR: mid-grey after normalising) or 'edge' (the crop's last column repeated). */
   recPadding: 'zero' | 'edge';
@@ -61,6 +61,9 @@ export const paddleOcrSettings: OcrPipelineSettings = {
  *   but is unsure of is read both ways (index.ts); never turning reads 0 of the 4 upside-down lines.
  * - No effect on these sets, so PaddleOCR's are kept: box threshold, the 320-pixel minimum width,
  *   zero padding, bilinear resizing, lines per recogniser run; binarisation 0.2 loses a 14 px line.
+ * - The minimum width is then dropped (0): each line is read at its own width, which reads the same
+ *   on every set (89/90/CER 0.1% with 0 and with 320) and spares the recogniser the padding (a
+ *   150-pixel line ran at 320): the pass over the 39 images took 3.6 s against 5.0 s.
  * Result: 89/90 exact as printed, 90/90 ignoring spaces, CER 0.05% (models evaluate's float32 figures).
  */
 export const defaultOcrSettings: OcrPipelineSettings = {
@@ -71,4 +74,5 @@ export const defaultOcrSettings: OcrPipelineSettings = {
   spaceWeight: 8,
   asciiPunctuation: true,
   flipThreshold: 0.99,
+  recMinWidth: 0,
 };
