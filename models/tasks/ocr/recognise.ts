@@ -15,8 +15,8 @@ const lineHeight = 48;
 const clsWidth = 192;
 /**
  * predict_rec's rec_batch_num: lines sorted by width and run six at a time, padded to the widest of
- * the six. Fewer runs suit a GPU; on onnxruntime's CPU provider one line per run was faster for a
- * ten-line page (rec 488 ms against 662 ms), so a tier running rec on CPU may ask for 1.
+ * the six. A tier may ask for fewer: the edge runs one line per run (one WASM thread, and the least
+ * memory), the backend on CPU three (gpu-backend/tasks.ts).
  */
 export const defaultRecBatchLines = 6;
 /** A line's width when resized to the models' height (resize_norm_img's resized_w). */
