@@ -34,7 +34,8 @@ const post = (body: string, headers: Record<string, string> = {}): RequestInit =
 describe('response cache', () => {
   let edge: RunningWorker;
   beforeAll(async () => {
-    edge = await startEdgeWorker();
+    // A day's window: the rate-limit counts compared across requests cannot straddle a window's end.
+    edge = await startEdgeWorker({ vars: { RATE_LIMIT_WINDOW_MS: String(86_400_000) } });
   });
   afterAll(async () => {
     await edge?.stop();
