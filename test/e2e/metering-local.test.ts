@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedApiKey } from '../support/api-keys.ts';
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson } from '../support/infer.ts';
-import { settledUsage, today, vadFrames } from './metering-support.ts';
+import { settledUsage, today, vadFrames } from '../support/metering.ts';
 
 const run = promisify(execFile);
 let stateDir: string;

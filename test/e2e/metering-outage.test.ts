@@ -7,7 +7,7 @@ import { seedApiKey } from '../support/api-keys.ts';
 import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson } from '../support/infer.ts';
 import { type RestartableUpstash, startRestartableUpstash } from '../support/restartable-upstash.ts';
-import { settledUsage, today, usageOf, vadFrames } from './metering-support.ts';
+import { settledUsage, today, usageOf, vadFrames } from '../support/metering.ts';
 
 let upstash: RestartableUpstash;
 let edge: RunningWorker;

@@ -12,7 +12,7 @@ import { seedApiKey } from '../support/api-keys.ts';
 import { type StartedBackend, startTestBackend, testSigningSecret } from '../support/backend.ts';
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor, textLinePattern } from '../support/infer.ts';
-import { settledUsage, vadFrames } from './metering-support.ts';
+import { settledUsage, vadFrames } from '../support/metering.ts';
 
 let backend: StartedBackend;
 let edge: RunningWorker;

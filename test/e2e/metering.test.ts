@@ -11,7 +11,7 @@ import { UsageResponse } from '../../protocol/usage.ts';
 import { seedApiKey } from '../support/api-keys.ts';
 import { repoRoot, type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { postJson, tensor } from '../support/infer.ts';
-import { settledUsage, today, vadFrames } from './metering-support.ts';
+import { settledUsage, today, vadFrames } from '../support/metering.ts';
 
 // Each request must run its model, so the response cache (edge/cache/) is bypassed.
 const noStore = { 'cache-control': 'no-store' };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedApiKey } from '../support/api-keys.ts';
 import { type RunningWorker, startEdgeWorker } from '../support/edge-worker.ts';
 import { tensor } from '../support/infer.ts';
-import { settledUsage } from '../e2e/metering-support.ts';
+import { settledUsage } from '../support/metering.ts';
 
 const path = '/v2/models/silero-vad/infer';
 let seed = 0;

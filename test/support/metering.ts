@@ -1,8 +1,8 @@
 // What the metering tests share: silero-vad frames in batches, and waiting for the metering queue.
 
 import { UsageResponse } from '../../protocol/usage.ts';
-import type { RunningWorker } from '../support/edge-worker.ts';
-import { type JsonTensor, tensor } from '../support/infer.ts';
+import type { RunningWorker } from './edge-worker.ts';
+import { type JsonTensor, tensor } from './infer.ts';
 
 export const today = () => new Date().toISOString().slice(0, 10);
 
