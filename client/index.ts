@@ -63,6 +63,8 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+type VersionOption = { version?: string };
+
 /** Run the call as an async job (`Prefer: respond-async`): the answer is a handle, at once. */
 export interface AsyncCallOptions extends CallOptions {
   async: true;
@@ -251,9 +253,6 @@ export function createClient(options: ClientOptions) {
     return send({ ...request, schema: VadResponse });
   }
 
-  // An infer answer as the caller reads it: NaN and ±Infinity, which JSON carries as names, as numbers.
-  const InferAnswer = InferResponse.transform(nonFiniteAsNumbers);
-  type VersionOption = { version?: string };
   /** Open Inference Protocol v2 inference on a model, its default version unless `version` is given. */
   async function infer(
     model: string,
@@ -343,6 +342,9 @@ function nonFiniteAsNumbers(response: InferResponse): InferResponse {
   }
   return response;
 }
+
+// An infer answer as the caller reads it: NaN and ±Infinity, which JSON carries as names, as numbers.
+const InferAnswer = InferResponse.transform(nonFiniteAsNumbers);
 
 function unitsOf(header: string | null): number | undefined {
   return header !== null && /^\d+$/.test(header) ? Number(header) : undefined;

@@ -6,7 +6,8 @@ import * as ort from 'onnxruntime-node';
 import type { NativeSession } from './native-session.ts';
 import type { WireScan, WireTensor } from './session-messages.ts';
 
-function tensor(wire: Pick<WireTensor, 'ortType' | 'data' | 'shape'>): ort.Tensor {
+/** An onnxruntime tensor over a wire tensor's data (no copy). */
+export function tensor(wire: Pick<WireTensor, 'ortType' | 'data' | 'shape'>): ort.Tensor {
   return new ort.Tensor(wire.ortType as ort.Tensor.Type, wire.data as ort.Tensor.DataType, wire.shape);
 }
 

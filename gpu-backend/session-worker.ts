@@ -12,8 +12,8 @@
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parentPort } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
-import { scanNative, scanStepsBetweenTurns } from './native-scan.ts';
+import type * as ort from 'onnxruntime-node';
+import { scanNative, scanStepsBetweenTurns, tensor } from './native-scan.ts';
 import { loadNativeSession, type NativeSession, NoProviderLoaded } from './native-session.ts';
 import {
   movableTensors,
@@ -56,10 +56,6 @@ function load(weights: Uint8Array, providers: string[], options: ort.InferenceSe
 function live(): NativeSession {
   if (!session) throw new Error('the session was released');
   return session;
-}
-
-function tensor(wire: Pick<WireTensor, 'ortType' | 'data' | 'shape'>): ort.Tensor {
-  return new ort.Tensor(wire.ortType as ort.Tensor.Type, wire.data as ort.Tensor.DataType, wire.shape);
 }
 
 function run(inputs: WireTensor[], outputNames: string[]): WireTensor[] {
