@@ -267,7 +267,10 @@ describe.each([
       expect(down.res.headers.get('ratelimit-remaining')).toBeNull();
     }
 
-    const lines = unavailableLines(edge);
+    // The plan's limiter is what these requests wait on. The first request's key was read afresh, so
+    // its address's failed-authentication attempt is given back in waitUntil after the answer; on a
+    // loaded machine that can land in the pause and log its own timeout, which no answer waited on.
+    const lines = unavailableLines(edge).filter((line) => line.limiter === 'plan');
     expect(lines.map((line) => line.reason)).toEqual(['timeout', 'error']);
     for (const line of lines) {
       expect(line).toMatchObject({
